@@ -1,0 +1,171 @@
+/**
+ * The agent's configuration: one zod schema, parsed once at the edge. A partial
+ * file is fine (defaults fill the rest); unknown keys and wrong types are errors
+ * that name the key and what was expected. Everything past this module takes the
+ * typed `Config`.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { RestoreWatcherError } from './errors.js';
+
+export const DEFAULT_LOG_PATH = '/var/vcap/sys/log/backup-agent/production.log';
+export const DEFAULT_PORT = 9465;
+export const DEFAULT_STATE_DIR = '/var/vcap/data/restore-watcher';
+
+const regexSource = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a valid regular expression' },
+);
+
+const requestMatcher = z.strictObject({
+  method: z.string().min(1).default('POST'),
+  path: z.string().startsWith('/'),
+});
+
+const timezone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IANA time zone such as "UTC" or "Europe/Berlin"' },
+);
+
+/** The tracker's rules as data: which lines start, advance and end an operation. */
+export const rulesSchema = z.strictObject({
+  restoreRequest: requestMatcher.prefault({ path: '/v1/restore' }),
+  backupRequest: requestMatcher.prefault({ path: '/v1/backup' }),
+  progressRequests: z.array(requestMatcher).default([{ method: 'POST', path: '/v1/order' }]),
+  /** Logger messages (regular expressions, case-insensitive) that end the active operation successfully. */
+  successMessages: z.array(regexSource).default(['^success$']),
+  /** Logger messages that end the active operation as failed, whatever their severity. */
+  failureMessages: z.array(regexSource).default([]),
+  /** Logger severities that end the active operation as failed. */
+  failureSeverities: z.array(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'ANY'])).default(['ERROR', 'FATAL']),
+});
+export type Rules = z.infer<typeof rulesSchema>;
+
+const port = z.number().int().min(0).max(65535);
+
+export const configSchema = z.strictObject({
+  log: z
+    .strictObject({
+      path: z.string().min(1).default(DEFAULT_LOG_PATH),
+      /** The zone the Ruby Logger writes its timestamps in (they carry none). */
+      timezone: timezone.default('UTC'),
+      /** Longer lines are cut to this many bytes, flagged and counted. */
+      maxLineBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
+      /** Fallback poll interval for when fs.watch misses a change. */
+      pollIntervalMs: z.number().int().min(10).max(60_000).default(250),
+      /** How long a renamed log is kept open after rotation, since the writer may still append. */
+      rotationGraceMs: z.number().int().min(0).max(600_000).default(5_000),
+    })
+    .prefault({}),
+  track: z
+    .strictObject({
+      /** Silence (on the log's own clock) after which an active operation is reported stalled. */
+      stallAfterSeconds: z.number().positive().default(600),
+      rules: rulesSchema.prefault({}),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(DEFAULT_PORT),
+      maxStreamClients: z.number().int().min(1).max(10_000).default(32),
+      heartbeatSeconds: z.number().positive().max(3600).default(15),
+      /** A stream client whose unsent bytes pass this is dropped. */
+      maxStreamBufferBytes: z.number().int().min(1024).default(1024 * 1024),
+      tls: z
+        .strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) })
+        .nullable()
+        .default(null),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      username: z.string().min(1).default('admin'),
+      /** Also read from RESTORE_WATCHER_PASSWORD. */
+      password: z.string().min(1).nullable().default(null),
+    })
+    .prefault({}),
+  stateDir: z.string().min(1).default(DEFAULT_STATE_DIR),
+  journal: z
+    .strictObject({
+      /** The journal keeps at most this many events; the oldest are dropped and counted. */
+      maxEvents: z.number().int().min(100).max(10_000_000).default(100_000),
+    })
+    .prefault({}),
+  probe: z
+    .strictObject({
+      /** A PostgreSQL readiness command as an argument array, e.g. ["pg_isready", "-h", "127.0.0.1"]; null: off. */
+      command: z.array(z.string().min(1)).min(1).nullable().default(null),
+      intervalSeconds: z.number().positive().default(10),
+      timeoutSeconds: z.number().positive().default(5),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Every problem in `input`, one line each, naming the key and what was expected. */
+export function configProblems(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    if (issue.code === 'unrecognized_keys') {
+      const where = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
+      return issue.keys.map((k) => `${where}${k}: unknown key`).join('\n');
+    }
+    return `${key}: ${issue.message}`;
+  });
+}
+
+/** Validates an already-parsed object; throws RW_CONFIG_INVALID listing every problem. */
+export function parseConfig(input: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const problems = configProblems(result.error);
+    throw new RestoreWatcherError('RW_CONFIG_INVALID', `${source} is invalid:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+/** Reads and validates a JSON config file. */
+export async function loadConfigFile(path: string): Promise<Config> {
+  return parseConfig(await readConfigJson(path), path);
+}
+
+/** Reads a file as JSON, with the catalogue's errors for missing files and bad JSON. */
+export async function readConfigJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new RestoreWatcherError('RW_CONFIG_UNREADABLE', `${path}: ${why}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new RestoreWatcherError('RW_CONFIG_UNREADABLE', `${path}: not valid JSON (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+}
+
+/** Default config, for commands run without a file. */
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}

@@ -1,0 +1,138 @@
+/**
+ * The values that travel between the pipeline's stages
+ * (tail → split → parse → track → journal → serve). Plain data, no behaviour,
+ * so every stage can be tested by handing it literals.
+ */
+
+/** One line cut from a file's bytes by the splitter; knows where it came from. */
+export interface Line {
+  /** The line's text without its line ending, decoded as UTF-8 (invalid bytes become U+FFFD). */
+  text: string;
+  /** Path of the file the line was read from. */
+  file: string;
+  /** Byte offset of the line's first byte in that file. */
+  offset: number;
+  /** Byte offset just past the line's newline: where reading resumes after this line. */
+  end: number;
+  /** True when the line was longer than the maximum and only its head was kept. */
+  cut: boolean;
+  /** True when the line's bytes were not valid UTF-8. */
+  invalidUtf8: boolean;
+}
+
+export type Severity = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL' | 'ANY';
+
+/** A Rack CommonLogger access line. */
+export interface AccessRecord {
+  kind: 'access';
+  /** Epoch milliseconds, from the line's own timestamp and zone. */
+  time: number;
+  /** Client address, or the X-Forwarded-For list as written. */
+  host: string;
+  method: string;
+  path: string;
+  query: string | null;
+  status: number;
+  /** Response size in bytes; null where Rack wrote `-`. */
+  size: number | null;
+  durationSeconds: number;
+  line: Line;
+  /** Byte offset just past the record's last line. */
+  end: number;
+}
+
+/** A Ruby Logger entry with its continuation lines (backtraces, multi-line messages). */
+export interface LoggerRecord {
+  kind: 'logger';
+  time: number;
+  pid: number;
+  severity: Severity;
+  progname: string;
+  /** Rails-style `[tag]` prefixes taken off the message. */
+  tags: string[];
+  /** The whole message: the first line's text and every continuation line, joined by `\n`. */
+  message: string;
+  /** Number of physical lines the record spans. */
+  lineCount: number;
+  /** The record's first line. */
+  line: Line;
+  end: number;
+}
+
+export type UnknownReason = 'unmatched' | 'blank' | 'cut' | 'invalid-utf8' | 'orphan-continuation';
+
+/** A line that is neither format: counted, shown where useful, never fatal. */
+export interface UnknownRecord {
+  kind: 'unknown';
+  reason: UnknownReason;
+  line: Line;
+  end: number;
+}
+
+/** What the parse stage hands to the tracker. */
+export type LogRecord = AccessRecord | LoggerRecord | UnknownRecord;
+
+export type OperationKind = 'restore' | 'backup';
+export type OperationState = 'requested' | 'running' | 'stalled' | 'succeeded' | 'failed';
+export const TERMINAL_STATES: readonly OperationState[] = ['succeeded', 'failed'];
+
+export const EVENT_TYPES = [
+  'restore.requested',
+  'restore.progress',
+  'restore.stalled',
+  'restore.succeeded',
+  'restore.failed',
+  'backup.requested',
+  'backup.progress',
+  'backup.stalled',
+  'backup.succeeded',
+  'backup.failed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The summary of one restore or backup, as it stands after an event. */
+export interface Operation {
+  kind: OperationKind;
+  /** Stable id derived from the request line's time: the same on every replay of the same log. */
+  id: string;
+  state: OperationState;
+  requestedAt: string;
+  /** The access line's host: who asked for it. */
+  requestedBy: string;
+  /** HTTP status the request was answered with. */
+  requestStatus: number;
+  finishedAt: string | null;
+  lastActivityAt: string;
+  /** From request to end; null while active. */
+  durationMs: number | null;
+  orderPolls: number;
+  messages: number;
+  lastMessage: string | null;
+  /** Why it failed: the logger message in full, or the refused status. */
+  failure: string | null;
+}
+
+/**
+ * One step in a restore's or backup's story. The same object is printed by
+ * `replay --json`, returned by `/events` and written to the event stream.
+ */
+export interface WatchEvent {
+  /** Strictly increasing from 1, across restarts. */
+  id: number;
+  type: EventType;
+  /** ISO 8601 UTC, from the log line (for `stalled`: when the silence passed the threshold). */
+  time: string;
+  restoreId?: string;
+  backupId?: string;
+  /** The operation's state after this event. */
+  state: OperationState;
+  /** Source file and byte offset of the line's start. */
+  file: string;
+  offset: number;
+  /** The raw source line, capped. */
+  line: string;
+  /** A one-line summary, or the logger message in full. */
+  message: string;
+  /** The operation as it stands after this event. */
+  operation: Operation;
+}

@@ -1,0 +1,135 @@
+/**
+ * The offline half of the pipeline, split → parse → track, wired once so that
+ * `replay` and the live agent run the same code. It takes bytes of one file in
+ * order and returns events; it counts what it saw. It does no I/O.
+ */
+import type { Config } from './config.js';
+import type { LogRecord, UnknownReason, WatchEvent } from './model.js';
+import { RecordAssembler } from './parse/records.js';
+import { flushSplit, initialSplitState, resumeOffset, splitChunk, type SplitState } from './split/splitter.js';
+import { compileRules, type TrackerRules } from './track/rules.js';
+import { initialTrackerState, trackRecord, trackTick, type TrackerState } from './track/tracker.js';
+
+export interface PipelineCounters {
+  lines: number;
+  cutLines: number;
+  records: { access: number; logger: number; unknown: number };
+  unknown: Record<UnknownReason, number>;
+  events: number;
+}
+
+export interface PipelineOptions {
+  timezone: string;
+  maxLineBytes: number;
+  rules: TrackerRules;
+}
+
+export function pipelineOptions(config: Config): PipelineOptions {
+  return {
+    timezone: config.log.timezone,
+    maxLineBytes: config.log.maxLineBytes,
+    rules: compileRules(config.track.rules, config.track.stallAfterSeconds * 1000),
+  };
+}
+
+/** Split, parse and track for one file at a time; `startFile` switches files, keeping the tracker. */
+export class Pipeline {
+  readonly counters: PipelineCounters = {
+    lines: 0,
+    cutLines: 0,
+    records: { access: 0, logger: 0, unknown: 0 },
+    unknown: { unmatched: 0, blank: 0, cut: 0, 'invalid-utf8': 0, 'orphan-continuation': 0 },
+    events: 0,
+  };
+  private split: SplitState;
+  private file: string;
+  private assembler: RecordAssembler;
+  private tracker: TrackerState;
+  /** Called for every record, for those who count or log them. */
+  onRecord: ((record: LogRecord) => void) | null = null;
+
+  constructor(
+    private readonly options: PipelineOptions,
+    file: string,
+    offset = 0,
+    tracker: TrackerState = initialTrackerState(),
+  ) {
+    this.file = file;
+    this.split = initialSplitState(offset);
+    this.assembler = new RecordAssembler({ timezone: options.timezone, maxMessageChars: options.maxLineBytes });
+    this.tracker = tracker;
+  }
+
+  get trackerState(): TrackerState {
+    return this.tracker;
+  }
+
+  /** The file and the offset to resume from so that nothing is read twice or missed. */
+  get position(): { file: string; offset: number } {
+    const pending = this.assembler.pendingOffset;
+    return { file: this.file, offset: pending ?? resumeOffset(this.split) };
+  }
+
+  /** Starts reading another file (after a rotation) at `offset`; what was pending is finished first. */
+  startFile(file: string, offset = 0): WatchEvent[] {
+    const events = this.end();
+    this.file = file;
+    this.split = initialSplitState(offset);
+    return events;
+  }
+
+  /** Takes the next bytes of the current file. */
+  push(chunk: Buffer): WatchEvent[] {
+    const { state, lines } = splitChunk(this.split, chunk, this.file, this.options.maxLineBytes);
+    this.split = state;
+    if (lines.length === 0) return [];
+    const events: WatchEvent[] = [];
+    for (const line of lines) {
+      this.counters.lines++;
+      if (line.cut) this.counters.cutLines++;
+      for (const record of this.assembler.push(line)) this.track(record, events);
+    }
+    return events;
+  }
+
+  /** The input has paused (end of what is written so far): finish a pending logger entry. */
+  pause(): WatchEvent[] {
+    const events: WatchEvent[] = [];
+    for (const record of this.assembler.flush()) this.track(record, events);
+    return events;
+  }
+
+  /** The file is complete: a last line without a newline counts too. */
+  end(): WatchEvent[] {
+    const { state, lines } = flushSplit(this.split, this.file);
+    this.split = state;
+    const events: WatchEvent[] = [];
+    for (const line of lines) {
+      this.counters.lines++;
+      if (line.cut) this.counters.cutLines++;
+      for (const record of this.assembler.push(line)) this.track(record, events);
+    }
+    for (const record of this.assembler.flush()) this.track(record, events);
+    return events;
+  }
+
+  /** Lets the tracker notice silence at `now` (log clock). */
+  tick(now: number): WatchEvent[] {
+    const { state, events } = trackTick(this.tracker, now, this.options.rules);
+    this.tracker = state;
+    this.counters.events += events.length;
+    return events;
+  }
+
+  private track(record: LogRecord, events: WatchEvent[]): void {
+    this.counters.records[record.kind]++;
+    if (record.kind === 'unknown') this.counters.unknown[record.reason]++;
+    this.onRecord?.(record);
+    const result = trackRecord(this.tracker, record, this.options.rules);
+    this.tracker = result.state;
+    if (result.events.length > 0) {
+      this.counters.events += result.events.length;
+      for (const e of result.events) events.push(e);
+    }
+  }
+}

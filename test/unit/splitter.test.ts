@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { flushSplit, initialSplitState, resumeOffset, splitChunk, type SplitState } from '../../src/split/splitter.js';
+import type { Line } from '../../src/model.js';
+
+/** Feeds chunks in order; returns every line and the final state. */
+function feed(chunks: Buffer[], max = 64): { lines: Line[]; state: SplitState } {
+  let state = initialSplitState();
+  const lines: Line[] = [];
+  for (const c of chunks) {
+    const r = splitChunk(state, c, 'f.log', max);
+    state = r.state;
+    lines.push(...r.lines);
+  }
+  return { lines, state };
+}
+
+const b = (s: string): Buffer => Buffer.from(s, 'utf8');
+
+describe('splitChunk', () => {
+  const cases: Array<{ name: string; chunks: Buffer[]; texts: string[]; offsets: number[]; ends: number[]; rest: number }> = [
+    { name: 'one line', chunks: [b('abc\n')], texts: ['abc'], offsets: [0], ends: [4], rest: 0 },
+    { name: 'two lines, one chunk', chunks: [b('a\nbc\n')], texts: ['a', 'bc'], offsets: [0, 2], ends: [2, 5], rest: 0 },
+    { name: 'CRLF', chunks: [b('a\r\nb\r\n')], texts: ['a', 'b'], offsets: [0, 3], ends: [3, 6], rest: 0 },
+    { name: 'CR split from LF across chunks', chunks: [b('ab\r'), b('\ncd\n')], texts: ['ab', 'cd'], offsets: [0, 4], ends: [4, 7], rest: 0 },
+    { name: 'partial last line waits', chunks: [b('a\nbc')], texts: ['a'], offsets: [0], ends: [2], rest: 2 },
+    { name: 'line across three chunks', chunks: [b('ab'), b('cd'), b('e\n')], texts: ['abcde'], offsets: [0], ends: [6], rest: 0 },
+    { name: 'empty lines', chunks: [b('\n\n')], texts: ['', ''], offsets: [0, 1], ends: [1, 2], rest: 0 },
+    { name: 'lone CR stays in the text', chunks: [b('a\rb\n')], texts: ['a\rb'], offsets: [0], ends: [4], rest: 0 },
+  ];
+  it.each(cases)('$name', ({ chunks, texts, offsets, ends, rest }) => {
+    const { lines, state } = feed(chunks);
+    expect(lines.map((l) => l.text)).toEqual(texts);
+    expect(lines.map((l) => l.offset)).toEqual(offsets);
+    expect(lines.map((l) => l.end)).toEqual(ends);
+    expect(state.pending.length).toBe(rest);
+    expect(lines.every((l) => !l.cut && !l.invalidUtf8 && l.file === 'f.log')).toBe(true);
+  });
+
+  it('joins a UTF-8 character split across chunks', () => {
+    const bytes = b('größe ✓\n');
+    for (let cut = 1; cut < bytes.length - 1; cut++) {
+      const { lines } = feed([bytes.subarray(0, cut), bytes.subarray(cut)]);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!.text).toBe('größe ✓');
+      expect(lines[0]!.invalidUtf8).toBe(false);
+    }
+  });
+
+  it('flags invalid bytes without throwing and keeps valid neighbours clean', () => {
+    const { lines } = feed([Buffer.concat([b('ok\n'), Buffer.from([0xff, 0xfe, 0x41, 0x0a]), b('fine\n')])]);
+    expect(lines.map((l) => l.invalidUtf8)).toEqual([false, true, false]);
+    expect(lines[1]!.text).toBe('\ufffd\ufffdA');
+  });
+
+  it('cuts an over-long line, flags it and skips the rest up to the newline', () => {
+    const long = 'x'.repeat(100);
+    const { lines, state } = feed([b(`${long}\nnext\n`)], 10);
+    expect(lines.map((l) => [l.text, l.cut])).toEqual([
+      ['x'.repeat(10), true],
+      ['next', false],
+    ]);
+    expect(lines[0]!.end).toBe(101);
+    expect(lines[1]!.offset).toBe(101);
+    expect(state.pending.length).toBe(0);
+  });
+
+  it('keeps memory bounded while an over-long line arrives in many chunks', () => {
+    let state = initialSplitState();
+    for (let i = 0; i < 1000; i++) {
+      state = splitChunk(state, b('y'.repeat(1000)), 'f.log', 64).state;
+      expect(state.pending.length).toBeLessThanOrEqual(64);
+    }
+    const r = splitChunk(state, b('\nz\n'), 'f.log', 64);
+    expect(r.lines.map((l) => [l.text.length, l.cut, l.offset, l.end])).toEqual([
+      [64, true, 0, 1_000_001],
+      [1, false, 1_000_001, 1_000_003],
+    ]);
+  });
+
+  it('does not cut a multi-byte character in half when cutting a line', () => {
+    const { lines } = feed([b(`${'a'.repeat(9)}✓✓✓\n`)], 10);
+    expect(lines[0]!.text).toBe('a'.repeat(9));
+    expect(lines[0]!.invalidUtf8).toBe(false);
+  });
+
+  it('reports the start of an unfinished line as the offset to resume from', () => {
+    const { state } = feed([b('done\nhalf')]);
+    expect(resumeOffset(state)).toBe(5);
+    expect(state.offset).toBe(9);
+  });
+
+  it('starts at a given offset', () => {
+    const r = splitChunk(initialSplitState(1000), b('a\n'), 'f.log', 64);
+    expect(r.lines[0]!.offset).toBe(1000);
+    expect(r.lines[0]!.end).toBe(1002);
+  });
+
+  it('flushes a last line without a newline at the end of a file', () => {
+    const { state } = feed([b('a\nlast')]);
+    const r = flushSplit(state, 'f.log');
+    expect(r.lines.map((l) => [l.text, l.offset, l.end])).toEqual([['last', 2, 6]]);
+    expect(flushSplit(r.state, 'f.log').lines).toEqual([]);
+  });
+});

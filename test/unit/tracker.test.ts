@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import type { LogRecord, WatchEvent } from '../../src/model.js';
+import { RecordAssembler } from '../../src/parse/records.js';
+import { compileRules } from '../../src/track/rules.js';
+import {
+  initialTrackerState,
+  nextOperationId,
+  trackRecord,
+  trackTick,
+  type TrackerState,
+} from '../../src/track/tracker.js';
+import { access, linesOf, logger } from '../helpers/lines.js';
+
+const rules = compileRules();
+
+function records(texts: string[]): LogRecord[] {
+  const a = new RecordAssembler({ timezone: 'UTC' });
+  const out: LogRecord[] = [];
+  for (const line of linesOf(texts)) out.push(...a.push(line));
+  out.push(...a.flush());
+  return out;
+}
+
+function run(texts: string[], state: TrackerState = initialTrackerState()): { state: TrackerState; events: WatchEvent[] } {
+  const events: WatchEvent[] = [];
+  for (const r of records(texts)) {
+    const result = trackRecord(state, r, rules);
+    state = result.state;
+    events.push(...result.events);
+  }
+  return { state, events };
+}
+
+const summary = (events: WatchEvent[]): string[] => events.map((e) => `${e.type}:${e.state}`);
+
+describe('tracker', () => {
+  it('follows a restore from request to success (the seed sample)', () => {
+    const { state, events } = run([
+      access('12:12:30', '/v1/restore', 200, '172.28.19.56'),
+      access('12:12:31', '/v1/order'),
+      access('12:12:45', '/v1/order'),
+      logger('12:13:00', 'success'),
+      access('12:13:02', '/v1/order'),
+    ]);
+    expect(summary(events)).toEqual([
+      'restore.requested:requested',
+      'restore.progress:running',
+      'restore.progress:running',
+      'restore.succeeded:succeeded',
+    ]);
+    expect(events.map((e) => e.id)).toEqual([1, 2, 3, 4]);
+    const done = events[3]!.operation;
+    expect(done).toMatchObject({
+      id: 'restore-20181120T121230Z',
+      requestedBy: '172.28.19.56',
+      requestedAt: '2018-11-20T12:12:30.000Z',
+      finishedAt: '2018-11-20T12:13:00.000Z',
+      durationMs: 30_000,
+      orderPolls: 2,
+      messages: 1,
+    });
+    expect(state.active).toBeNull();
+    expect(state.latestRestore).toEqual(done);
+  });
+
+  it('never takes a backup success for a restore', () => {
+    const { events, state } = run([
+      access('04:00:15', '/v1/backup'),
+      logger('04:01:28', 'success'),
+      access('04:01:31', '/v1/order'),
+    ]);
+    expect(summary(events)).toEqual(['backup.requested:requested', 'backup.succeeded:succeeded']);
+    expect(events.every((e) => e.backupId === 'backup-20181120T040015Z' && e.restoreId === undefined)).toBe(true);
+    expect(state.latestRestore).toBeNull();
+  });
+
+  it('fails on an ERROR entry with the whole message, backtrace included', () => {
+    const { events } = run([
+      access('13:00:00', '/v1/restore'),
+      logger('13:00:20', 'boom (RuntimeError)', 'ERROR'),
+      "/lib/restore.rb:42:in `download'",
+    ]);
+    const last = events.at(-1)!;
+    expect(last.type).toBe('restore.failed');
+    expect(last.message).toBe("boom (RuntimeError)\n/lib/restore.rb:42:in `download'");
+    expect(last.operation.failure).toBe(last.message);
+  });
+
+  it('fails on FATAL too, but not on WARN', () => {
+    expect(summary(run([access('13:00:00', '/v1/restore'), logger('13:00:01', 'careful', 'WARN')]).events)).toEqual([
+      'restore.requested:requested',
+      'restore.progress:running',
+    ]);
+    expect(run([access('13:00:00', '/v1/restore'), logger('13:00:01', 'dead', 'FATAL')]).events.at(-1)!.type).toBe(
+      'restore.failed',
+    );
+  });
+
+  it('fails a refused request at once, naming the status, and leaves the active one alone', () => {
+    const { events, state } = run([
+      access('14:00:00', '/v1/backup'),
+      access('14:00:05', '/v1/restore', 409),
+      logger('14:00:10', 'success'),
+    ]);
+    expect(summary(events)).toEqual(['backup.requested:requested', 'restore.failed:failed', 'backup.succeeded:succeeded']);
+    expect(events[1]!.message).toContain('409');
+    expect(state.latestRestore!.failure).toContain('409');
+  });
+
+  it('ignores lines after an operation ended: no reopening, no new operation', () => {
+    const { events } = run([
+      access('12:00:00', '/v1/restore'),
+      logger('12:00:10', 'success'),
+      access('12:00:12', '/v1/order'),
+      logger('12:00:13', 'something else'),
+      logger('12:00:14', 'oops', 'ERROR'),
+    ]);
+    expect(summary(events)).toEqual(['restore.requested:requested', 'restore.succeeded:succeeded']);
+  });
+
+  it('ignores order polls and messages when nothing is active', () => {
+    expect(run([access('12:00:00', '/v1/order'), logger('12:00:01', 'success')]).events).toEqual([]);
+  });
+
+  it('turns a silent restore stalled on the log clock and running again on the next line', () => {
+    const { events } = run([
+      access('16:00:00', '/v1/restore'),
+      access('16:00:01', '/v1/order'),
+      logger('16:25:04', 'replaying WAL'),
+    ]);
+    expect(summary(events)).toEqual([
+      'restore.requested:requested',
+      'restore.progress:running',
+      'restore.stalled:stalled',
+      'restore.progress:running',
+    ]);
+    expect(events[2]!.time).toBe('2018-11-20T16:10:01.000Z');
+  });
+
+  it('stalls on a tick when no line arrives, once', () => {
+    let { state } = run([access('16:00:00', '/v1/restore')]);
+    const early = trackTick(state, Date.UTC(2018, 10, 20, 16, 9, 59), rules);
+    expect(early.events).toEqual([]);
+    const late = trackTick(early.state, Date.UTC(2018, 10, 20, 16, 10, 0), rules);
+    expect(summary(late.events)).toEqual(['restore.stalled:stalled']);
+    state = late.state;
+    expect(trackTick(state, Date.UTC(2018, 10, 20, 17, 0, 0), rules).events).toEqual([]);
+  });
+
+  it('supersedes an active restore with a new one: the earlier one fails, naming its successor', () => {
+    const { events, state } = run([
+      access('17:00:00', '/v1/restore'),
+      access('17:02:00', '/v1/restore'),
+      logger('17:03:00', 'success'),
+    ]);
+    expect(summary(events)).toEqual([
+      'restore.requested:requested',
+      'restore.failed:failed',
+      'restore.requested:requested',
+      'restore.succeeded:succeeded',
+    ]);
+    expect(events[1]!.restoreId).toBe('restore-20181120T170000Z');
+    expect(events[1]!.message).toContain('restore-20181120T170200Z');
+    expect(state.latestRestore!.id).toBe('restore-20181120T170200Z');
+  });
+
+  it('gives the same ids on every run over the same lines', () => {
+    const lines = [access('12:00:00', '/v1/restore'), logger('12:00:01', 'success')];
+    expect(run(lines).events).toEqual(run(lines).events);
+  });
+
+  it('continues event ids from a given state', () => {
+    const { events } = run([access('12:00:00', '/v1/restore')], initialTrackerState(41));
+    expect(events[0]!.id).toBe(41);
+  });
+
+  it('numbers operations requested in the same second', () => {
+    const t = Date.UTC(2018, 10, 20, 12, 0, 0);
+    const a = nextOperationId(null, 'restore', t);
+    const b = nextOperationId(a, 'restore', t);
+    const c = nextOperationId(b, 'restore', t);
+    expect([a, b, c]).toEqual(['restore-20181120T120000Z', 'restore-20181120T120000Z-2', 'restore-20181120T120000Z-3']);
+    expect(nextOperationId(c, 'restore', t + 1000)).toBe('restore-20181120T120001Z');
+  });
+
+  it('takes rules from data: another success message, another progress request', () => {
+    const custom = compileRules({
+      restoreRequest: { method: 'POST', path: '/v2/restore' },
+      backupRequest: { method: 'POST', path: '/v1/backup' },
+      progressRequests: [{ method: 'GET', path: '/v2/progress' }],
+      successMessages: ['^restore (finished|complete)'],
+      failureMessages: ['^aborted'],
+      failureSeverities: ['FATAL'],
+    });
+    const texts = [
+      access('12:00:00', '/v2/restore'),
+      '172.28.19.51 - admin [20/Nov/2018:12:00:01 +0000] "GET /v2/progress HTTP/1.1" 200 13 0.7541',
+      logger('12:00:02', 'transient', 'ERROR'),
+      logger('12:00:03', 'Restore finished'),
+    ];
+    let state = initialTrackerState();
+    const events: WatchEvent[] = [];
+    for (const r of records(texts)) {
+      const res = trackRecord(state, r, custom);
+      state = res.state;
+      events.push(...res.events);
+    }
+    expect(summary(events)).toEqual([
+      'restore.requested:requested',
+      'restore.progress:running',
+      'restore.progress:running',
+      'restore.succeeded:succeeded',
+    ]);
+  });
+
+  it('keeps its state as plain JSON', () => {
+    const { state } = run([access('12:00:00', '/v1/restore'), access('12:00:01', '/v1/order')]);
+    expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+  });
+});
