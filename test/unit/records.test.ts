@@ -62,7 +62,7 @@ describe('RecordAssembler', () => {
     const lines = linesOf([logger('12:00:01', 'start'), ...Array.from({ length: 1000 }, () => 'y'.repeat(50))]);
     for (const l of lines) a.push(l);
     const [entry] = a.flush();
-    expect(entry!.kind === 'logger' && entry.message.length).toBeLessThanOrEqual(110);
-    expect(entry!.kind === 'logger' && entry.lineCount).toBe(1001);
+    expect(entry!.kind === 'logger' && entry!.message.length).toBeLessThanOrEqual(110);
+    expect(entry!.kind === 'logger' && entry!.lineCount).toBe(1001);
   });
 });
