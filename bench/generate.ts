@@ -77,7 +77,7 @@ const BACKTRACE = [
 ];
 
 /** A small, fast, seedable generator (mulberry32): the file must not depend on Math.random. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

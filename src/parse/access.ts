@@ -5,6 +5,7 @@
  * USER and SIZE may be "-", VERSION may be empty, and older Racks end the line with
  * a space. Pure: a bad line is a value, never an exception.
  */
+import { digits } from './digits.js';
 
 export interface AccessFields {
   time: number;
@@ -21,8 +22,10 @@ export interface AccessFields {
 
 export type AccessParse = { ok: true; value: AccessFields } | { ok: false; reason: string };
 
+// The timestamp is a single capture, read digit by digit below: each capture is a
+// string made for every line, and most lines of a production.log are access lines.
 const ACCESS =
-  /^(.+?) - (\S+) \[(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})\] "(\S+) (\S*?)(?: (\S*))?" (\d{3}) (\d+|-) (\d+(?:\.\d+)?) ?$/;
+  /^(.+?) - (\S+) \[(\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] "(\S+) (\S*?)(?: (\S*))?" (\d{3}) (\d+|-) (\d+(?:\.\d+)?) ?$/;
 
 const MONTHS: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
@@ -35,14 +38,9 @@ export function parseAccessLine(text: string): AccessParse {
   if (text.indexOf(' - ') === -1 || text.indexOf('"') === -1) return NOT_ACCESS;
   const m = ACCESS.exec(text);
   if (m === null) return NOT_ACCESS;
-  const month = MONTHS[m[4]!];
-  if (month === undefined) return { ok: false, reason: `unknown month ${m[4]}` };
-  const sign = m[9] === '-' ? -1 : 1;
-  const zoneMinutes = sign * (Number(m[10]) * 60 + Number(m[11]));
-  const time =
-    Date.UTC(Number(m[5]), month, Number(m[3]), Number(m[6]), Number(m[7]), Number(m[8])) - zoneMinutes * 60_000;
-  if (Number.isNaN(time)) return { ok: false, reason: 'invalid timestamp' };
-  const target = m[13]!;
+  const time = stampTime(m[3]!);
+  if (typeof time === 'string') return { ok: false, reason: time };
+  const target = m[5]!;
   const q = target.indexOf('?');
   return {
     ok: true,
@@ -50,13 +48,39 @@ export function parseAccessLine(text: string): AccessParse {
       time,
       host: m[1]!,
       user: m[2] === '-' ? null : m[2]!,
-      method: m[12]!,
+      method: m[4]!,
       path: q === -1 ? target : target.slice(0, q),
       query: q === -1 ? null : target.slice(q + 1),
-      version: m[14] ?? '',
-      status: Number(m[15]),
-      size: m[16] === '-' ? null : Number(m[16]),
-      durationSeconds: Number(m[17]),
+      version: m[6] ?? '',
+      status: Number(m[7]),
+      size: m[8] === '-' ? null : Number(m[8]),
+      durationSeconds: Number(m[9]),
     },
   };
+}
+
+// Lines come in time order, many in the same minute: the last minute's start is kept.
+let lastMinute = '';
+let lastZone = '';
+let lastMinuteTime = 0;
+
+/**
+ * `20/Nov/2018:12:12:31 +0000` (its shape already checked by the expression) as
+ * epoch milliseconds, or why it is not a time.
+ */
+function stampTime(stamp: string): number | string {
+  if (lastMinute === '' || !stamp.startsWith(lastMinute) || !stamp.endsWith(lastZone)) {
+    const month = MONTHS[stamp.slice(3, 6)];
+    if (month === undefined) return `unknown month ${stamp.slice(3, 6)}`;
+    const sign = stamp.charCodeAt(21) === 45 /* - */ ? -1 : 1;
+    const zoneMinutes = sign * (digits(stamp, 22, 2) * 60 + digits(stamp, 24, 2));
+    const minuteTime =
+      Date.UTC(digits(stamp, 7, 4), month, digits(stamp, 0, 2), digits(stamp, 12, 2), digits(stamp, 15, 2)) -
+      zoneMinutes * 60_000;
+    if (Number.isNaN(minuteTime)) return 'invalid timestamp';
+    lastMinute = stamp.slice(0, 17); // dd/Mon/yyyy:HH:MM
+    lastZone = stamp.slice(20); // " +zzzz"
+    lastMinuteTime = minuteTime;
+  }
+  return lastMinuteTime + digits(stamp, 18, 2) * 1000;
 }

@@ -6,6 +6,7 @@
  * a line that does not match is a value, never an exception.
  */
 import type { Severity } from '../model.js';
+import { digits } from './digits.js';
 import type { LocalToEpoch } from './timezone.js';
 
 export interface LoggerFields {
@@ -19,8 +20,10 @@ export interface LoggerFields {
 
 export type LoggerParse = { ok: true; value: LoggerFields } | { ok: false; reason: string };
 
+// The date and time are a single capture, read digit by digit below: each capture
+// is a string made for every line.
 const LOGGER =
-  /^([DIWEFA]), \[(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? #(\d+)\] +(DEBUG|INFO|WARN|ERROR|FATAL|ANY) -- (.*?): ?(.*)$/s;
+  /^([DIWEFA]), \[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))? #(\d+)\] +(DEBUG|INFO|WARN|ERROR|FATAL|ANY) -- (.*?): ?(.*)$/s;
 
 const NOT_LOGGER: LoggerParse = { ok: false, reason: 'not a logger line' };
 
@@ -36,17 +39,40 @@ export function parseLoggerLine(text: string, toEpoch: LocalToEpoch): LoggerPars
   if (!looksLikeLoggerLine(text)) return NOT_LOGGER;
   const m = LOGGER.exec(text);
   if (m === null) return NOT_LOGGER;
-  const severity = m[10] as Severity;
+  const severity = m[5] as Severity;
   if (severity[0] !== m[1]) return { ok: false, reason: 'severity letter does not match severity' };
-  const frac = m[8] ?? '0';
+  const second = secondTime(m[2]!, toEpoch);
+  if (Number.isNaN(second)) return { ok: false, reason: 'invalid timestamp' };
+  const frac = m[3] ?? '0';
   const ms = Number(frac.padEnd(3, '0').slice(0, 3));
-  const time = toEpoch(Number(m[2]), Number(m[3]) - 1, Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7]), ms);
-  if (Number.isNaN(time)) return { ok: false, reason: 'invalid timestamp' };
-  const { tags, message } = splitTags(m[12]!);
+  const { tags, message } = splitTags(m[7]!);
   return {
     ok: true,
-    value: { time, pid: Number(m[9]), severity, progname: m[11]!, tags, message },
+    value: { time: second + ms, pid: Number(m[4]), severity, progname: m[6]!, tags, message },
   };
+}
+
+// Lines come in time order, often several in one second: the last second's time is kept.
+let lastStamp = '';
+let lastConverter: LocalToEpoch | null = null;
+let lastTime = 0;
+
+/** `yyyy-mm-ddTHH:MM:SS` (its shape already checked by the expression) in the logger's zone, as epoch milliseconds. */
+function secondTime(stamp: string, toEpoch: LocalToEpoch): number {
+  if (stamp !== lastStamp || toEpoch !== lastConverter) {
+    lastTime = toEpoch(
+      digits(stamp, 0, 4),
+      digits(stamp, 5, 2) - 1,
+      digits(stamp, 8, 2),
+      digits(stamp, 11, 2),
+      digits(stamp, 14, 2),
+      digits(stamp, 17, 2),
+      0,
+    );
+    lastStamp = stamp;
+    lastConverter = toEpoch;
+  }
+  return lastTime;
 }
 
 /** Takes Rails' TaggedLogging prefixes ("[req-id] [tenant] Started ...") off a message. */

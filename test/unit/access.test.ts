@@ -88,4 +88,23 @@ describe('parseAccessLine', () => {
     const r = parseAccessLine(line);
     expect(r.ok).toBe(false);
   });
+
+  it('reads each line\'s own time when consecutive lines share a minute, a second or neither', () => {
+    const at = (stamp: string): number | null => {
+      const r = parseAccessLine(`10.0.0.1 - admin [${stamp}] "POST /v1/order HTTP/1.1" 200 13 0.7541`);
+      return r.ok ? r.value.time : null;
+    };
+    const sequence: Array<[string, number | null]> = [
+      ['20/Nov/2018:12:12:30 +0000', Date.UTC(2018, 10, 20, 12, 12, 30)],
+      ['20/Nov/2018:12:12:30 +0000', Date.UTC(2018, 10, 20, 12, 12, 30)],
+      ['20/Nov/2018:12:12:59 +0000', Date.UTC(2018, 10, 20, 12, 12, 59)],
+      ['20/Nov/2018:12:12:59 +0100', Date.UTC(2018, 10, 20, 11, 12, 59)],
+      ['20/Nov/2018:12:13:00 +0100', Date.UTC(2018, 10, 20, 11, 13, 0)],
+      ['20/Nov/2018:12:13:00 -0100', Date.UTC(2018, 10, 20, 13, 13, 0)],
+      ['21/Nov/2018:12:13:00 -0100', Date.UTC(2018, 10, 21, 13, 13, 0)],
+      ['21/Foo/2018:12:13:00 -0100', null],
+      ['21/Nov/2018:12:13:01 -0100', Date.UTC(2018, 10, 21, 13, 13, 1)],
+    ];
+    expect(sequence.map(([stamp]) => at(stamp))).toEqual(sequence.map(([, time]) => time));
+  });
 });

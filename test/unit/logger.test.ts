@@ -58,4 +58,15 @@ describe('parseLoggerLine', () => {
     expect(winter.ok && winter.value.time).toBe(Date.UTC(2018, 10, 20, 12, 13, 0));
     expect(summer.ok && summer.value.time).toBe(Date.UTC(2018, 6, 20, 12, 13, 0));
   });
+
+  it('reads the same timestamp in each zone asked for, one line after the other', () => {
+    const berlin = localTimeConverter('Europe/Berlin');
+    const line = 'I, [2018-11-20T13:13:00.250000 #1]  INFO -- : x';
+    const times = [utc, berlin, utc, berlin].map((zone) => {
+      const r = parseLoggerLine(line, zone);
+      return r.ok ? r.value.time : null;
+    });
+    const inUtc = Date.UTC(2018, 10, 20, 13, 13, 0, 250);
+    expect(times).toEqual([inUtc, inUtc - 3_600_000, inUtc, inUtc - 3_600_000]);
+  });
 });
