@@ -42,20 +42,30 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
     for (const e of events) out.add(timeline === null ? `${JSON.stringify(e)}\n` : timeline.event(e));
     await out.maybeFlush();
   };
+  // The next read is on its way while a chunk is parsed: two buffers, one being
+  // filled by the thread pool, one being split (the splitter copies what it keeps).
+  const buffers = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
+  const read = (buffer: Buffer): Promise<number> =>
+    handle.read(buffer, 0, READ_SIZE, null).then(
+      (r) => r.bytesRead,
+      (err: unknown) => Promise.reject(fileError(path, err)),
+    );
+  let next = 0;
+  let reading: Promise<number> | null = read(buffers[next]!);
   try {
-    const buffer = Buffer.allocUnsafe(READ_SIZE);
     for (;;) {
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buffer, 0, READ_SIZE, null));
-      } catch (err) {
-        throw fileError(path, err);
-      }
+      const bytesRead: number = await reading;
+      reading = null;
       if (bytesRead === 0) break;
-      await emit(pipeline.push(buffer.subarray(0, bytesRead)));
+      const chunk = buffers[next]!.subarray(0, bytesRead);
+      next = 1 - next;
+      reading = read(buffers[next]!);
+      await emit(pipeline.push(chunk));
     }
     await emit(pipeline.end());
   } finally {
+    // Never close the file under a read in flight (an output error can end the loop early).
+    await reading?.catch(() => 0);
     await handle.close();
   }
   if (timeline !== null) {
