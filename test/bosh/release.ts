@@ -1,0 +1,69 @@
+import { execa } from 'execa';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConfigInput } from '../../src/config.js';
+
+/** The repository, the BOSH release directory in it, and the job's directory. */
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const RELEASE = join(REPO, 'bosh-job');
+export const JOB = join(RELEASE, 'jobs', 'restore-watcher');
+export const boshFixture = (name: string): string => join(REPO, 'fixtures', 'bosh', name);
+
+const RENDERER = fileURLToPath(new URL('./render.rb', import.meta.url));
+
+export interface Rendered {
+  ok: boolean;
+  text: string;
+  error: string;
+}
+
+export interface RenderOptions {
+  /** A manifest's `properties:` block for the job: a YAML/JSON file, or an object. */
+  properties?: string | object;
+  /** Instance spec overrides (address, index, deployment, name, ...). */
+  spec?: object;
+  /** Parse the rendered text as YAML and return it as JSON. */
+  yamlToJson?: boolean;
+}
+
+/** Renders one of the job's templates as the BOSH director would (see render.rb). */
+export async function render(template: string, options: RenderOptions = {}): Promise<Rendered> {
+  const scratch = mkdtempSync(join(tmpdir(), 'rw-render-'));
+  try {
+    const args = [RENDERER, JOB, template];
+    if (options.properties !== undefined) args.push('--properties', dataFile(scratch, 'properties.json', options.properties));
+    if (options.spec !== undefined) args.push('--spec', dataFile(scratch, 'spec.json', options.spec));
+    if (options.yamlToJson === true) args.push('--yaml-to-json');
+    const r = await execa('ruby', args, { reject: false });
+    return { ok: r.exitCode === 0, text: String(r.stdout), error: String(r.stderr) };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Renders a template and fails with the renderer's message if it does not render. */
+export async function renderOrThrow(template: string, options: RenderOptions = {}): Promise<string> {
+  const r = await render(template, options);
+  if (!r.ok) throw new Error(`${template} did not render: ${r.error}`);
+  return r.text;
+}
+
+/** The rendered config.json, parsed (as written: check-config says whether it is valid). */
+export async function renderConfig(properties: string | object): Promise<ConfigInput> {
+  return JSON.parse(await renderOrThrow('config.json.erb', { properties })) as ConfigInput;
+}
+
+/** A YAML file of the release (spec, ops file, blobs.yml), parsed by Ruby's YAML as BOSH reads it. */
+export async function readYaml<T>(path: string): Promise<T> {
+  const r = await execa('ruby', ['-ryaml', '-rjson', '-e', 'puts JSON.generate(YAML.safe_load(File.read(ARGV[0])))', path]);
+  return JSON.parse(String(r.stdout)) as T;
+}
+
+function dataFile(dir: string, name: string, data: string | object): string {
+  if (typeof data === 'string') return data;
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(data));
+  return path;
+}
