@@ -4,23 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { access } from '../helpers/lines.js';
 import { cli } from '../helpers/cli.js';
+import { waitForOutput } from '../helpers/output.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'rw-cli-'));
-
-/** Resolves with the first stdout/stderr match of `re` from a running child. */
-function waitForOutput(child: ReturnType<typeof cli>, re: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString();
-      const m = seen.match(re);
-      if (m) resolve(m);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void child.then((r) => reject(new Error(`exited ${r.exitCode} before ${re}: ${seen}`)));
-  });
-}
 
 describe('serve', () => {
   it('serves a log and exits 0 on SIGTERM', async () => {
