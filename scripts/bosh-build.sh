@@ -71,15 +71,31 @@ EOF
 }
 
 # Compiles into the stage directly, so the repository's own dist/ (which tests
-# may be running from) is never rewritten underneath them.
+# may be running from) is never rewritten underneath them. The production
+# node_modules are reinstalled only when package-lock.json has changed.
 stage_agent() {
   say "staging the agent in ${stage#"$repo"/}"
-  rm -rf "$stage"
+  local lock_sum kept="$release/src/.node_modules-kept" stamp="$release/src/.node_modules-lock.sha256"
+  lock_sum="$(sha256_of "$repo/package-lock.json")"
+  rm -rf "$kept"
+  if [ -d "$stage/node_modules" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_sum" ]; then
+    mv "$stage/node_modules" "$kept"
+  fi
+  rm -rf "$stage" "$stamp"
   mkdir -p "$stage"
-  cp -R "$repo/bin" "$repo/package.json" "$repo/package-lock.json" "$stage/"
-  (cd "$repo" && npx --no-install tsc -p tsconfig.json --outDir "$stage/dist" --sourceMap false)
-  (cd "$stage" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error)
-  rm "$stage/package-lock.json"
+  cp -R "$repo/bin" "$repo/package.json" "$stage/"
+
+  (cd "$repo" && npx --no-install tsc -p tsconfig.json --outDir "$stage/dist" --sourceMap false) &
+  local tsc_pid=$!
+  if [ -d "$kept" ]; then
+    mv "$kept" "$stage/node_modules"
+  else
+    cp "$repo/package-lock.json" "$stage/"
+    (cd "$stage" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null)
+    rm "$stage/package-lock.json"
+  fi
+  echo "$lock_sum" >"$stamp"
+  wait "$tsc_pid"
 }
 
 fetch_node_blob
