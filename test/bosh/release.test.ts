@@ -43,7 +43,7 @@ describe('packaging', () => {
   });
 });
 
-describe.skipIf(!haveTool('ruby', 'ruby'))('the release', () => {
+describe.skipIf(!haveTool('ruby', 'ruby'))('the release', { concurrent: true }, () => {
   it('lists the pinned node blob in config/blobs.yml and the node spec', async () => {
     const blobs = await readYaml<Record<string, { size: number; sha: string }>>(join(RELEASE, 'config', 'blobs.yml'));
     expect(Object.keys(blobs)).toEqual([NODE_BLOB]);

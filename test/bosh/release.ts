@@ -1,5 +1,5 @@
-import { execa } from 'execa';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execa, type Result } from 'execa';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,4 +66,48 @@ function dataFile(dir: string, name: string, data: string | object): string {
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify(data));
   return path;
+}
+
+/** A scratch stand-in for a VM's /var/vcap with the job's rendered files in place. */
+export interface VcapRoot {
+  root: string;
+  preStart: string;
+  /** Where a /var/vcap/... path of the VM is in the scratch tree. */
+  onVm(path: string): string;
+}
+
+export interface VcapRootOptions {
+  properties: string | object;
+  spec?: object;
+  /** Compiled packages to use; by default this machine's node and this checkout stand in for them. */
+  packages?: string;
+  /** Changes to the rendered config before it is written, for values that only make sense on a VM. */
+  adjustConfig?: (config: ConfigInput) => ConfigInput;
+}
+
+/** Lays out jobs/restore-watcher and packages/ in a temp dir; the caller removes `root`. */
+export async function vcapRoot(options: VcapRootOptions): Promise<VcapRoot> {
+  const root = mkdtempSync(join(tmpdir(), 'rw-vcap-'));
+  const onVm = (path: string): string => join(root, path.replace(/^\/var\/vcap\//, ''));
+  const job = onVm('/var/vcap/jobs/restore-watcher');
+  mkdirSync(join(job, 'config'), { recursive: true });
+  mkdirSync(join(job, 'bin'), { recursive: true });
+  if (options.packages !== undefined) {
+    symlinkSync(options.packages, onVm('/var/vcap/packages'));
+  } else {
+    mkdirSync(onVm('/var/vcap/packages/node/bin'), { recursive: true });
+    symlinkSync(process.execPath, onVm('/var/vcap/packages/node/bin/node'));
+    symlinkSync(REPO, onVm('/var/vcap/packages/restore-watcher'));
+  }
+  const config = JSON.parse(await renderOrThrow('config.json.erb', options)) as ConfigInput;
+  writeFileSync(join(job, 'config', 'config.json'), JSON.stringify(options.adjustConfig?.(config) ?? config));
+  const preStart = join(job, 'bin', 'pre-start');
+  writeFileSync(preStart, await renderOrThrow('pre-start.erb', options));
+  chmodSync(preStart, 0o755);
+  return { root, preStart, onVm };
+}
+
+/** Runs the rendered pre-start against the scratch tree, as the BOSH agent would run it on the VM. */
+export function runPreStart(vcap: VcapRoot): Promise<Result<{ reject: false }>> {
+  return execa(vcap.preStart, [], { reject: false, env: { VCAP_ROOT: vcap.root } });
 }

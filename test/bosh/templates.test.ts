@@ -53,7 +53,7 @@ async function checkConfig(config: unknown): Promise<{ exitCode: number | undefi
   return { exitCode: r.exitCode, output: `${String(r.stdout)}${String(r.stderr)}` };
 }
 
-describe.skipIf(!haveTool('ruby', 'ruby'))('the restore-watcher job', () => {
+describe.skipIf(!haveTool('ruby', 'ruby'))('the restore-watcher job', { concurrent: true }, () => {
   it('declares every template it ships, and renders each with nothing but a password', async () => {
     const spec = await readYaml<JobSpec>(join(JOB, 'spec'));
     const shipped = readdirSync(join(JOB, 'templates'), { recursive: true, withFileTypes: true })
@@ -84,7 +84,7 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('the restore-watcher job', () => {
   });
 });
 
-describe.skipIf(!haveTool('ruby', 'ruby'))('config.json.erb', () => {
+describe.skipIf(!haveTool('ruby', 'ruby'))('config.json.erb', { concurrent: true }, () => {
   it('renders the defaults into a config check-config accepts, differing from the agent only in bind address and password', async () => {
     const config = await renderConfig(PASSWORD_ONLY);
     expect(await checkConfig(config)).toEqual({ exitCode: 0, output: 'ok' });
@@ -179,7 +179,7 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('config.json.erb', () => {
   });
 });
 
-describe.skipIf(!haveTool('ruby', 'ruby'))('bpm.yml.erb', () => {
+describe.skipIf(!haveTool('ruby', 'ruby'))('bpm.yml.erb', { concurrent: true }, () => {
   it('runs the packaged Node.js on the agent with the rendered config', async () => {
     const spec = await readYaml<JobSpec>(join(JOB, 'spec'));
     const process = await renderBpm(PASSWORD_ONLY);
