@@ -88,6 +88,10 @@ export async function main(argv: string[]): Promise<number> {
 /** Commands with heavier imports (the HTTP server, the client) load only when asked for. */
 async function loadCommand(name: string): Promise<Command | undefined> {
   switch (name) {
+    case 'serve':
+      return (await import('./commands/serve.js')).serveCommand;
+    case 'demo':
+      return (await import('./commands/demo.js')).demoCommand;
     default:
       return undefined;
   }

@@ -1,0 +1,163 @@
+/**
+ * `restore-watcher demo`: a restore that can be watched without a VM. Writes a
+ * simulated backup-agent log (a restore request, order polls, progress messages,
+ * success; then a restore that fails with a backtrace) into a temporary directory
+ * at a human pace, serves it on loopback, and prints the commands to try.
+ */
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import { parseFlags } from '../cli.js';
+import { DEFAULT_PORT, parseConfig } from '../config.js';
+import { RestoreWatcherError } from '../errors.js';
+import { TimelinePrinter } from '../report/timeline.js';
+import { startService, type RunningService } from '../service.js';
+
+export const DEMO_HELP = `Usage: restore-watcher demo [--port N] [--pace FACTOR]
+
+Writes a simulated a9s-pg restore into a temporary production.log at a human pace
+(about a minute), follows and serves it on 127.0.0.1, and prints curl commands to
+try. A second restore then fails with a backtrace. Ctrl-C stops it and removes the
+temporary files.
+
+  --port N        Port to serve on (default ${DEFAULT_PORT}; 0 picks a free one).
+  --pace FACTOR   Multiply every pause by FACTOR (default 1; 0 writes everything at once).
+`;
+
+interface Step {
+  /** Seconds to wait before writing. */
+  wait: number;
+  line: (now: Date) => string;
+}
+
+const AGENT = '172.28.19.56';
+const MANAGER = '172.28.19.51';
+const USER = 'demo-backup-manager';
+const PID = 31554;
+
+function accessLine(host: string, path: string, status: number, size: number): (now: Date) => string {
+  return (now) => `${host} - ${USER} [${rackTime(now)}] "POST ${path} HTTP/1.1" ${status} ${size} 0.${String(now.getTime() % 9000 + 1000)}`;
+}
+
+function loggerLine(severity: 'INFO' | 'WARN' | 'ERROR', message: string): (now: Date) => string {
+  return (now) => `${severity[0]}, [${now.toISOString().slice(0, 23)}000 #${PID}] ${severity.padStart(5)} -- : ${message}`;
+}
+
+const poll = (wait: number): Step => ({ wait, line: accessLine(MANAGER, '/v1/order', 200, 13) });
+
+/** The story the demo tells: a restore that works, then one that fails. */
+export const DEMO_SCRIPT: readonly Step[] = [
+  { wait: 0, line: loggerLine('INFO', 'backup-agent started, listening on 0.0.0.0:3000') },
+  { wait: 3, line: accessLine(AGENT, '/v1/restore', 200, 21) },
+  poll(1),
+  { wait: 2, line: loggerLine('INFO', 'downloading backup a9s-pg-1542859215559 (44985152 bytes)') },
+  poll(4),
+  { wait: 4, line: loggerLine('INFO', 'stopping postgresql on the a9s-pg cluster') },
+  poll(3),
+  { wait: 4, line: loggerLine('INFO', 'restoring base backup into /var/vcap/store/postgresql') },
+  poll(4),
+  poll(5),
+  { wait: 3, line: loggerLine('INFO', 'replaying WAL up to the backup end position') },
+  poll(5),
+  { wait: 3, line: loggerLine('INFO', 'starting postgresql') },
+  poll(3),
+  { wait: 2, line: loggerLine('INFO', 'success') },
+  poll(1),
+  { wait: 15, line: accessLine(AGENT, '/v1/restore', 200, 21) },
+  poll(1),
+  { wait: 3, line: loggerLine('INFO', 'downloading backup a9s-pg-1542862815000') },
+  { wait: 4, line: loggerLine('WARN', 'retrying download (attempt 2 of 3)') },
+  {
+    wait: 4,
+    line: (now) =>
+      [
+        loggerLine('ERROR', 'could not download backup: 403 Forbidden (Aws::S3::Errors::Forbidden)')(now),
+        "/var/vcap/packages/backup-agent/lib/backup_agent/storage.rb:88:in `fetch'",
+        "/var/vcap/packages/backup-agent/lib/backup_agent/restore.rb:42:in `download'",
+        "/var/vcap/packages/backup-agent/lib/backup_agent/restore.rb:17:in `run'",
+      ].join('\n'),
+  },
+  poll(1),
+];
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function rackTime(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+export async function demoCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags(
+    args,
+    {
+      port: { type: 'string' },
+      pace: { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    false,
+  );
+  if (values.help) {
+    process.stdout.write(DEMO_HELP);
+    return 0;
+  }
+  const pace = Number(values.pace);
+  if (!Number.isFinite(pace) || pace < 0) throw new RestoreWatcherError('RW_USAGE', `--pace: expected a number ≥ 0, got "${values.pace}"`);
+  const port = values.port === undefined ? DEFAULT_PORT : /^\d+$/.test(values.port) ? Number(values.port) : NaN;
+  if (Number.isNaN(port)) throw new RestoreWatcherError('RW_USAGE', `--port: expected a port number, got "${values.port}"`);
+
+  const dir = await mkdtemp(join(tmpdir(), 'restore-watcher-demo-'));
+  const logPath = join(dir, 'production.log');
+  await appendFile(logPath, '');
+  const config = parseConfig({ log: { path: logPath, pollIntervalMs: 100 }, http: { host: '127.0.0.1', port }, stateDir: join(dir, 'state') });
+  const logger = pino({ level: 'warn' });
+  let service: RunningService;
+  try {
+    service = await startService(config, { logger });
+  } catch (err) {
+    if (!(err instanceof RestoreWatcherError) || err.code !== 'RW_LISTEN_FAILED' || values.port !== undefined) throw err;
+    // The default port is taken (an agent already runs here?): any free port will do for a demo.
+    service = await startService({ ...config, http: { ...config.http, port: 0 } }, { logger });
+  }
+  const url = service.url;
+  process.stdout.write(`restore-watcher demo: a simulated a9s-pg restore is being written to
+  ${logPath}
+and served on ${url}. Try, in another terminal:
+
+  curl -N ${url}/events/stream          # the restore live, as Server-Sent Events
+  curl ${url}/status                    # where it stands, as JSON
+  curl ${url}/restores                  # every restore seen
+  curl ${url}/                          # one screen for humans
+  npx restore-watcher watch --url ${url} --until-done
+
+Ctrl-C stops the demo. What the agent sees:
+`);
+  const timeline = new TimelinePrinter();
+  service.agent.journal.subscribe((events) => {
+    for (const e of events) process.stdout.write(timeline.event(e));
+  });
+
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for (const step of DEMO_SCRIPT) {
+      if (step.wait * pace > 0) await sleep(step.wait * pace * 1000, undefined, { signal: stop.signal });
+      await appendFile(logPath, `${step.line(new Date())}\n`);
+    }
+    process.stdout.write('restore-watcher demo: the story is told; still serving until Ctrl-C.\n');
+    await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+  } catch (err) {
+    if ((err as Error).name !== 'AbortError') throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await service.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  process.stdout.write('restore-watcher demo: stopped.\n');
+  return 0;
+}

@@ -1,0 +1,100 @@
+/**
+ * `restore-watcher serve`: the agent as it runs on the VM. Reads the config once,
+ * lets flags override it, starts the service and stops it cleanly on SIGTERM or
+ * SIGINT (bpm sends SIGTERM and kills about 20 s later; we are done well before).
+ */
+import { parseFlags } from '../cli.js';
+import { parseConfig, readConfigJson, type Config, DEFAULT_PORT, DEFAULT_LOG_PATH, DEFAULT_STATE_DIR } from '../config.js';
+import { startService } from '../service.js';
+
+export const SERVE_HELP = `Usage: restore-watcher serve [--config FILE] [--log PATH] [--host ADDR] [--port N] [--state-dir DIR]
+
+Follows the backup-agent log and serves restore and backup progress over HTTP.
+Flags override the config file; the config file overrides the defaults.
+
+  --config FILE     JSON config file (see README: Configuration). Partial files are fine.
+  --log PATH        The log to follow (default ${DEFAULT_LOG_PATH}).
+  --host ADDR       Address to listen on (default 127.0.0.1).
+  --port N          Port to listen on (default ${DEFAULT_PORT}).
+  --state-dir DIR   Where the agent keeps its checkpoint and event journal
+                    (default ${DEFAULT_STATE_DIR}).
+
+The password for HTTP Basic auth comes from the config (auth.password) or the
+RESTORE_WATCHER_PASSWORD environment variable.
+
+Routes: GET /status, /restores, /restores/:id, /backups, /backups/:id,
+/events?after=ID&limit=N&type=T, /events/stream (Server-Sent Events), /healthz.
+`;
+
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags(
+    args,
+    {
+      config: { type: 'string' },
+      log: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'state-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    false,
+  );
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  const config = await resolveConfig(values);
+  const service = await startService(config);
+  process.stderr.write(`restore-watcher: following ${config.log.path}, serving ${service.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      process.stderr.write(`restore-watcher: ${signal}: shutting down\n`);
+      // A stuck close must not outlive the supervisor's patience.
+      setTimeout(() => process.exit(1), 5000).unref();
+      void service.close().then(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}
+
+interface ServeFlags {
+  config?: string | undefined;
+  log?: string | undefined;
+  host?: string | undefined;
+  port?: string | undefined;
+  'state-dir'?: string | undefined;
+}
+
+/** Defaults ← config file ← flags ← RESTORE_WATCHER_PASSWORD, validated once. */
+export async function resolveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const source = flags.config ?? 'configuration';
+  const file = flags.config !== undefined ? await readConfigJson(flags.config) : {};
+  if (!isObject(file)) return parseConfig(file, source);
+  const input: Record<string, unknown> = structuredClone(file);
+  /** The named section, created when absent; null when it is there but not an object (zod will say so). */
+  const section = (name: string): Record<string, unknown> | null => {
+    input[name] ??= {};
+    const value = input[name];
+    return isObject(value) ? value : null;
+  };
+  const set = (name: string, key: string, value: unknown): void => {
+    const target = section(name);
+    if (target !== null) target[key] = value;
+  };
+  if (flags.log !== undefined) set('log', 'path', flags.log);
+  if (flags.host !== undefined) set('http', 'host', flags.host);
+  if (flags.port !== undefined) set('http', 'port', /^\d+$/.test(flags.port) ? Number(flags.port) : flags.port);
+  if (flags['state-dir'] !== undefined) input.stateDir = flags['state-dir'];
+  const password = env.RESTORE_WATCHER_PASSWORD;
+  const auth = section('auth');
+  if (password !== undefined && password !== '' && auth !== null && (auth.password ?? null) === null) {
+    auth.password = password;
+  }
+  return parseConfig(input, source);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

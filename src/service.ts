@@ -1,0 +1,68 @@
+/**
+ * Starts and stops the whole live service: the agent (tail → … → journal) and
+ * the HTTP server in front of it. Used by `serve`, `demo` and the integration
+ * tests, so they all run the same thing.
+ */
+import { mkdir } from 'node:fs/promises';
+import pino, { type Logger } from 'pino';
+import { Agent } from './agent.js';
+import type { Config } from './config.js';
+import { RestoreWatcherError } from './errors.js';
+import { buildServer, type WatcherServer } from './serve/server.js';
+
+export interface RunningService {
+  agent: Agent;
+  server: WatcherServer;
+  /** Base URL the server listens on, e.g. http://127.0.0.1:9465 */
+  url: string;
+  port: number;
+  /** Ends streams, stops accepting, stops following; resolves when all is closed. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  logger?: Logger;
+  now?: () => number;
+}
+
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? pino({ level: 'info', base: { name: 'restore-watcher' } });
+  try {
+    await mkdir(config.stateDir, { recursive: true });
+  } catch (err) {
+    throw new RestoreWatcherError('RW_STATE_DIR', `state directory ${config.stateDir}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const agent = new Agent({ config, logger, ...(options.now ? { now: options.now } : {}) });
+  await agent.start();
+  const server = await buildServer({ config, journal: agent.journal, status: () => agent.status(), logger });
+  let address: string;
+  try {
+    address = await server.app.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    await agent.stop();
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new RestoreWatcherError('RW_LISTEN_FAILED', `cannot listen on ${config.http.host}:${config.http.port}: ${why}`, {
+      cause: err,
+    });
+  }
+  const addr = server.app.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : config.http.port;
+  logger.info({ address, log: config.log.path, stateDir: config.stateDir }, 'restore-watcher listening');
+  let closing: Promise<void> | null = null;
+  return {
+    agent,
+    server,
+    url: address,
+    port,
+    close: () => {
+      closing ??= (async () => {
+        await server.app.close();
+        await agent.stop();
+      })();
+      return closing;
+    },
+  };
+}

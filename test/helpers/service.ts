@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { parseConfig, type ConfigInput } from '../../src/config.js';
+import { startService, type RunningService } from '../../src/service.js';
+
+export interface TestService extends RunningService {
+  dir: string;
+  logPath: string;
+  stateDir: string;
+  /** Stops the service and removes its directory. */
+  dispose(): Promise<void>;
+}
+
+/** Starts the whole service on a temp directory and 127.0.0.1:0, silent unless told otherwise. */
+export async function startTestService(
+  overrides: ConfigInput = {},
+  options: { logger?: pino.Logger; dir?: string } = {},
+): Promise<TestService> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'rw-test-'));
+  const logPath = join(dir, 'production.log');
+  const stateDir = join(dir, 'state');
+  const config = parseConfig({
+    ...overrides,
+    log: { path: logPath, pollIntervalMs: 50, ...overrides.log },
+    http: { host: '127.0.0.1', port: 0, ...overrides.http },
+    stateDir: overrides.stateDir ?? stateDir,
+  });
+  const service = await startService(config, { logger: options.logger ?? pino({ level: 'silent' }) });
+  return {
+    ...service,
+    dir,
+    logPath,
+    stateDir,
+    dispose: async () => {
+      await service.close();
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { access } from '../helpers/lines.js';
+import { cli } from '../helpers/cli.js';
+import { waitForOutput } from '../helpers/output.js';
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'rw-cli-'));
+
+describe('serve', () => {
+  it('serves a log and exits 0 on SIGTERM', async () => {
+    const dir = tmp();
+    const log = join(dir, 'production.log');
+    writeFileSync(log, `${access('12:00:00', '/v1/restore')}\n`);
+    const child = cli(['serve', '--log', log, '--port', '0', '--state-dir', join(dir, 'state')]);
+    const [, url] = await waitForOutput(child, /serving (http:\/\/127\.0\.0\.1:\d+)/);
+    await expect.poll(async () => ((await (await fetch(`${url}/status`)).json()) as { state: string }).state).toBe(
+      'restore-requested',
+    );
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(String(result.stderr)).toContain('SIGTERM: shutting down');
+  });
+
+  it('rejects a bad flag value with the key named, not a stack trace', async () => {
+    const r = await cli(['serve', '--port', 'eighty', '--state-dir', tmp()]);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/http\.port: /);
+    expect(r.stderr).not.toContain('    at ');
+  });
+
+  it('says plainly when the port is taken', async () => {
+    const dir = tmp();
+    const first = cli(['serve', '--log', join(dir, 'a.log'), '--port', '0', '--state-dir', join(dir, 's1')]);
+    const [, port] = await waitForOutput(first, /serving http:\/\/127\.0\.0\.1:(\d+)/);
+    const second = await cli(['serve', '--log', join(dir, 'a.log'), '--port', port!, '--state-dir', join(dir, 's2')]);
+    first.kill('SIGTERM');
+    await first;
+    expect(second.exitCode).toBe(69);
+    expect(second.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use`);
+  });
+
+  it('explains itself with --help', async () => {
+    const r = await cli(['serve', '--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('--state-dir DIR');
+    expect(r.stdout).toContain('RESTORE_WATCHER_PASSWORD');
+  });
+});
+
+describe('check-config', () => {
+  const write = (content: string): string => {
+    const file = join(tmp(), 'config.json');
+    writeFileSync(file, content);
+    return file;
+  };
+
+  it('prints ok for a partial valid file', async () => {
+    const r = await cli(['check-config', write('{"http": {"port": 8080}, "log": {"timezone": "Europe/Berlin"}}')]);
+    expect([r.exitCode, r.stdout]).toEqual([0, 'ok']);
+  });
+
+  it('lists every problem, naming the key and what was expected', async () => {
+    const r = await cli([
+      'check-config',
+      write('{"http": {"port": "x", "colour": 1}, "log": {"timezone": "Mars/Olympus"}, "extra": true}'),
+    ]);
+    expect(r.exitCode).toBe(1);
+    const out = String(r.stdout);
+    expect(out).toMatch(/http\.port: .*number/);
+    expect(out).toContain('http.colour: unknown key');
+    expect(out).toMatch(/log\.timezone: expected an IANA time zone/);
+    expect(out).toContain('extra: unknown key');
+  });
+
+  it('reports a file that is not JSON', async () => {
+    const r = await cli(['check-config', write('{"http": ')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/not valid JSON/);
+  });
+
+  it('reports a missing file', async () => {
+    const r = await cli(['check-config', '/nonexistent/config.json']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe('/nonexistent/config.json: no such file');
+  });
+});
+
+describe('demo', () => {
+  it('serves a simulated restore that succeeds, then one that fails, and stops on SIGINT', async () => {
+    const child = cli(['demo', '--port', '0', '--pace', '0']);
+    const [, url] = await waitForOutput(child, /served on (http:\/\/127\.0\.0\.1:\d+)/);
+    await expect
+      .poll(async () => ((await (await fetch(`${url}/restores`)).json()) as { restores: Array<{ state: string }> }).restores.map((r) => r.state))
+      .toEqual(['failed', 'succeeded']);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stdout)).toContain('curl -N');
+  });
+});

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentStatus } from '../../src/agent.js';
+import { defaultConfig } from '../../src/config.js';
+import { Journal } from '../../src/journal/journal.js';
+import { Pipeline, pipelineOptions } from '../../src/pipeline.js';
+import { buildServer, type WatcherServer } from '../../src/serve/server.js';
+
+const config = defaultConfig();
+const journal = new Journal({ maxEvents: 1000 });
+let server: WatcherServer;
+
+beforeAll(async () => {
+  const p = new Pipeline(pipelineOptions(config), 'production.log');
+  for (const name of ['backup-then-restore.log', 'restore-failed-backtrace.log']) {
+    p.startFile(name);
+    journal.append(p.push(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url))));
+    journal.append(p.end());
+  }
+  const status = (): AgentStatus =>
+    ({
+      state: 'idle',
+      restore: journal.latest('restore'),
+      backup: journal.latest('backup'),
+      follower: { path: 'production.log', exists: true, offset: 0, identity: null, linesRead: 0 },
+      lastEventId: journal.lastId,
+      journal: { events: journal.size, firstId: journal.firstId, dropped: 0 },
+      counters: {} as AgentStatus['counters'],
+    }) as AgentStatus;
+  server = await buildServer({ config, journal, status });
+});
+afterAll(async () => server.app.close());
+
+const get = async (url: string) => {
+  const res = await server.app.inject({ method: 'GET', url });
+  return { status: res.statusCode, body: res.json() as Record<string, any> };
+};
+
+describe('JSON routes', () => {
+  it('GET /status gives the latest restore and backup', async () => {
+    const { status, body } = await get('/status');
+    expect(status).toBe(200);
+    expect(body.restore).toMatchObject({ id: 'restore-20181120T130000Z', state: 'failed' });
+    expect(body.backup).toMatchObject({ id: 'backup-20181122T040015Z', state: 'succeeded' });
+    expect(body.lastEventId).toBe(journal.lastId);
+  });
+
+  it('GET /restores lists newest first; /restores/:id gives one with its events', async () => {
+    const list = await get('/restores');
+    expect(list.body.restores.map((r: { id: string }) => r.id)).toEqual([
+      'restore-20181120T130000Z',
+      'restore-20181122T093000Z',
+    ]);
+    const one = await get('/restores/restore-20181122T093000Z');
+    expect(one.body.restore.state).toBe('succeeded');
+    expect(one.body.events.at(-1).type).toBe('restore.succeeded');
+  });
+
+  it('GET /backups lists backups only', async () => {
+    const { body } = await get('/backups');
+    expect(body.backups.map((r: { id: string }) => r.id)).toEqual(['backup-20181122T040015Z']);
+    expect((await get('/backups/restore-20181120T130000Z')).status).toBe(404);
+  });
+
+  it('404s an unknown id with a JSON message', async () => {
+    const { status, body } = await get('/restores/nope');
+    expect(status).toBe(404);
+    expect(body).toEqual({ statusCode: 404, error: 'Not Found', message: 'no restore with id nope' });
+  });
+
+  it('404s an unknown route with the same JSON shape', async () => {
+    const { status, body } = await get('/nope');
+    expect(status).toBe(404);
+    expect(body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+  });
+
+  it('GET /events pages with after and limit, oldest first, and filters by type', async () => {
+    const all = (await get('/events')).body.events as Array<{ id: number; type: string }>;
+    expect(all.map((e) => e.id)).toEqual(all.map((_, i) => i + 1));
+    const page = (await get('/events?after=2&limit=3')).body.events as Array<{ id: number }>;
+    expect(page.map((e) => e.id)).toEqual([3, 4, 5]);
+    const failed = (await get('/events?type=restore.failed')).body.events as Array<{ type: string }>;
+    expect(failed.map((e) => e.type)).toEqual(['restore.failed']);
+  });
+
+  it.each([
+    ['/events?after=-1', 'after'],
+    ['/events?after=abc', 'after'],
+    ['/events?limit=0', 'limit'],
+    ['/events?limit=10001', 'limit'],
+    ['/events?type=restore.exploded', 'type'],
+    ['/events?colour=red', 'colour'],
+  ])('400s %s naming the parameter', async (url, name) => {
+    const { status, body } = await get(url);
+    expect(status).toBe(400);
+    expect(body.error).toBe('Bad Request');
+    expect(body.message).toMatch(new RegExp(`^${name}: `));
+  });
+
+  it('GET /healthz is small and says nothing secret', async () => {
+    const { status, body } = await get('/healthz');
+    expect(status).toBe(200);
+    expect(body).toEqual({ ok: true, state: 'idle', logExists: true });
+  });
+});
