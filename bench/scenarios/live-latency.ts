@@ -1,24 +1,136 @@
 /**
  * Scenario 2, live latency: how long an appended line takes to reach clients of
- * the event stream, against `tail -F` on the same file as the reference.
+ * the event stream, against `tail -F` on the same file as the reference. The log
+ * holds an accepted restore request, so every appended `POST /v1/order` line is
+ * one progress event. Lines are written one per write, a few ms apart; every
+ * reader notes when each line's marker arrives, on the same clock as the writes.
  */
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { median, percentile } from '../measure.js';
 import { commandMissing } from '../prerequisites.js';
-import type { Scenario } from '../scenario.js';
+import type { BenchContext, Scenario, ScenarioResult } from '../scenario.js';
+import {
+  Arrivals,
+  getJson,
+  marker,
+  markedOrderLine,
+  restoreRequestLine,
+  sleep,
+  startServe,
+  StreamClient,
+  tailF,
+  waitFor,
+} from '../live.js';
+
+const GOAL_P99_MS = 10;
+const CLIENT_COUNTS = [1, 10, 100];
+const WARM_UP = 0;
+
+interface Phase {
+  clients: number;
+  stream: number[];
+  tail: number[];
+  streamLost: number;
+  tailLost: number;
+  repeats: number;
+}
 
 export const liveLatency: Scenario = {
   id: 2,
   name: 'latency',
   title: 'Live latency',
-  goal: 'p99 append → stream delivery ≤ 10 ms with 100 stream clients',
+  goal: `p99 append → stream delivery ≤ ${GOAL_P99_MS} ms with 100 stream clients`,
   design:
-    'Start `restore-watcher serve` on 127.0.0.1 with port 0 and a fresh state dir, on a log that already holds ' +
-    'an accepted `POST /v1/restore`, so every appended `POST /v1/order` line becomes one progress event. Connect ' +
-    '1, 10, then 100 clients to GET /events/stream and one `tail -F` child on the same file. Append 1,000 lines one ' +
-    'at a time (one write each, a few ms apart), noting the time of each write; each client and tail note when ' +
-    'the line arrives (matched by the byte offset in the event, by content for tail). Report p50/p99/max per ' +
-    'client count for the stream and for tail -F, lines lost, and the ratio to tail.',
+    'Start `restore-watcher serve` on 127.0.0.1 (free port, fresh state dir) on a log that already holds an ' +
+    'accepted `POST /v1/restore`, so every appended `POST /v1/order` line becomes one progress event. Connect ' +
+    '1, 10, then 100 clients to GET /events/stream and one `tail -F` child on the same file. Append 1,000 lines ' +
+    'one write each, 5 ms apart, noting the time of each write; each reader notes when the line arrives. Report ' +
+    'p50/p99/max per client count for the stream and for tail -F, and lines lost.',
   missing: (ctx) => commandMissing(ctx, 'serve'),
-  run() {
-    return Promise.reject(new Error('not implemented until `serve` exists'));
+  async run(ctx: BenchContext): Promise<ScenarioResult> {
+    const lines = ctx.quick ? 200 : 1000;
+    const gapMs = 5;
+    const log = join(ctx.workDir, 'latency-production.log');
+    writeFileSync(log, restoreRequestLine());
+    const serve = await startServe(ctx, 'latency', log, { http: { maxStreamClients: 128 } });
+    const fd = openSync(log, 'a');
+    const phases: Phase[] = [];
+    try {
+      if (!(await waitFor(async () => (await getJson(`${serve.url}/healthz`))?.status === 200, 30_000, 50))) {
+        throw new Error('serve did not answer /healthz within 30 s');
+      }
+      for (const [index, clients] of CLIENT_COUNTS.entries()) {
+        const phase = index + 1;
+        ctx.log(`${clients} stream client(s), ${lines} lines`);
+        const streamArrivals = Array.from({ length: clients }, () => new Arrivals(phase));
+        const streams = streamArrivals.map((a) => new StreamClient(serve.url, a));
+        const tailArrivals = new Arrivals(phase);
+        const tail = tailF(log, tailArrivals);
+        try {
+          if (!(await waitFor(() => streams.every((s) => s.connected), 10_000))) throw new Error('stream clients did not connect');
+          // A first line that every reader must see before timing starts: all are following by then.
+          const everyoneHas = (seq: number): boolean =>
+            tailArrivals.at.has(seq) && streamArrivals.every((a) => a.at.has(seq));
+          for (let attempt = 0; attempt < 50 && !everyoneHas(WARM_UP); attempt++) {
+            writeSync(fd, markedOrderLine(marker(phase, WARM_UP)));
+            await waitFor(() => everyoneHas(WARM_UP), 200);
+          }
+          if (!everyoneHas(WARM_UP)) throw new Error('the readers never saw the warm-up line');
+          const writtenAt = new Map<number, number>();
+          for (let seq = 1; seq <= lines; seq++) {
+            const text = markedOrderLine(marker(phase, seq));
+            writtenAt.set(seq, performance.now());
+            writeSync(fd, text);
+            await sleep(gapMs);
+          }
+          await waitFor(() => everyoneHas(lines), 10_000);
+          const latencies = (a: Arrivals): number[] =>
+            [...writtenAt].flatMap(([seq, t]) => (a.at.has(seq) ? [a.at.get(seq)! - t] : []));
+          const lost = (a: Arrivals): number => [...writtenAt.keys()].filter((seq) => !a.at.has(seq)).length;
+          phases.push({
+            clients,
+            stream: streamArrivals.flatMap(latencies),
+            tail: latencies(tailArrivals),
+            streamLost: streamArrivals.reduce((n, a) => n + lost(a), 0),
+            tailLost: lost(tailArrivals),
+            repeats: streamArrivals.reduce((n, a) => n + a.repeats, 0),
+          });
+        } finally {
+          for (const s of streams) s.close();
+          tail.stop();
+        }
+        await sleep(200);
+      }
+    } finally {
+      closeSync(fd);
+      await serve.stop();
+    }
+    const ms = (v: number): string => v.toFixed(2);
+    const rows = phases.flatMap((p) => [
+      [`stream, ${p.clients} client${p.clients === 1 ? '' : 's'}`, ms(median(p.stream)), ms(percentile(p.stream, 99)), ms(Math.max(...p.stream)), String(p.streamLost), String(p.repeats)],
+      [`tail -F (same run)`, ms(median(p.tail)), ms(percentile(p.tail, 99)), ms(Math.max(...p.tail)), String(p.tailLost), '0'],
+    ]);
+    const hundred = phases.find((p) => p.clients === 100)!;
+    const p99 = percentile(hundred.stream, 99);
+    return {
+      headline:
+        `with 100 stream clients an appended line reaches them in ${ms(median(hundred.stream))} ms median, ` +
+        `${ms(p99)} ms p99 (tail -F: ${ms(median(hundred.tail))} / ${ms(percentile(hundred.tail, 99))} ms), ` +
+        `${hundred.streamLost} deliveries lost`,
+      goalMet: p99 <= GOAL_P99_MS && hundred.streamLost === 0,
+      tables: [
+        {
+          caption: `${lines} lines appended one write each, ${gapMs} ms apart; latency from the write to the arrival at each reader`,
+          header: ['reader', 'p50 ms', 'p99 ms', 'max ms', 'deliveries lost', 'repeats'],
+          rows,
+        },
+      ],
+      notes: [
+        'The writer, the stream clients and the timing run in the benchmark process; the agent and tail -F are child ' +
+          'processes. With 100 clients the figures include the benchmark process reading 100 sockets in turn.',
+        'A stream client\'s latency counts every client: with 100 clients, 100 deliveries per line.',
+      ],
+    };
   },
 };
