@@ -15,6 +15,8 @@ export interface Measured {
   wallMs: number;
   /** Peak resident set size in bytes; null if it could not be read. */
   peakRssBytes: number | null;
+  /** User plus system CPU time in ms (GNU time only); null without it. */
+  cpuMs: number | null;
   exitCode: number | null;
   /** The first 64 KiB of stdout, when it was captured. */
   stdout: string;
@@ -34,12 +36,15 @@ export function rssSource(): string {
   return existsSync(GNU_TIME) ? 'GNU time (%M)' : '/proc/PID/status VmHWM, polled every 5 ms';
 }
 
+/** Whether `measure` reports CPU time (it needs GNU time). */
+export const hasCpuTime = (): boolean => existsSync(GNU_TIME);
+
 let sequence = 0;
 
 export async function measure(command: string, args: string[], options: RunOptions): Promise<Measured> {
   const useTime = existsSync(GNU_TIME);
   const report = join(options.workDir, `time-${process.pid}-${sequence++}.txt`);
-  const [cmd, argv] = useTime ? [GNU_TIME, ['-f', '%M', '-o', report, command, ...args]] : [command, args];
+  const [cmd, argv] = useTime ? [GNU_TIME, ['-f', '%M %U %S', '-o', report, command, ...args]] : [command, args];
   const devNull = options.stdout === 'capture' ? null : openSync('/dev/null', 'w');
   const started = performance.now();
   const child = spawn(cmd, argv, { stdio: ['ignore', devNull ?? 'pipe', 'pipe'] });
@@ -68,12 +73,15 @@ export async function measure(command: string, args: string[], options: RunOptio
   clearTimeout(timer);
   if (poll !== null) clearInterval(poll);
   let peakRssBytes: number | null = polledHwm;
+  let cpuMs: number | null = null;
   if (useTime) {
-    const kb = Number(readFileSync(report, 'utf8').trim().split('\n').pop());
-    peakRssBytes = Number.isFinite(kb) ? kb * 1024 : null;
+    // The last line; a command killed by a signal gets a line about that before it.
+    const [kb, user, system] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    peakRssBytes = Number.isFinite(kb) ? kb! * 1024 : null;
+    cpuMs = Number.isFinite(user) && Number.isFinite(system) ? (user! + system!) * 1000 : null;
     rmSync(report, { force: true });
   }
-  return { wallMs, peakRssBytes, exitCode, stdout, stderr };
+  return { wallMs, peakRssBytes, cpuMs, exitCode, stdout, stderr };
 }
 
 /** The kernel's high-water mark of a live process's resident set, in bytes. */

@@ -62,7 +62,7 @@ export function renderReport(r: Report): string {
 }
 
 function renderTable(t: Table): string[] {
-  const numeric = t.header.map((_, i) => t.rows.every((row) => /^[\d.,×% -]+$|^n\/a$/.test(row[i] ?? '')));
+  const numeric = t.header.map((_, i) => t.rows.every((row) => /^[\d.,×% -]+$|^n\/a$|^–$/.test(row[i] ?? '')));
   return [
     `${t.caption}:`,
     '',

@@ -5,19 +5,23 @@
  * busy machine slows them alike; the ratio to readline is taken per round and
  * its median reported.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SHAPE, writeLog } from '../generate.js';
-import { mb, measure, median, rssSource, type Measured } from '../measure.js';
+import { hasCpuTime, mb, measure, median, rssSource, type Measured } from '../measure.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../scenario.js';
 
 const READLINE = fileURLToPath(new URL('../baseline/readline-count.js', import.meta.url));
+const STAGES = fileURLToPath(new URL('../baseline/stages.js', import.meta.url));
 const GOAL_RATIO = 1.5;
 
 interface Reader {
   name: string;
   command: string;
   args: (file: string) => string[];
+  /** Reads an empty file: what the command costs before its first line. */
+  empty?: boolean;
 }
 
 export const replayThroughput: Scenario = {
@@ -42,8 +46,13 @@ export const replayThroughput: Scenario = {
       { name: 'wc -l', command: 'wc', args: (f) => ['-l', f] },
       { name: 'node:readline', command: process.execPath, args: (f) => [READLINE, f] },
       { name: 'replay --json', command: process.execPath, args: (f) => [ctx.bin, 'replay', '--json', f] },
+      { name: 'replay --json, empty file', command: process.execPath, args: () => [ctx.bin, 'replay', '--json', empty], empty: true },
     ];
+    const empty = join(ctx.workDir, 'empty.log');
+    writeFileSync(empty, '');
     const runs = new Map<string, Measured[]>(readers.map((r) => [r.name, []]));
+    const stageNames = ['split', 'split+parse', 'split+parse+track'];
+    const stageCpu = new Map<string, number[]>(stageNames.map((n) => [n, []]));
     // One untimed round first: the file is then in the page cache for every reader alike.
     for (const round of [0, ...Array.from({ length: rounds }, (_, i) => i + 1)]) {
       ctx.log(round === 0 ? 'warm-up round' : `round ${round} of ${rounds}`);
@@ -52,23 +61,52 @@ export const replayThroughput: Scenario = {
         if (m.exitCode !== 0) throw new Error(`${reader.name} exited ${m.exitCode}: ${m.stderr.trim()}`);
         if (round > 0) runs.get(reader.name)!.push(m);
       }
+      if (round === 0) continue;
+      for (const stage of stageNames) {
+        const m = await measure(process.execPath, [STAGES, ctx.root, file, stage], { workDir: ctx.workDir, stdout: 'capture' });
+        if (m.exitCode !== 0) throw new Error(`stage ${stage} exited ${m.exitCode}: ${m.stderr.trim()}`);
+        stageCpu.get(stage)!.push(Number(m.stdout.trim()));
+      }
     }
     const wall = (name: string): number[] => runs.get(name)!.map((m) => m.wallMs);
-    const readlineWall = wall('node:readline');
-    const ratioOf = (name: string): number => median(wall(name).map((ms, i) => ms / readlineWall[i]!));
-    const replayRatio = ratioOf('replay --json');
+    const cpu = (name: string): number[] => runs.get(name)!.map((m) => m.cpuMs ?? NaN);
+    const ratioOf = (values: (name: string) => number[], name: string): number => {
+      const base = values('node:readline');
+      return median(values(name).map((v, i) => v / base[i]!));
+    };
+    const replayRatio = ratioOf(wall, 'replay --json');
+    const s3 = (ms: number): string => (Number.isNaN(ms) ? 'n/a' : (ms / 1000).toFixed(3));
     const rows = readers.map((r) => {
       const ms = median(wall(r.name));
       const rss = Math.max(...runs.get(r.name)!.map((m) => m.peakRssBytes ?? 0));
       return [
         r.name,
-        (ms / 1000).toFixed(3),
-        (Math.min(...wall(r.name)) / 1000).toFixed(3),
-        Math.round(lines / (ms / 1000)).toLocaleString('en-US'),
-        `${ratioOf(r.name).toFixed(2)}×`,
+        s3(ms),
+        s3(Math.min(...wall(r.name))),
+        s3(median(cpu(r.name))),
+        r.empty ? '–' : Math.round(lines / (ms / 1000)).toLocaleString('en-US'),
+        `${ratioOf(wall, r.name).toFixed(2)}×`,
+        hasCpuTime() ? `${ratioOf(cpu, r.name).toFixed(2)}×` : 'n/a',
         rss > 0 ? mb(rss) : 'n/a',
       ];
     });
+    const startup = median(cpu('replay --json, empty file'));
+    const replayCpu = median(cpu('replay --json'));
+    const stage = (name: string): number => median(stageCpu.get(name)!);
+    const split = stage('split');
+    const parse = stage('split+parse') - split;
+    const track = stage('split+parse+track') - stage('split+parse');
+    const rest = replayCpu - startup - stage('split+parse+track');
+    const perLine = (ms: number): string => (Number.isNaN(ms) ? 'n/a' : String(Math.round((ms * 1e6) / lines)));
+    const stageRows: string[][] = [
+      ['start-up (replay of an empty file)', s3(startup), '–'],
+      ['split bytes into lines', s3(split), perLine(split)],
+      ['parse lines into records', s3(parse), perLine(parse)],
+      ['track records into events', s3(track), perLine(track)],
+      ['the rest: reading, JSON output, collection', s3(rest), perLine(rest)],
+      ['replay --json, whole process (per line: after start-up)', s3(replayCpu), perLine(replayCpu - startup)],
+      ['node:readline, whole process', s3(median(cpu('node:readline'))), '–'],
+    ];
     const replayMs = median(wall('replay --json'));
     const replayRss = Math.max(...runs.get('replay --json')!.map((m) => m.peakRssBytes ?? 0));
     return {
@@ -82,14 +120,22 @@ export const replayThroughput: Scenario = {
           caption:
             `${lines.toLocaleString('en-US')} lines, ${mb(story.bytes)} MB, ${story.restores} restores ` +
             `(${story.failed} failing with a backtrace); median of ${rounds} rounds`,
-          header: ['reader', 'median s', 'best s', 'lines/s', '× readline', 'peak RSS MB'],
+          header: ['reader', 'median s', 'best s', 'CPU s', 'lines/s', '× readline', '× readline, CPU', 'peak RSS MB'],
           rows,
+        },
+        {
+          caption:
+            "Where replay's time goes, in CPU seconds (medians): each stage also runs alone, in a fresh process over " +
+            'the file already in memory, and is timed from its first line to its last',
+          header: ['stage', 'CPU s', 'ns per line'],
+          rows: stageRows,
         },
       ],
       notes: [
-        `Every round runs the three readers back to back on the same file, after one untimed warm-up round; ` +
+        `Every round runs the readers back to back on the same file, after one untimed warm-up round; ` +
           `"× readline" is the median of the per-round ratios, so load from other processes cancels out.`,
-        `Wall time is from spawn to exit, process start-up included. Peak RSS: ${rssSource()}, the largest over the rounds.`,
+        `Wall time is from spawn to exit, process start-up included; CPU is user plus system time. Peak RSS: ` +
+          `${rssSource()}, the largest over the rounds.`,
       ],
     };
   },
