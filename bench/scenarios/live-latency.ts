@@ -42,7 +42,7 @@ export const liveLatency: Scenario = {
   title: 'Live latency',
   goal: `p99 append → stream delivery ≤ ${GOAL_P99_MS} ms with 100 stream clients`,
   design:
-    'Start `restore-watcher serve` on 127.0.0.1 (free port, fresh state dir) on a log that already holds an ' +
+    'Start `restore-watcher serve` on 127.0.0.1 (free port, fresh state dir). For each client count, append an ' +
     'accepted `POST /v1/restore`, so every appended `POST /v1/order` line becomes one progress event. Connect ' +
     '1, 10, then 100 clients to GET /events/stream and one `tail -F` child on the same file. Append 1,000 lines ' +
     'one write each, 5 ms apart, noting the time of each write; each reader notes when the line arrives. Report ' +
@@ -52,7 +52,7 @@ export const liveLatency: Scenario = {
     const lines = ctx.quick ? 200 : 1000;
     const gapMs = 5;
     const log = join(ctx.workDir, 'latency-production.log');
-    writeFileSync(log, restoreRequestLine());
+    writeFileSync(log, '');
     const serve = await startServe(ctx, 'latency', log, { http: { maxStreamClients: 128 } });
     const fd = openSync(log, 'a');
     const phases: Phase[] = [];
@@ -63,6 +63,10 @@ export const liveLatency: Scenario = {
       for (const [index, clients] of CLIENT_COUNTS.entries()) {
         const phase = index + 1;
         ctx.log(`${clients} stream client(s), ${lines} lines`);
+        // A new restore for each phase: a client that connects is first sent the latest
+        // restore's story so far, and that must stay short for the clients to be admitted.
+        const stamp = `20/Nov/2018:12:0${phase}:00 +0000`;
+        writeSync(fd, restoreRequestLine(stamp));
         const streamArrivals = Array.from({ length: clients }, () => new Arrivals(phase));
         const streams = streamArrivals.map((a) => new StreamClient(serve.url, a));
         const tailArrivals = new Arrivals(phase);
@@ -73,13 +77,13 @@ export const liveLatency: Scenario = {
           const everyoneHas = (seq: number): boolean =>
             tailArrivals.at.has(seq) && streamArrivals.every((a) => a.at.has(seq));
           for (let attempt = 0; attempt < 50 && !everyoneHas(WARM_UP); attempt++) {
-            writeSync(fd, markedOrderLine(marker(phase, WARM_UP)));
+            writeSync(fd, markedOrderLine(marker(phase, WARM_UP), stamp));
             await waitFor(() => everyoneHas(WARM_UP), 200);
           }
           if (!everyoneHas(WARM_UP)) throw new Error('the readers never saw the warm-up line');
           const writtenAt = new Map<number, number>();
           for (let seq = 1; seq <= lines; seq++) {
-            const text = markedOrderLine(marker(phase, seq));
+            const text = markedOrderLine(marker(phase, seq), stamp);
             writtenAt.set(seq, performance.now());
             writeSync(fd, text);
             await sleep(gapMs);
