@@ -8,6 +8,7 @@
  * Frames: `id: <event id>`, `event: <type>`, `data: <event JSON on one line>`.
  */
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Journal } from '../journal/journal.js';
 import type { WatchEvent } from '../model.js';
 
@@ -54,6 +55,13 @@ export class StreamHub {
     return this.clients.size;
   }
 
+  /** Unsent bytes across all clients: bounded by clients × maxBufferedBytes, whatever they do. */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (const c of this.clients) total += c.res.writableLength;
+    return total;
+  }
+
   /** False when a new client must be turned away (full, or shutting down). */
   admits(): boolean {
     return !this.closing && this.clients.size < this.options.maxClients;
@@ -92,14 +100,29 @@ export class StreamHub {
     this.write(client, first);
   }
 
-  /** Ends every stream with `event: shutdown` and stops admitting new ones. */
-  close(): void {
+  /**
+   * Ends every stream with `event: shutdown` and stops admitting new ones. Resolves
+   * once every stream's socket is closed; one that has not flushed its last bytes
+   * within `graceMs` (a client that stopped reading) is destroyed, so shutdown never
+   * waits on a stranger.
+   */
+  async close(graceMs = 1000): Promise<void> {
     this.closing = true;
     this.unsubscribe();
+    const sockets: Socket[] = [];
     for (const client of [...this.clients]) {
-      client.res.end('event: shutdown\ndata: {}\n\n');
+      const socket = client.res.socket;
       this.remove(client, 'shutdown');
+      if (socket === null || socket.destroyed) continue;
+      sockets.push(socket);
+      client.res.end('event: shutdown\ndata: {}\n\n', () => socket.end());
     }
+    if (sockets.length === 0) return;
+    const closed = Promise.all(sockets.map((s) => new Promise((resolve) => (s.destroyed ? resolve(null) : s.once('close', resolve)))));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    if ((await Promise.race([closed, late])) === 'late') for (const s of sockets) s.destroy();
+    clearTimeout(timer);
   }
 
   private broadcast(events: readonly WatchEvent[]): void {
@@ -112,8 +135,12 @@ export class StreamHub {
   private write(client: Client, text: string): void {
     const res = client.res;
     if (res.writableEnded || res.destroyed) return;
-    if (res.writableLength + text.length > this.options.maxBufferedBytes) {
+    const backlog = res.writableLength;
+    if (backlog > 0 && backlog + text.length > this.options.maxBufferedBytes) {
       // The client stopped reading: drop it rather than hold its backlog in memory.
+      // A client with nothing pending always gets the write, so one large batch (a
+      // catch-up, a burst) is not mistaken for a stall; the backlog stays below the
+      // bound plus one batch.
       this.remove(client, 'slow');
       res.destroy();
       return;
