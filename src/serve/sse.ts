@@ -40,6 +40,8 @@ interface Client {
 /** Owns the open event streams: admits, feeds, heartbeats and ends them. */
 export class StreamHub {
   readonly counters: StreamCounters = { opened: 0, dropped: { slow: 0, closed: 0, shutdown: 0 } };
+  /** The largest unsent backlog any one client has had: what a stalled client can cost at most. */
+  peakBacklogBytes = 0;
   private readonly clients = new Set<Client>();
   private readonly unsubscribe: () => void;
   private closing = false;
@@ -146,6 +148,7 @@ export class StreamHub {
       return;
     }
     res.write(text);
+    if (res.writableLength > this.peakBacklogBytes) this.peakBacklogBytes = res.writableLength;
   }
 
   private remove(client: Client, reason: DropReason): void {
