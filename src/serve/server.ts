@@ -178,7 +178,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
 
   // Streams end first (each gets `event: shutdown`), then the server stops listening.
   app.addHook('preClose', async () => {
-    await streams.close();
+    streams.close();
   });
 
   return { app, streams };

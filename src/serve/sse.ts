@@ -8,7 +8,6 @@
  * Frames: `id: <event id>`, `event: <type>`, `data: <event JSON on one line>`.
  */
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Journal } from '../journal/journal.js';
 import type { WatchEvent } from '../model.js';
 
@@ -103,28 +102,17 @@ export class StreamHub {
   }
 
   /**
-   * Ends every stream with `event: shutdown` and stops admitting new ones. Resolves
-   * once every stream's socket is closed; one that has not flushed its last bytes
-   * within `graceMs` (a client that stopped reading) is destroyed, so shutdown never
-   * waits on a stranger.
+   * Ends every stream with `event: shutdown` and stops admitting new ones. A client
+   * that stopped reading need not be waited for: once its response is ended, the
+   * HTTP server's close() counts its connection as idle and destroys it.
    */
-  async close(graceMs = 1000): Promise<void> {
+  close(): void {
     this.closing = true;
     this.unsubscribe();
-    const sockets: Socket[] = [];
     for (const client of [...this.clients]) {
-      const socket = client.res.socket;
       this.remove(client, 'shutdown');
-      if (socket === null || socket.destroyed) continue;
-      sockets.push(socket);
-      client.res.end('event: shutdown\ndata: {}\n\n', () => socket.end());
+      client.res.end('event: shutdown\ndata: {}\n\n');
     }
-    if (sockets.length === 0) return;
-    const closed = Promise.all(sockets.map((s) => new Promise((resolve) => (s.destroyed ? resolve(null) : s.once('close', resolve)))));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
-    if ((await Promise.race([closed, late])) === 'late') for (const s of sockets) s.destroy();
-    clearTimeout(timer);
   }
 
   private broadcast(events: readonly WatchEvent[]): void {

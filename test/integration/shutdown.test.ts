@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { access } from '../helpers/lines.js';
+import { access, logger } from '../helpers/lines.js';
+import { startTestService } from '../helpers/service.js';
 import { SseReader } from '../helpers/sse.js';
 
 let dir: string | undefined;
@@ -57,4 +58,38 @@ describe('shutdown', () => {
     },
     15_000,
   );
+});
+
+describe('shutdown with a client that stopped reading', () => {
+  it('does not wait for it: its connection is destroyed with the server', async () => {
+    const service = await startTestService({ http: { maxStreamBufferBytes: 256 * 1024 * 1024 } });
+    const serverSide: Socket[] = [];
+    service.server.app.server.on('connection', (socket: Socket) => serverSide.push(socket));
+    const stalled = connect(service.port, '127.0.0.1');
+    try {
+      stalled.pause();
+      stalled.write('GET /events/stream HTTP/1.1\r\nHost: x\r\n\r\n');
+      await expect.poll(() => service.server.streams.size).toBe(1);
+      writeFileSync(service.logPath, `${access('12:00:00', '/v1/restore')}\n`);
+      // Flood until the kernel's socket buffers are full and the server holds a backlog for it.
+      const message = 'x'.repeat(3000);
+      const deadline = Date.now() + 30_000;
+      let written = 1;
+      while (service.server.streams.bufferedBytes < 1024 * 1024) {
+        if (Date.now() > deadline) throw new Error('no backlog built up');
+        appendFileSync(service.logPath, `${Array.from({ length: 50 }, () => logger('12:00:01', message)).join('\n')}\n`);
+        written += 50;
+        await expect.poll(() => service.agent.status().lastEventId, { timeout: 10_000 }).toBeGreaterThanOrEqual(written);
+      }
+      const started = Date.now();
+      await service.dispose();
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(service.server.streams.counters.dropped.shutdown).toBe(1);
+      // Its connection is gone on the server's side, so nothing keeps the process from exiting.
+      expect(serverSide).toHaveLength(1);
+      await expect.poll(() => serverSide[0]!.destroyed).toBe(true);
+    } finally {
+      stalled.destroy();
+    }
+  }, 60_000);
 });

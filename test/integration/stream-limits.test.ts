@@ -40,6 +40,13 @@ describe('stream limits', () => {
     expect((await open()).status).toBe(200);
   });
 
+  it('sends a heartbeat comment on an idle stream, so proxies keep it open', async () => {
+    service = await startTestService({ http: { heartbeatSeconds: 0.1 } });
+    const idle = await open();
+    await expect.poll(() => idle.frames.filter((f) => f.comment === 'heartbeat').length).toBeGreaterThanOrEqual(2);
+    expect(idle.ended).toBe(false);
+  });
+
   it('drops a client that stops reading, counts it, and keeps the backlog bounded', async () => {
     const bound = 64 * 1024;
     service = await startTestService({ http: { maxStreamBufferBytes: bound }, journal: { maxEvents: 1000 } });
