@@ -56,10 +56,14 @@ export async function probeOnce(
   if (result.isCanceled) return { ...base, state: 'pending', exitCode: null, output: 'stopped' };
   if (result.timedOut) return { ...base, state: 'timeout', exitCode: null, output: `no answer within ${timeoutMs} ms` };
   const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT' || code === 'EACCES')
-    return { ...base, state: 'command-missing', exitCode: null, output: `${program}: ${code === 'ENOENT' ? 'not found' : 'permission denied'}` };
-  if (result.failed && result.exitCode === undefined)
-    return { ...base, state: 'error', exitCode: null, output: result.signal ? `killed by ${result.signal}` : (result.shortMessage ?? null) };
+  if (code === 'ENOENT' || code === 'EACCES') {
+    const why = code === 'ENOENT' ? 'not found' : 'permission denied';
+    return { ...base, state: 'command-missing', exitCode: null, output: `${program}: ${why}` };
+  }
+  if (result.failed && result.exitCode === undefined) {
+    const why = result.signal ? `killed by ${result.signal}` : (result.shortMessage ?? null);
+    return { ...base, state: 'error', exitCode: null, output: why };
+  }
   return { ...base, state: result.exitCode === 0 ? 'ready' : 'not-ready', exitCode: result.exitCode ?? null, output };
 }
 

@@ -43,7 +43,9 @@ export async function registerAuth(app: FastifyInstance, auth: Config['auth']): 
     authenticate: { realm: REALM },
     utf8: false,
     validate: async (username, given) => {
-      if (!credentialsMatch(username, given, expected)) throw Object.assign(new Error('wrong username or password'), { statusCode: 401 });
+      if (!credentialsMatch(username, given, expected)) {
+        throw Object.assign(new Error('wrong username or password'), { statusCode: 401 });
+      }
     },
   });
   app.addHook('onRequest', (request, reply, done) => {

@@ -18,8 +18,8 @@ export async function loadTls(tls: Config['http']['tls']): Promise<TlsFiles | nu
       return await readFile(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code ?? 'cannot read';
+      const reasons: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'is a directory' };
+      const why = reasons[code ?? ''] ?? code ?? 'cannot read';
       throw new RestoreWatcherError('RW_TLS_UNREADABLE', `TLS ${what} ${path}: ${why}`, { cause: err });
     }
   };

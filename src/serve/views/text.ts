@@ -33,7 +33,9 @@ export function renderText({ status, events, probe, now, version }: TextViewInpu
   } else {
     const ago = (iso: string): string => `${formatDuration(Math.max(0, now - Date.parse(iso)))} ago`;
     const elapsed =
-      op.durationMs !== null ? `took ${formatDuration(op.durationMs)}` : `${formatDuration(Math.max(0, now - Date.parse(op.requestedAt)))} so far`;
+      op.durationMs !== null
+        ? `took ${formatDuration(op.durationMs)}`
+        : `${formatDuration(Math.max(0, now - Date.parse(op.requestedAt)))} so far`;
     out.push(field('restore', op.id));
     out.push(field('state', op.state));
     out.push(field('requested', `${shortTime(op.requestedAt)} by ${op.requestedBy}`));
