@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Journal } from './journal/journal.js';
-import type { Operation, WatchEvent } from './model.js';
+import { EVENT_TYPES, type EventType, type Operation, type WatchEvent } from './model.js';
 import { Pipeline, pipelineOptions, type PipelineCounters } from './pipeline.js';
 import { FileFollower, type FollowerCounters, type FollowerNotice, type FollowerStatus } from './tail/follower.js';
 import type { FileIdentity } from './tail/identity.js';
@@ -30,13 +30,15 @@ export interface AgentStatus {
   follower: FollowerStatus & { linesRead: number };
   lastEventId: number;
   journal: { events: number; firstId: number | null; dropped: number };
-  counters: { pipeline: PipelineCounters; follower: FollowerCounters };
+  counters: { pipeline: PipelineCounters; follower: FollowerCounters; events: Record<EventType, number> };
 }
 
 export class Agent {
   readonly journal: Journal;
   readonly pipeline: Pipeline;
   readonly follower: FileFollower;
+  /** Events filed since start, by type (for /metrics). */
+  readonly eventCounts = Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])) as Record<EventType, number>;
   private readonly logger: Logger;
   private readonly now: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
@@ -94,13 +96,14 @@ export class Agent {
       follower: { ...follower, linesRead: this.pipeline.counters.lines },
       lastEventId: this.journal.lastId,
       journal: { events: this.journal.size, firstId: this.journal.firstId, dropped: this.journal.dropped },
-      counters: { pipeline: this.pipeline.counters, follower: this.follower.counters },
+      counters: { pipeline: this.pipeline.counters, follower: this.follower.counters, events: this.eventCounts },
     };
   }
 
   private file(events: WatchEvent[]): void {
     if (events.length === 0) return;
     for (const e of this.journal.append(events)) {
+      this.eventCounts[e.type]++;
       this.logger.info(
         {
           event: { id: e.id, type: e.type, operation: e.operation.id, state: e.state, time: e.time },
