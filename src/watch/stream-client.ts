@@ -126,19 +126,19 @@ export class EventStreamClient {
   private fetchBaseline(): void {
     const url = this.route('status');
     let body = '';
-    let answer: HttpAnswer | null = null;
+    let answered = false;
     this.armIdle();
     this.request = this.deps.transport(url, { ...this.headers, Accept: 'application/json' }, {
       response: (a) => {
-        answer = a;
+        if (a.status !== 200) return this.refusedOrRetry(url, a);
+        answered = true;
       },
       data: (text) => {
         this.armIdle();
         body += text;
       },
       end: () => {
-        if (answer === null) return this.fail('the connection closed before an answer');
-        if (answer.status !== 200) return this.refusedOrRetry(url, answer);
+        if (!answered) return this.fail('the connection closed before an answer');
         const lastEventId = readLastEventId(body);
         if (lastEventId === null) return this.refuse(`${url.href} did not answer as a restore-watcher agent: is the URL right?`);
         this.baseline = lastEventId;
