@@ -120,7 +120,7 @@ export function liveView(state: WatchState, now: number, o: ViewOptions): string
     lines.push(`${spinner} waiting for the next restore`);
     lines.push(`  ${r.id} had already ended: ${stateColour(r.state, p)(r.state)} at ${shortTime(r.finishedAt ?? r.lastActivityAt)}`);
   } else if (r === null) {
-    lines.push(`${spinner} no restore yet: waiting for one`);
+    lines.push(state.everConnected ? `${spinner} no restore yet: waiting for one` : `${spinner} waiting for the agent`);
   } else {
     lines.push(...restoreLines(r, state, now, spinner, p));
   }

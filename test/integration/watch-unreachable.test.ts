@@ -25,7 +25,7 @@ describe('watch when the agent cannot be reached', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
     expect(run.stderr()).toContain(`restore-watcher: http://127.0.0.1:${port}: connection refused (ECONNREFUSED); trying again in`);
     expect(run.stderr()).toMatch(
-      new RegExp(`restore-watcher: could not reach the agent at http://127\\.0\\.0\\.1:${port} for 2s \\(connection refused \\(ECONNREFUSED\\)\\); giving up\\n$`),
+      new RegExp(`restore-watcher: could not reach the agent at http://127\\.0\\.0\\.1:${port} for \\d+s \\(connection refused \\(ECONNREFUSED\\)\\); giving up\\n$`),
     );
     expect(run.stdout()).toBe('');
   });

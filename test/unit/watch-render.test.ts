@@ -104,6 +104,7 @@ describe('liveView', () => {
 
   it('says when it waits for a restore, and for the next one after an ended one', () => {
     const now = at('2018-11-20T12:05:00Z');
+    expect(liveView(stateAfter([]), now, mono)[0]).toMatch(/^. waiting for the agent$/);
     expect(liveView(stateAfter(connected(0)), now, mono)[0]).toMatch(/^. no restore yet: waiting for one$/);
     const waiting = liveView(stateAfter([...connected(2), ...asInputs(failing)]), now, mono);
     expect(waiting.slice(0, 2).map((l) => l.slice(2))).toEqual([
