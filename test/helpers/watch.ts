@@ -8,6 +8,9 @@ import { cli } from './cli.js';
  */
 export const QUIET: ConfigInput = { track: { stallAfterSeconds: 1e9 } };
 
+/** For polls that wait on a spawned process: starting node takes seconds on a loaded machine. */
+export const SLOW = { timeout: 20_000, interval: 50 };
+
 /** `restore-watcher watch …` running, with what it has printed so far. */
 export interface WatchRun {
   child: ReturnType<typeof cli>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { QUIET, startWatch, type WatchRun } from '../helpers/watch.js';
+import { QUIET, SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
 
 let service: TestService | null = null;
 let run: WatchRun | null = null;
@@ -22,17 +22,17 @@ describe('watch across an agent restart', () => {
     writeFileSync(log, `${access('12:00:00', '/v1/restore')}\n${access('12:00:01', '/v1/order')}\n`);
     service = await startTestService(QUIET, { dir });
     const port = service.port;
-    await expect.poll(() => service!.agent.status().lastEventId).toBe(2);
+    await expect.poll(() => service!.agent.status().lastEventId, SLOW).toBe(2);
     const w = (run = startWatch(['--url', service.url, '--until-done', '--json']));
-    await expect.poll(() => w.json().length).toBe(2);
+    await expect.poll(() => w.json().length, SLOW).toBe(2);
 
     await service.close();
     service = null;
-    await expect.poll(() => w.stderr()).toContain('the agent is shutting down');
+    await expect.poll(() => w.stderr(), SLOW).toContain('the agent is shutting down');
     appendFileSync(log, `${logger('12:00:02', 'restoring base backup')}\n`);
 
     service = await startTestService({ ...QUIET, http: { port } }, { dir });
-    await expect.poll(() => w.json().map((e) => e.id)).toEqual([1, 2, 3]);
+    await expect.poll(() => w.json().map((e) => e.id), SLOW).toEqual([1, 2, 3]);
     appendFileSync(log, `${logger('12:00:09', 'success')}\n`);
     const r = await w.child;
     expect(r.exitCode).toBe(0);

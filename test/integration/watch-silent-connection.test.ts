@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startWatch, type WatchRun } from '../helpers/watch.js';
+import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
 
 let run: WatchRun | null = null;
 let server: Server | null = null;
@@ -35,7 +35,7 @@ describe('watch on a connection that goes silent', () => {
 
     const started = Date.now();
     run = startWatch(['--url', url, '--json', '--heartbeat', '0.2']);
-    await expect.poll(() => streams.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => streams.length, SLOW).toBeGreaterThanOrEqual(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
     expect(streams[0]!.headers['last-event-id']).toBeUndefined();
     expect(streams[1]!.headers['last-event-id']).toBe('1');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { QUIET, freePort, startWatch, type WatchRun } from '../helpers/watch.js';
+import { freePort, QUIET, SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
 
 let run: WatchRun | null = null;
 let service: TestService | null = null;
@@ -35,11 +35,11 @@ describe('watch when the agent cannot be reached', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-watch-'));
     try {
       run = startWatch(['--url', `http://127.0.0.1:${port}`, '--until-done', '--timeout', '60']);
-      await expect.poll(() => run!.stderr()).toContain('connection refused');
+      await expect.poll(() => run!.stderr(), SLOW).toContain('connection refused');
       writeFileSync(join(dir, 'production.log'), `${access('12:00:00', '/v1/restore')}\n${logger('12:00:03', 'success')}\n`);
       // Before watch first reached it, the agent had ended this restore: it is history, so add the next one.
       service = await startTestService({ ...QUIET, http: { port } }, { dir });
-      await expect.poll(() => service!.server.streams.size, { timeout: 20_000 }).toBe(1);
+      await expect.poll(() => service!.server.streams.size, SLOW).toBe(1);
       appendFileSync(join(dir, 'production.log'), `${access('13:00:00', '/v1/restore')}\n${logger('13:00:04', 'success')}\n`);
       const r = await run.child;
       expect(r.exitCode).toBe(0);

@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { QUIET, startWatch, type WatchRun } from '../helpers/watch.js';
+import { QUIET, SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
 
 let service: TestService;
 let run: WatchRun | null = null;
@@ -18,14 +18,14 @@ const append = (...lines: string[]): void => appendFileSync(service.logPath, `${
 async function agentWith(lines: string[], events: number): Promise<void> {
   service = await startTestService(QUIET);
   writeFileSync(service.logPath, lines.length > 0 ? `${lines.join('\n')}\n` : '');
-  await expect.poll(() => service.agent.status().follower.exists).toBe(true);
-  await expect.poll(() => service.agent.status().lastEventId).toBe(events);
+  await expect.poll(() => service.agent.status().follower.exists, SLOW).toBe(true);
+  await expect.poll(() => service.agent.status().lastEventId, SLOW).toBe(events);
 }
 
 /** Starts watch and waits until its stream is open. */
 async function watch(args: string[]): Promise<WatchRun> {
   run = startWatch(['--url', service.url, ...args]);
-  await expect.poll(() => service.server.streams.size).toBe(1);
+  await expect.poll(() => service.server.streams.size, SLOW).toBe(1);
   return run;
 }
 
@@ -47,7 +47,7 @@ describe('watch --until-done ends with the restore', () => {
   it('exits 1 when the restore in progress fails, and says why', async () => {
     await agentWith([access('12:00:00', '/v1/restore'), access('12:00:01', '/v1/order')], 2);
     const w = await watch(['--until-done']);
-    await expect.poll(() => w.stdout().split('\n').length).toBe(3);
+    await expect.poll(() => w.stdout().split('\n').length, SLOW).toBe(3);
     append(logger('12:00:20', 'could not download backup: 403 Forbidden', 'ERROR'), "/x/restore.rb:42:in `download'");
     const r = await w.child;
     expect(r.exitCode).toBe(1);
@@ -58,7 +58,7 @@ describe('watch --until-done ends with the restore', () => {
   it('reports a restore that had ended before it started, and waits for the next one', async () => {
     await agentWith([access('12:00:00', '/v1/restore'), logger('12:00:05', 'success')], 2);
     const w = await watch(['--until-done']);
-    await expect.poll(() => w.stderr()).toContain('restore-20181120T120000Z had already ended before watch started (succeeded at');
+    await expect.poll(() => w.stderr(), SLOW).toContain('restore-20181120T120000Z had already ended before watch started (succeeded at');
     expect(w.child.exitCode).toBeNull();
     append(access('13:00:00', '/v1/restore'), logger('13:00:07', 'disk full', 'FATAL'));
     const r = await w.child;
