@@ -42,6 +42,9 @@ export class Agent {
   private readonly logger: Logger;
   private readonly now: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
+  /** The log clock at the last tick, and the wall time when it was first seen. */
+  private lastClock: number | null = null;
+  private lastClockSeenAt = 0;
 
   constructor(private readonly options: AgentOptions) {
     const { config } = options;
@@ -79,9 +82,21 @@ export class Agent {
     await this.follower.stop();
   }
 
-  /** Lets the tracker notice silence now. */
+  /**
+   * Lets the tracker notice silence. Silence is measured on the log's own clock:
+   * the time of the latest line plus the wall-clock time since that line was
+   * read. A log whose writer's clock (or zone) differs from ours, or a history
+   * from long ago read at start, is then judged by its own pace, not by ours.
+   */
   tick(): void {
-    this.file(this.pipeline.tick(this.now()));
+    const clock = this.pipeline.trackerState.clock;
+    if (clock === null) return;
+    const wall = this.now();
+    if (clock !== this.lastClock) {
+      this.lastClock = clock;
+      this.lastClockSeenAt = wall;
+    }
+    this.file(this.pipeline.tick(clock + (wall - this.lastClockSeenAt)));
   }
 
   status(): AgentStatus {

@@ -1,12 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { ConfigInput } from '../../src/config.js';
 import { cli } from './cli.js';
-
-/**
- * Agent config for tests whose log lines carry 2018 times: the agent measures
- * silence against the wall clock, and would report those restores stalled.
- */
-export const QUIET: ConfigInput = { track: { stallAfterSeconds: 1e9 } };
 
 /** For polls that wait on a spawned process: starting node takes seconds on a loaded machine. */
 export const SLOW = { timeout: 20_000, interval: 50 };

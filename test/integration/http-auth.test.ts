@@ -13,7 +13,7 @@ const bodies: string[] = [];
 beforeAll(async () => {
   // The log's times are in 2018: no stall ticks on the wall clock during the test.
   service = await startTestService(
-    { auth: { password: PASSWORD }, track: { stallAfterSeconds: 1e10 } },
+    { auth: { password: PASSWORD } },
     { logger: log.logger },
   );
   writeFileSync(service.logPath, `${access('12:00:00', '/v1/restore')}\n`);

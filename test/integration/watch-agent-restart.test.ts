@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { QUIET, SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
+import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
 
 let service: TestService | null = null;
 let run: WatchRun | null = null;
@@ -20,7 +20,7 @@ describe('watch across an agent restart', () => {
   it('follows the agent back after `event: shutdown` and misses nothing written meanwhile', async () => {
     const log = join(dir, 'production.log');
     writeFileSync(log, `${access('12:00:00', '/v1/restore')}\n${access('12:00:01', '/v1/order')}\n`);
-    service = await startTestService(QUIET, { dir });
+    service = await startTestService({}, { dir });
     const port = service.port;
     await expect.poll(() => service!.agent.status().lastEventId, SLOW).toBe(2);
     const w = (run = startWatch(['--url', service.url, '--until-done', '--json']));
@@ -31,7 +31,7 @@ describe('watch across an agent restart', () => {
     await expect.poll(() => w.stderr(), SLOW).toContain('the agent is shutting down');
     appendFileSync(log, `${logger('12:00:02', 'restoring base backup')}\n`);
 
-    service = await startTestService({ ...QUIET, http: { port } }, { dir });
+    service = await startTestService({ http: { port } }, { dir });
     await expect.poll(() => w.json().map((e) => e.id), SLOW).toEqual([1, 2, 3]);
     appendFileSync(log, `${logger('12:00:09', 'success')}\n`);
     const r = await w.child;

@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { CuttableProxy, QUIET, SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
+import { CuttableProxy, SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
 
 let service: TestService;
 let proxy: CuttableProxy;
@@ -18,7 +18,7 @@ const append = (...lines: string[]): void => appendFileSync(service.logPath, `${
 
 describe('watch resumes a dropped connection', () => {
   it('shows every event once when the connection is cut in the middle of a frame', async () => {
-    service = await startTestService(QUIET);
+    service = await startTestService();
     writeFileSync(service.logPath, `${access('12:00:00', '/v1/restore')}\n`);
     await expect.poll(() => service.agent.status().lastEventId, SLOW).toBe(1);
     proxy = await CuttableProxy.start(service.port);

@@ -5,7 +5,7 @@ import { BIN } from '../helpers/cli.js';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { haveTool } from '../helpers/tools.js';
-import { QUIET, SLOW } from '../helpers/watch.js';
+import { SLOW } from '../helpers/watch.js';
 
 // A tmux server of our own, so nothing else's sessions are touched.
 const SOCKET = `rw-watch-test-${process.pid}`;
@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 async function watchInTerminal(env: string): Promise<TestService> {
-  service = await startTestService(QUIET);
+  service = await startTestService();
   writeFileSync(service.logPath, `${access('12:00:00', '/v1/restore')}\n`);
   await expect.poll(() => service!.agent.status().lastEventId, SLOW).toBe(1);
   const command = `env ${env} RESTORE_WATCHER_PASSWORD= ${process.execPath} ${BIN} watch --url ${service.url} --until-done; echo EXIT=$?; sleep 600`;

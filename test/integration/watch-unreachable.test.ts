@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { freePort, QUIET, SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
+import { freePort, SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
 
 let run: WatchRun | null = null;
 let service: TestService | null = null;
@@ -38,7 +38,7 @@ describe('watch when the agent cannot be reached', () => {
       await expect.poll(() => run!.stderr(), SLOW).toContain('connection refused');
       writeFileSync(join(dir, 'production.log'), `${access('12:00:00', '/v1/restore')}\n${logger('12:00:03', 'success')}\n`);
       // Before watch first reached it, the agent had ended this restore: it is history, so add the next one.
-      service = await startTestService({ ...QUIET, http: { port } }, { dir });
+      service = await startTestService({ http: { port } }, { dir });
       await expect.poll(() => service!.server.streams.size, SLOW).toBe(1);
       appendFileSync(join(dir, 'production.log'), `${access('13:00:00', '/v1/restore')}\n${logger('13:00:04', 'success')}\n`);
       const r = await run.child;

@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { QUIET, SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
+import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
 
 let service: TestService;
 let run: WatchRun | null = null;
@@ -16,7 +16,7 @@ const append = (...lines: string[]): void => appendFileSync(service.logPath, `${
 
 /** The agent on a log holding `lines`, every line read. */
 async function agentWith(lines: string[], events: number): Promise<void> {
-  service = await startTestService(QUIET);
+  service = await startTestService();
   writeFileSync(service.logPath, lines.length > 0 ? `${lines.join('\n')}\n` : '');
   await expect.poll(() => service.agent.status().follower.exists, SLOW).toBe(true);
   await expect.poll(() => service.agent.status().lastEventId, SLOW).toBe(events);
