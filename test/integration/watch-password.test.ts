@@ -1,6 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startWatch, type WatchRun } from '../helpers/watch.js';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { access, logger } from '../helpers/lines.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
 
 /**
  * An agent with a password answers 401 with a Basic challenge; this stand-in
@@ -19,7 +22,10 @@ async function passwordProtected(): Promise<{ server: Server; url: string; seen:
 
 let run: WatchRun | null = null;
 let server: Server | null = null;
+let service: TestService | null = null;
 afterEach(async () => {
+  await service?.dispose();
+  service = null;
   run?.child.kill('SIGKILL');
   run = null;
   await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
@@ -53,5 +59,19 @@ describe('watch against an agent that wants a password', () => {
     run = startWatch(['--url', agent.url, '--password', 'flag'], { RESTORE_WATCHER_PASSWORD: 'env' });
     expect((await run.child).exitCode).toBe(3);
     expect(agent.seen[0]!.authorization).toBe(`Basic ${Buffer.from('admin:flag').toString('base64')}`);
+  });
+});
+
+describe('watch against the real agent with a password', () => {
+  it('exits 3 on a wrong password and follows the restore to its end with the right one', async () => {
+    service = await startTestService({ auth: { password: 's3cret-pw' } });
+    writeFileSync(service.logPath, `${access('12:00:00', '/v1/restore')}\n`);
+    const wrong = startWatch(['--url', service.url, '--until-done'], { RESTORE_WATCHER_PASSWORD: 'nope' });
+    expect((await wrong.child).exitCode).toBe(3);
+
+    run = startWatch(['--url', service.url, '--until-done'], { RESTORE_WATCHER_PASSWORD: 's3cret-pw' });
+    await expect.poll(() => run!.stdout(), SLOW).toContain('restore-20181120T120000Z');
+    appendFileSync(service.logPath, `${logger('12:00:30', 'success')}\n`);
+    expect((await run.child).exitCode).toBe(0);
   });
 });
