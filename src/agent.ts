@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Journal } from './journal/journal.js';
-import type { Operation, WatchEvent } from './model.js';
+import { EVENT_TYPES, type EventType, type Operation, type WatchEvent } from './model.js';
 import { Pipeline, pipelineOptions, type PipelineCounters } from './pipeline.js';
 import { FileFollower, type FollowerCounters, type FollowerNotice, type FollowerStatus } from './tail/follower.js';
 import type { FileIdentity } from './tail/identity.js';
@@ -30,16 +30,21 @@ export interface AgentStatus {
   follower: FollowerStatus & { linesRead: number };
   lastEventId: number;
   journal: { events: number; firstId: number | null; dropped: number };
-  counters: { pipeline: PipelineCounters; follower: FollowerCounters };
+  counters: { pipeline: PipelineCounters; follower: FollowerCounters; events: Record<EventType, number> };
 }
 
 export class Agent {
   readonly journal: Journal;
   readonly pipeline: Pipeline;
   readonly follower: FileFollower;
+  /** Events filed since start, by type (for /metrics). */
+  readonly eventCounts = Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])) as Record<EventType, number>;
   private readonly logger: Logger;
   private readonly now: () => number;
   private tickTimer: NodeJS.Timeout | null = null;
+  /** The log clock at the last tick, and the wall time when it was first seen. */
+  private lastClock: number | null = null;
+  private lastClockSeenAt = 0;
 
   constructor(private readonly options: AgentOptions) {
     const { config } = options;
@@ -77,9 +82,21 @@ export class Agent {
     await this.follower.stop();
   }
 
-  /** Lets the tracker notice silence now. */
+  /**
+   * Lets the tracker notice silence. Silence is measured on the log's own clock:
+   * the time of the latest line plus the wall-clock time since that line was
+   * read. A log whose writer's clock (or zone) differs from ours, or a history
+   * from long ago read at start, is then judged by its own pace, not by ours.
+   */
   tick(): void {
-    this.file(this.pipeline.tick(this.now()));
+    const clock = this.pipeline.trackerState.clock;
+    if (clock === null) return;
+    const wall = this.now();
+    if (clock !== this.lastClock) {
+      this.lastClock = clock;
+      this.lastClockSeenAt = wall;
+    }
+    this.file(this.pipeline.tick(clock + (wall - this.lastClockSeenAt)));
   }
 
   status(): AgentStatus {
@@ -94,13 +111,14 @@ export class Agent {
       follower: { ...follower, linesRead: this.pipeline.counters.lines },
       lastEventId: this.journal.lastId,
       journal: { events: this.journal.size, firstId: this.journal.firstId, dropped: this.journal.dropped },
-      counters: { pipeline: this.pipeline.counters, follower: this.follower.counters },
+      counters: { pipeline: this.pipeline.counters, follower: this.follower.counters, events: this.eventCounts },
     };
   }
 
   private file(events: WatchEvent[]): void {
     if (events.length === 0) return;
     for (const e of this.journal.append(events)) {
+      this.eventCounts[e.type]++;
       this.logger.info(
         {
           event: { id: e.id, type: e.type, operation: e.operation.id, state: e.state, time: e.time },

@@ -92,6 +92,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import('./commands/serve.js')).serveCommand;
     case 'demo':
       return (await import('./commands/demo.js')).demoCommand;
+    case 'watch':
+      return (await import('./commands/watch.js')).watchCommand;
     default:
       return undefined;
   }

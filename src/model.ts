@@ -59,7 +59,7 @@ export interface LoggerRecord {
   end: number;
 }
 
-export type UnknownReason = 'unmatched' | 'blank' | 'cut' | 'invalid-utf8' | 'orphan-continuation';
+export type UnknownReason = 'unmatched' | 'blank' | 'cut' | 'invalid-utf8';
 
 /** A line that is neither format: counted, shown where useful, never fatal. */
 export interface UnknownRecord {

@@ -38,7 +38,7 @@ export class Pipeline {
     lines: 0,
     cutLines: 0,
     records: { access: 0, logger: 0, unknown: 0 },
-    unknown: { unmatched: 0, blank: 0, cut: 0, 'invalid-utf8': 0, 'orphan-continuation': 0 },
+    unknown: { unmatched: 0, blank: 0, cut: 0, 'invalid-utf8': 0 },
     events: 0,
   };
   private split: SplitState;

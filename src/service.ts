@@ -8,15 +8,19 @@ import pino, { type Logger } from 'pino';
 import { Agent } from './agent.js';
 import type { Config } from './config.js';
 import { RestoreWatcherError } from './errors.js';
+import { ReadinessProbe } from './probe/readiness.js';
+import { assertSecureBind } from './serve/auth.js';
 import { buildServer, type WatcherServer } from './serve/server.js';
+import { loadTls } from './serve/tls.js';
 
 export interface RunningService {
   agent: Agent;
   server: WatcherServer;
+  probe: ReadinessProbe;
   /** Base URL the server listens on, e.g. http://127.0.0.1:9465 */
   url: string;
   port: number;
-  /** Ends streams, stops accepting, stops following; resolves when all is closed. */
+  /** Ends streams, stops accepting, stops probing, stops following (in that order); resolves when all is closed. */
   close(): Promise<void>;
 }
 
@@ -27,6 +31,9 @@ export interface ServiceOptions {
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? pino({ level: 'info', base: { name: 'restore-watcher' } });
+  // Refuse an unsafe or broken setup before anything starts.
+  assertSecureBind(config);
+  const tls = await loadTls(config.http.tls);
   try {
     await mkdir(config.stateDir, { recursive: true });
   } catch (err) {
@@ -36,7 +43,22 @@ export async function startService(config: Config, options: ServiceOptions = {})
   }
   const agent = new Agent({ config, logger, ...(options.now ? { now: options.now } : {}) });
   await agent.start();
-  const server = await buildServer({ config, journal: agent.journal, status: () => agent.status(), logger });
+  const probe = new ReadinessProbe(config.probe, options.now);
+  let server: WatcherServer;
+  try {
+    server = await buildServer({
+      config,
+      journal: agent.journal,
+      status: () => agent.status(),
+      logger,
+      probe: () => probe.status(),
+      tls,
+      ...(options.now ? { now: options.now } : {}),
+    });
+  } catch (err) {
+    await agent.stop();
+    throw err;
+  }
   let address: string;
   try {
     address = await server.app.listen({ host: config.http.host, port: config.http.port });
@@ -50,16 +72,22 @@ export async function startService(config: Config, options: ServiceOptions = {})
   }
   const addr = server.app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.http.port;
-  logger.info({ address, log: config.log.path, stateDir: config.stateDir }, 'restore-watcher listening');
+  probe.start();
+  logger.info(
+    { address, log: config.log.path, stateDir: config.stateDir, auth: config.auth.password !== null, tls: tls !== null },
+    'restore-watcher listening',
+  );
   let closing: Promise<void> | null = null;
   return {
     agent,
     server,
+    probe,
     url: address,
     port,
     close: () => {
       closing ??= (async () => {
         await server.app.close();
+        await probe.stop();
         await agent.stop();
       })();
       return closing;

@@ -20,10 +20,12 @@ Flags override the config file; the config file overrides the defaults.
                     (default ${DEFAULT_STATE_DIR}).
 
 The password for HTTP Basic auth comes from the config (auth.password) or the
-RESTORE_WATCHER_PASSWORD environment variable.
+RESTORE_WATCHER_PASSWORD environment variable. With a password every route but
+/healthz needs it; without one, serve only listens on a loopback address.
 
-Routes: GET /status, /restores, /restores/:id, /backups, /backups/:id,
-/events?after=ID&limit=N&type=T, /events/stream (Server-Sent Events), /healthz.
+Routes: GET / (text for curl, a live page for browsers), /status, /restores,
+/restores/:id, /backups, /backups/:id, /events?after=ID&limit=N&type=T,
+/events/stream (Server-Sent Events), /metrics (Prometheus), /healthz.
 `;
 
 export async function serveCommand(args: string[]): Promise<number> {

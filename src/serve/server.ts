@@ -1,7 +1,7 @@
 /**
  * The HTTP server, built by a factory from its collaborators so tests can use
- * `inject()` without a port. JSON everywhere except the event stream; every error
- * is `{ statusCode, error, message }`.
+ * `inject()` without a port. JSON everywhere except the event stream, `/metrics`
+ * and the human views at `/`; every error is `{ statusCode, error, message }`.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
@@ -9,14 +9,28 @@ import { z } from 'zod';
 import type { AgentStatus } from '../agent.js';
 import type { Config } from '../config.js';
 import type { Journal } from '../journal/journal.js';
+import { VERSION } from '../cli.js';
+import { RestoreWatcherError } from '../errors.js';
 import { EVENT_TYPES, type OperationKind } from '../model.js';
+import type { ProbeStatus } from '../probe/readiness.js';
+import { registerAuth } from './auth.js';
+import { buildMetrics } from './metrics.js';
 import { StreamHub } from './sse.js';
+import type { TlsFiles } from './tls.js';
+import { PAGE_CSP, PAGE_HTML } from './views/page.js';
+import { renderText } from './views/text.js';
 
 export interface ServerDeps {
   config: Config;
   journal: Journal;
   status: () => AgentStatus;
   logger?: Logger;
+  /** PostgreSQL readiness, when a probe runs. */
+  probe?: () => ProbeStatus;
+  /** Certificate and key read by the caller (see loadTls); null or absent: plain HTTP. */
+  tls?: TlsFiles | null;
+  /** The wall clock, for "how long ago" in the views. */
+  now?: () => number;
 }
 
 const eventsQuery = z.strictObject({
@@ -37,12 +51,23 @@ export interface WatcherServer {
 
 export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
   const { config, journal } = deps;
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger | undefined,
-    logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
-    forceCloseConnections: false,
-  });
+  const now = deps.now ?? Date.now;
+  let app: FastifyInstance;
+  try {
+    app = Fastify({
+      loggerInstance: deps.logger as FastifyBaseLogger | undefined,
+      logController: new LogController({ disableRequestLogging: true }),
+      return503OnClosing: true,
+      forceCloseConnections: false,
+      ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
+    }) as unknown as FastifyInstance;
+  } catch (err) {
+    if (!deps.tls) throw err;
+    // Readable but not a usable certificate and key (not PEM, not a pair): node:tls says which.
+    throw new RestoreWatcherError('RW_TLS_UNREADABLE', `TLS certificate or key cannot be used: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   const streams = new StreamHub(journal, {
     maxClients: config.http.maxStreamClients,
     heartbeatMs: config.http.heartbeatSeconds * 1000,
@@ -62,12 +87,9 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     });
   });
 
-  app.get('/healthz', async () => {
-    const s = deps.status();
-    return { ok: true, state: s.state, logExists: s.follower.exists };
-  });
-
-  app.get('/status', async () => {
+  await registerAuth(app, config.auth);
+  const probe = (): ProbeStatus | null => deps.probe?.() ?? null;
+  const statusBody = () => {
     const s = deps.status();
     return {
       state: s.state,
@@ -77,8 +99,51 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       lastEventId: s.lastEventId,
       journal: s.journal,
       streams: { clients: streams.size },
+      postgresql: probe(),
     };
+  };
+  const metrics = buildMetrics({
+    status: deps.status,
+    streams,
+    version: VERSION,
+    ...(deps.probe ? { probe: deps.probe } : {}),
   });
+
+  app.get('/', async (request, reply) => {
+    void reply.header('Vary', 'Accept');
+    switch (preferredType(request.headers.accept)) {
+      case 'text/html':
+        return reply
+          .type('text/html; charset=utf-8')
+          .header('Content-Security-Policy', PAGE_CSP)
+          .header('X-Content-Type-Options', 'nosniff')
+          .header('Referrer-Policy', 'no-referrer')
+          .header('Cache-Control', 'no-store')
+          .send(PAGE_HTML);
+      case 'application/json':
+        return statusBody();
+      default: {
+        const s = deps.status();
+        const events = s.restore !== null ? journal.eventsOf(s.restore.id) : [];
+        return reply
+          .type('text/plain; charset=utf-8')
+          .header('Cache-Control', 'no-store')
+          .send(renderText({ status: s, events, probe: probe(), now: now(), version: VERSION }));
+      }
+    }
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await metrics.metrics();
+    return reply.type(metrics.contentType).send(text);
+  });
+
+  app.get('/healthz', async () => {
+    const s = deps.status();
+    return { ok: true, state: s.state, logExists: s.follower.exists };
+  });
+
+  app.get('/status', async () => statusBody());
 
   for (const kind of ['restore', 'backup'] as const satisfies readonly OperationKind[]) {
     app.get(`/${kind}s`, async () => ({ [`${kind}s`]: journal.operations(kind) }));
@@ -111,6 +176,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     return reply;
   });
 
+  // Streams end first (each gets `event: shutdown`), then the server stops listening.
   app.addHook('preClose', async () => {
     streams.close();
   });
@@ -128,6 +194,31 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown, reply: Fasti
   const what = issue.code === 'unrecognized_keys' ? 'unknown query parameter' : issue.message;
   void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${name}: ${what}` });
   return null;
+}
+
+const OFFERED = ['text/plain', 'text/html', 'application/json'] as const;
+
+/**
+ * Which of our types the Accept header prefers: highest q, then the most specific
+ * range, then text/plain (so curl's `*\/*` gets text and a browser gets HTML).
+ */
+export function preferredType(accept: string | undefined): (typeof OFFERED)[number] {
+  if (accept === undefined || accept.trim() === '') return 'text/plain';
+  let best: { type: (typeof OFFERED)[number]; q: number; specificity: number } | null = null;
+  for (const part of accept.split(',')) {
+    const [range = '', ...params] = part.trim().toLowerCase().split(';');
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = qParam !== undefined ? Number(qParam.slice(2)) : 1;
+    if (!(q > 0)) continue;
+    const [type, subtype] = range.trim().split('/');
+    for (const offered of OFFERED) {
+      const [ot, os] = offered.split('/');
+      const specificity = type === ot && subtype === os ? 2 : type === ot && subtype === '*' ? 1 : type === '*' ? 0 : -1;
+      if (specificity < 0) continue;
+      if (best === null || q > best.q || (q === best.q && specificity > best.specificity)) best = { type: offered, q, specificity };
+    }
+  }
+  return best?.type ?? 'text/plain';
 }
 
 function notFound(reply: FastifyReply, message: string): FastifyReply {

@@ -39,6 +39,8 @@ interface Client {
 /** Owns the open event streams: admits, feeds, heartbeats and ends them. */
 export class StreamHub {
   readonly counters: StreamCounters = { opened: 0, dropped: { slow: 0, closed: 0, shutdown: 0 } };
+  /** The largest unsent backlog any one client has had: what a stalled client can cost at most. */
+  peakBacklogBytes = 0;
   private readonly clients = new Set<Client>();
   private readonly unsubscribe: () => void;
   private closing = false;
@@ -52,6 +54,13 @@ export class StreamHub {
 
   get size(): number {
     return this.clients.size;
+  }
+
+  /** Unsent bytes across all clients: bounded by clients × maxBufferedBytes, whatever they do. */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (const c of this.clients) total += c.res.writableLength;
+    return total;
   }
 
   /** False when a new client must be turned away (full, or shutting down). */
@@ -92,13 +101,17 @@ export class StreamHub {
     this.write(client, first);
   }
 
-  /** Ends every stream with `event: shutdown` and stops admitting new ones. */
+  /**
+   * Ends every stream with `event: shutdown` and stops admitting new ones. A client
+   * that stopped reading need not be waited for: once its response is ended, the
+   * HTTP server's close() counts its connection as idle and destroys it.
+   */
   close(): void {
     this.closing = true;
     this.unsubscribe();
     for (const client of [...this.clients]) {
-      client.res.end('event: shutdown\ndata: {}\n\n');
       this.remove(client, 'shutdown');
+      client.res.end('event: shutdown\ndata: {}\n\n');
     }
   }
 
@@ -112,13 +125,18 @@ export class StreamHub {
   private write(client: Client, text: string): void {
     const res = client.res;
     if (res.writableEnded || res.destroyed) return;
-    if (res.writableLength + text.length > this.options.maxBufferedBytes) {
+    const backlog = res.writableLength;
+    if (backlog > 0 && backlog + text.length > this.options.maxBufferedBytes) {
       // The client stopped reading: drop it rather than hold its backlog in memory.
+      // A client with nothing pending always gets the write, so one large batch (a
+      // catch-up, a burst) is not mistaken for a stall; the backlog stays below the
+      // bound plus one batch.
       this.remove(client, 'slow');
       res.destroy();
       return;
     }
     res.write(text);
+    if (res.writableLength > this.peakBacklogBytes) this.peakBacklogBytes = res.writableLength;
   }
 
   private remove(client: Client, reason: DropReason): void {

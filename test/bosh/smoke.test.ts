@@ -158,9 +158,7 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('the packaged agent', () => {
     expect(String(result.stderr)).toContain('SIGTERM: shutting down');
   });
 
-  // Skipped until serve enforces HTTP Basic auth (auth.password): today it
-  // answers /status to anyone. Turn `it.skip` into `it` when it does.
-  it.skip('answers /status only with the password from the job properties', async () => {
+  it('answers /status only with the password from the job properties', async () => {
     const { url } = await startAgent();
     expect((await fetch(`${url}/status`)).status).toBe(401);
     const authorization = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;

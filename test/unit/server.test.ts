@@ -1,33 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentStatus } from '../../src/agent.js';
 import { defaultConfig } from '../../src/config.js';
-import { Journal } from '../../src/journal/journal.js';
-import { Pipeline, pipelineOptions } from '../../src/pipeline.js';
 import { buildServer, type WatcherServer } from '../../src/serve/server.js';
+import { fixtureJournal, statusOf } from '../helpers/journal.js';
 
 const config = defaultConfig();
-const journal = new Journal({ maxEvents: 1000 });
+const { journal, pipeline } = fixtureJournal(['backup-then-restore.log', 'restore-failed-backtrace.log'], config);
 let server: WatcherServer;
 
 beforeAll(async () => {
-  const p = new Pipeline(pipelineOptions(config), 'production.log');
-  for (const name of ['backup-then-restore.log', 'restore-failed-backtrace.log']) {
-    p.startFile(name);
-    journal.append(p.push(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url))));
-    journal.append(p.end());
-  }
-  const status = (): AgentStatus =>
-    ({
-      state: 'idle',
-      restore: journal.latest('restore'),
-      backup: journal.latest('backup'),
-      follower: { path: 'production.log', exists: true, offset: 0, identity: null, linesRead: 0 },
-      lastEventId: journal.lastId,
-      journal: { events: journal.size, firstId: journal.firstId, dropped: 0 },
-      counters: {} as AgentStatus['counters'],
-    }) as AgentStatus;
-  server = await buildServer({ config, journal, status });
+  server = await buildServer({ config, journal, status: () => statusOf(journal, pipeline) });
 });
 afterAll(async () => server.app.close());
 

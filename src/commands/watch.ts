@@ -1,0 +1,266 @@
+/**
+ * `restore-watcher watch`: follows the agent's event stream from a terminal or a
+ * script. The stream client reports what it sees, the watch reducer decides what
+ * to show and when to stop, and this module wires them to stdout, stderr, the
+ * clock and the signals.
+ */
+import { parseFlags } from '../cli.js';
+import { DEFAULT_PORT } from '../config.js';
+import { RestoreWatcherError } from '../errors.js';
+import { eventLine, liveView, noticeLine, palette, wantsColour, type Palette } from '../watch/render.js';
+import { LiveScreen } from '../watch/screen.js';
+import { EventStreamClient, systemClock, type StreamClientDeps } from '../watch/stream-client.js';
+import { nodeTransport } from '../watch/transport.js';
+import {
+  exitCode,
+  initialWatchState,
+  reduceWatch,
+  type Notice,
+  type WatchInput,
+  type WatchOutput,
+  type WatchState,
+} from '../watch/watch-state.js';
+
+export const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
+
+export const WATCH_HELP = `Usage: restore-watcher watch [--url URL] [--user U] [--password P] [--until-done [--since TIME]]
+                             [--timeout SECONDS] [--json] [--heartbeat SECONDS]
+
+Follows a restore-watcher agent's event stream (GET /events/stream) and shows the
+latest restore as it goes, starting with its story so far.
+
+  On a terminal   a live view of the current restore: its state, the time since it
+                  was requested, the time since its last activity, its last message,
+                  a spinner while it runs; each event is logged above it (order polls
+                  are only counted). Colour unless NO_COLOR is set.
+  Otherwise       one plain line per event on stdout; notices on stderr.
+  --json          the agent's event objects as JSON Lines, exactly as it sends them,
+                  and nothing else on stdout; notices on stderr.
+
+A dropped connection is resumed where it stopped (Last-Event-ID), after a backoff
+with jitter (0.5 s doubling to 15 s): no event is shown twice or skipped. No byte
+for three heartbeat periods counts as a dead connection and is retried. When the
+agent stops it says so, and watch waits for it to come back.
+
+  --url URL            The agent (default ${DEFAULT_URL}); https:// works, with extra
+                       CAs from NODE_EXTRA_CA_CERTS.
+  --user U             User for HTTP Basic auth (default admin).
+  --password P         Its password. Better: RESTORE_WATCHER_PASSWORD, which other users
+                       cannot read from the process list.
+  --until-done         Wait for one restore to end and exit with its outcome (below).
+  --since TIME         With --until-done: a restore requested at or after TIME (ISO 8601
+                       with a zone, e.g. 2024-05-01T12:00:00Z) counts even if it had
+                       already ended when watch started.
+  --timeout SECONDS    Give up (exit 2) after SECONDS without reaching the agent, counted
+                       from the start or from a lost connection. Default: keep trying.
+  --heartbeat SECONDS  The agent's http.heartbeatSeconds (default 15).
+
+--until-done waits for exactly one restore:
+  - the restore in progress when watch starts, if there is one;
+  - otherwise the next restore to be requested;
+  - a restore that had already ended before watch started is shown and reported,
+    but not waited for: watch says it had ended and waits for the next one. A
+    script that has just asked for a restore must never take an earlier restore's
+    outcome for its own, and the agent may not have seen the new request yet. If
+    the restore might be over before watch starts, pass --since with the time the
+    script asked for it: an ended restore requested at or after it then decides at
+    once. TIME is compared with the agent's log clock, so allow for clock skew.
+Without --until-done, watch runs until it is interrupted.
+
+Exit status:
+  0    the restore succeeded (--until-done)
+  1    the restore failed, or it ended unseen while the agent dropped events (--until-done)
+  2    the agent could not be reached within --timeout, or the URL is not an agent
+  3    the agent rejected the password, or wants one and none was given
+  64   the command line is wrong
+  130  interrupted (Ctrl-C; 143 on SIGTERM)
+
+In a script:
+  restore-watcher watch --until-done && run-checks
+  asked=$(date -u +%Y-%m-%dT%H:%M:%SZ); request-restore
+  restore-watcher watch --until-done --since "$asked" --timeout 600 --json > restore.jsonl && run-checks
+`;
+
+export interface WatchSettings {
+  url: URL;
+  user: string;
+  password: string | null;
+  untilDone: boolean;
+  sinceMs: number | null;
+  timeoutMs: number | null;
+  heartbeatMs: number;
+  mode: 'json' | 'lines' | 'live';
+  colour: boolean;
+}
+
+export async function watchCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags(
+    args,
+    {
+      url: { type: 'string', default: DEFAULT_URL },
+      user: { type: 'string' },
+      password: { type: 'string' },
+      'until-done': { type: 'boolean', default: false },
+      since: { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      heartbeat: { type: 'string', default: '15' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    false,
+  );
+  if (values.help) {
+    process.stdout.write(WATCH_HELP);
+    return 0;
+  }
+  const settings = resolveWatchSettings(values, process.env, process.stdout.isTTY === true);
+  return runWatch(settings, { transport: nodeTransport });
+}
+
+interface WatchFlags {
+  url: string;
+  user?: string | undefined;
+  password?: string | undefined;
+  'until-done': boolean;
+  since?: string | undefined;
+  timeout?: string | undefined;
+  json: boolean;
+  heartbeat: string;
+}
+
+/** Flags and environment, checked once: usage errors name the flag. */
+export function resolveWatchSettings(flags: WatchFlags, env: NodeJS.ProcessEnv, isTTY: boolean): WatchSettings {
+  let url: URL;
+  try {
+    url = new URL(flags.url);
+  } catch {
+    throw new RestoreWatcherError('RW_USAGE', `--url: expected a URL such as ${DEFAULT_URL}, got "${flags.url}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RestoreWatcherError('RW_USAGE', `--url: expected http:// or https://, got "${flags.url}"`);
+  }
+  // Credentials in the URL work too, but are never shown.
+  const urlUser = decodeURIComponent(url.username);
+  const urlPassword = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  const envPassword = env.RESTORE_WATCHER_PASSWORD;
+  const password = flags.password ?? (urlPassword !== '' ? urlPassword : undefined) ?? (envPassword !== '' ? envPassword : undefined);
+
+  let sinceMs: number | null = null;
+  if (flags.since !== undefined) {
+    if (!flags['until-done']) throw new RestoreWatcherError('RW_USAGE', '--since only has a meaning with --until-done');
+    sinceMs = /(?:Z|[+-]\d\d:?\d\d)$/i.test(flags.since) ? Date.parse(flags.since) : NaN;
+    if (Number.isNaN(sinceMs)) {
+      throw new RestoreWatcherError('RW_USAGE', `--since: expected an ISO 8601 time with a zone, such as 2024-05-01T12:00:00Z, got "${flags.since}"`);
+    }
+  }
+  return {
+    url,
+    user: flags.user ?? (urlUser !== '' ? urlUser : 'admin'),
+    password: password ?? null,
+    untilDone: flags['until-done'],
+    sinceMs,
+    timeoutMs: flags.timeout === undefined ? null : seconds('--timeout', flags.timeout) * 1000,
+    heartbeatMs: seconds('--heartbeat', flags.heartbeat) * 1000,
+    mode: flags.json ? 'json' : isTTY ? 'live' : 'lines',
+    colour: !flags.json && wantsColour(isTTY, env),
+  };
+}
+
+function seconds(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new RestoreWatcherError('RW_USAGE', `${flag}: expected a number of seconds > 0, got "${value}"`);
+  }
+  return n;
+}
+
+export interface WatchIo {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** Runs the watch until it decides (the exit status) or is interrupted (130, 143). */
+export function runWatch(
+  settings: WatchSettings,
+  deps: StreamClientDeps,
+  io: WatchIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  const clock = deps.clock ?? systemClock;
+  const shownUrl = settings.url.href.replace(/\/$/, '');
+  const p: Palette = palette(settings.colour);
+  const screen = settings.mode === 'live' ? new LiveScreen(io.stdout) : null;
+  let state: WatchState = initialWatchState(
+    { untilDone: settings.untilDone, sinceMs: settings.sinceMs, timeoutMs: settings.timeoutMs },
+    clock.now(),
+  );
+
+  return new Promise<number>((resolve) => {
+    let finished = false;
+    const finish = (code: number): void => {
+      if (finished) return;
+      finished = true;
+      client.stop();
+      clearInterval(ticker);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      io.stdout.off('error', onOutputError);
+      screen?.end();
+      resolve(code);
+    };
+
+    const show = (output: WatchOutput[]): void => {
+      const log: string[] = [];
+      for (const o of output) {
+        if (o.kind === 'event') {
+          if (settings.mode === 'json') io.stdout.write(`${o.raw}\n`);
+          else if (settings.mode === 'lines') io.stdout.write(`${eventLine(o.event, p)}\n`);
+          else if (!o.poll) log.push(...eventLine(o.event, p, o.event.type.endsWith('.failed')).split('\n'));
+        } else if (screen !== null) {
+          if (!quietOnScreen(o.notice)) log.push(`${p.yellow('!')} ${noticeLine(o.notice, shownUrl)}`);
+        } else {
+          io.stderr.write(`restore-watcher: ${noticeLine(o.notice, shownUrl)}\n`);
+        }
+      }
+      if (screen !== null) {
+        const width = Math.max(20, (io.stdout.columns ?? 80) - 1);
+        screen.draw(log, liveView(state, clock.now(), { palette: p, width, url: shownUrl }));
+      }
+    };
+
+    const step = (input: WatchInput): void => {
+      if (finished) return;
+      const r = reduceWatch(state, input, clock.now());
+      state = r.state;
+      show(r.output);
+      if (state.outcome !== null) finish(exitCode(state.outcome));
+    };
+
+    const client = new EventStreamClient(
+      { url: settings.url, user: settings.user, password: settings.password, heartbeatMs: settings.heartbeatMs },
+      { ...deps, clock },
+      step,
+    );
+    // Redraws the spinner and clocks, and lets the reducer notice a timeout.
+    const ticker = setInterval(() => step({ kind: 'tick' }), screen !== null ? 100 : 250);
+    const onInt = (): void => finish(130);
+    const onTerm = (): void => finish(143);
+    // `watch --json | head` closing the pipe early is the reader's choice, not an error.
+    const onOutputError = (err: NodeJS.ErrnoException): void => {
+      if (err.code === 'EPIPE') finish(0);
+      else throw err;
+    };
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    io.stdout.on('error', onOutputError);
+    screen?.begin();
+    show([]);
+    client.start();
+  });
+}
+
+/** On a terminal the view already shows these. */
+function quietOnScreen(n: Notice): boolean {
+  return n.kind === 'done';
+}

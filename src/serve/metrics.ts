@@ -1,0 +1,177 @@
+/**
+ * `/metrics`: what the agent has seen and how its HTTP side is doing, in the
+ * Prometheus text format. Every value is read from the agent's, the stream hub's
+ * and the probe's own counters when scraped (prom-client's `collect`), so nothing
+ * on the hot path knows about Prometheus. Counters count since the process
+ * started, as Prometheus expects.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AgentStatus } from '../agent.js';
+import { EVENT_TYPES, type Operation, type OperationKind, type OperationState } from '../model.js';
+import type { ProbeStatus } from '../probe/readiness.js';
+import type { StreamHub } from './sse.js';
+
+export const METRIC_PREFIX = 'restore_watcher_';
+
+export interface MetricsSources {
+  status: () => AgentStatus;
+  streams: StreamHub;
+  probe?: () => ProbeStatus;
+  version: string;
+}
+
+const STATES: readonly OperationState[] = ['requested', 'running', 'stalled', 'succeeded', 'failed'];
+
+type Labels = Record<string, string>;
+type Sample = [Labels, number];
+
+const named = (registry: Registry, name: string, help: string, labelNames: string[]) => ({
+  name: METRIC_PREFIX + name,
+  help,
+  labelNames,
+  registers: [registry],
+});
+
+/** A counter whose value is read at scrape time from a counter kept elsewhere. */
+function readCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => Sample[]): void {
+  new Counter({
+    ...named(registry, name, help, labelNames),
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) this.inc(labels, value);
+    },
+  });
+}
+
+/** A gauge read at scrape time; a sample left out is not exported (e.g. no restore yet). */
+function readGauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => Sample[]): void {
+  let empty = false;
+  const gauge = new Gauge({
+    ...named(registry, name, help, labelNames),
+    collect() {
+      this.reset();
+      const samples = read();
+      empty = samples.length === 0;
+      for (const [labels, value] of samples) this.set(labels, value);
+    },
+  });
+  // A gauge without labels reports 0 after reset(); a timestamp of 0 would be a lie, so leave it out.
+  const get = gauge.get.bind(gauge);
+  gauge.get = async () => {
+    const metric = await get();
+    return empty ? { ...metric, values: [] } : metric;
+  };
+}
+
+const one = (value: number): Sample[] => [[{}, value]];
+const seconds = (iso: string | null): Sample[] => (iso === null ? [] : one(Date.parse(iso) / 1000));
+
+/** A registry of its own (not prom-client's global one), so several servers in one process never collide. */
+export function buildMetrics(sources: MetricsSources): Registry {
+  const registry = new Registry();
+  const status = sources.status;
+  const c = (): AgentStatus['counters'] => status().counters;
+
+  readGauge(registry, 'build_info', 'Version of restore-watcher and of Node.js; always 1.', ['version', 'nodejs_version'], () => [
+    [{ version: sources.version, nodejs_version: process.version }, 1],
+  ]);
+
+  // tail and split
+  readCounter(registry, 'log_lines_read_total', 'Lines read from the backup-agent log.', [], () => one(c().pipeline.lines));
+  readCounter(registry, 'log_read_bytes_total', 'Bytes read from the backup-agent log.', [], () => one(c().follower.bytesRead));
+  readCounter(registry, 'log_rotations_total', 'Rotations of the log seen (the path came to name a new file).', [], () =>
+    one(c().follower.rotations),
+  );
+  readCounter(registry, 'log_truncations_total', 'Truncations of the log seen (it was read again from the start).', [], () =>
+    one(c().follower.truncations),
+  );
+  readCounter(
+    registry,
+    'log_recovered_bytes_total',
+    'Bytes read from a rotated copy of the log after the path had moved on to a new file.',
+    [],
+    () => one((c().follower as { bytesRecovered?: number }).bytesRecovered ?? 0),
+  );
+  readCounter(registry, 'log_read_errors_total', 'Failed reads of the log (retried on the next check).', [], () =>
+    one(c().follower.errors),
+  );
+  readGauge(registry, 'log_file_present', '1 when the log file exists, 0 while waiting for it.', [], () =>
+    one(status().follower.exists ? 1 : 0),
+  );
+  readGauge(registry, 'log_offset_bytes', 'Byte offset read so far in the current log file.', [], () => one(status().follower.offset));
+
+  // parse
+  readCounter(registry, 'log_records_total', 'Records parsed, by kind (access line, logger entry, unknown).', ['kind'], () =>
+    Object.entries(c().pipeline.records).map(([kind, n]) => [{ kind }, n]),
+  );
+  readCounter(registry, 'log_unknown_lines_total', 'Lines in neither log format, by reason.', ['reason'], () =>
+    Object.entries(c().pipeline.unknown).map(([reason, n]) => [{ reason }, n]),
+  );
+
+  // track and journal
+  readCounter(registry, 'events_total', 'Restore and backup events, by type.', ['type'], () =>
+    EVENT_TYPES.map((type) => [{ type }, c().events[type]]),
+  );
+  readGauge(registry, 'journal_events', 'Events held in the journal.', [], () => one(status().journal.events));
+  readCounter(registry, 'journal_dropped_events_total', 'Oldest events dropped from the journal to keep it bounded.', [], () =>
+    one(status().journal.dropped),
+  );
+  for (const kind of ['restore', 'backup'] as const satisfies readonly OperationKind[]) operationMetrics(registry, kind, status);
+
+  // serve
+  const hub = sources.streams;
+  readGauge(registry, 'stream_clients', 'Open event streams.', [], () => one(hub.size));
+  readCounter(registry, 'stream_clients_opened_total', 'Event streams opened.', [], () => one(hub.counters.opened));
+  readCounter(
+    registry,
+    'stream_clients_dropped_total',
+    'Event streams ended, by reason: slow (stopped reading and was dropped), closed (the client left), shutdown.',
+    ['reason'],
+    () => Object.entries(hub.counters.dropped).map(([reason, n]) => [{ reason }, n]),
+  );
+  readGauge(registry, 'stream_buffered_bytes', 'Bytes written to event streams and not yet sent, all clients together.', [], () =>
+    one(hub.bufferedBytes),
+  );
+
+  // probe
+  const probe = sources.probe;
+  if (probe !== undefined) {
+    readGauge(registry, 'postgresql_ready', '1 when the readiness probe last succeeded, 0 otherwise; absent without a probe.', [], () => {
+      const p = probe();
+      return p.state === 'off' ? [] : one(p.state === 'ready' ? 1 : 0);
+    });
+    readGauge(registry, 'probe_last_check_timestamp_seconds', 'When the readiness probe last ran.', [], () =>
+      seconds(probe().checkedAt),
+    );
+  }
+
+  collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  return registry;
+}
+
+/** The latest restore's (backup's) state as a state set, its id, and its timestamps. */
+function operationMetrics(registry: Registry, kind: OperationKind, status: () => AgentStatus): void {
+  const latest = (): Operation | null => status()[kind];
+  const name = (suffix: string): string => `latest_${kind}_${suffix}`;
+  readGauge(registry, name('state'), `The latest ${kind}'s state: 1 on its state, 0 on the others; absent before the first ${kind}.`, ['state'], () => {
+    const op = latest();
+    return op === null ? [] : STATES.map((state) => [{ state }, op.state === state ? 1 : 0]);
+  });
+  readGauge(registry, name('info'), `The latest ${kind}'s id; always 1.`, ['id'], () => {
+    const op = latest();
+    return op === null ? [] : [[{ id: op.id }, 1]];
+  });
+  readGauge(registry, name('requested_timestamp_seconds'), `When the latest ${kind} was requested (log time).`, [], () =>
+    seconds(latest()?.requestedAt ?? null),
+  );
+  readGauge(registry, name('last_activity_timestamp_seconds'), `The latest ${kind}'s last line in the log (log time).`, [], () =>
+    seconds(latest()?.lastActivityAt ?? null),
+  );
+  readGauge(registry, name('finished_timestamp_seconds'), `When the latest ${kind} ended; absent while it is active.`, [], () =>
+    seconds(latest()?.finishedAt ?? null),
+  );
+  readGauge(registry, name('duration_seconds'), `How long the latest ${kind} took; absent while it is active.`, [], () => {
+    const ms = latest()?.durationMs ?? null;
+    return ms === null ? [] : one(ms / 1000);
+  });
+}

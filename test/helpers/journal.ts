@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import type { AgentStatus } from '../../src/agent.js';
+import { defaultConfig, type Config } from '../../src/config.js';
+import { Journal } from '../../src/journal/journal.js';
+import { EVENT_TYPES } from '../../src/model.js';
+import { Pipeline, pipelineOptions } from '../../src/pipeline.js';
+
+/** A journal holding the events of the named fixtures, replayed in order through one pipeline. */
+export function fixtureJournal(names: string[], config: Config = defaultConfig()): { journal: Journal; pipeline: Pipeline } {
+  const journal = new Journal({ maxEvents: 1000 });
+  const pipeline = new Pipeline(pipelineOptions(config), 'production.log');
+  for (const name of names) {
+    pipeline.startFile(name);
+    journal.append(pipeline.push(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url))));
+    journal.append(pipeline.end());
+  }
+  return { journal, pipeline };
+}
+
+/** An AgentStatus over a journal, as the agent would report it after reading the fixtures. */
+export function statusOf(journal: Journal, pipeline: Pipeline, overrides: Partial<AgentStatus> = {}): AgentStatus {
+  const events = Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])) as AgentStatus['counters']['events'];
+  for (const e of journal.all()) events[e.type]++;
+  return {
+    state: 'idle',
+    restore: journal.latest('restore'),
+    backup: journal.latest('backup'),
+    follower: { path: 'production.log', exists: true, offset: 0, identity: null, linesRead: pipeline.counters.lines },
+    lastEventId: journal.lastId,
+    journal: { events: journal.size, firstId: journal.firstId, dropped: 0 },
+    counters: {
+      pipeline: pipeline.counters,
+      follower: { bytesRead: 1234, rotations: 2, truncations: 1, reopens: 2, errors: 0 },
+      events,
+    },
+    ...overrides,
+  } as AgentStatus;
+}
