@@ -54,7 +54,9 @@ export async function startServe(
   );
   const startedAt = performance.now();
   // The agent logs every event as JSON on stdout; nobody reads it here.
-  const child = spawn(process.execPath, [ctx.bin, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // No password: the scenarios measure the open loopback agent, whatever the caller's environment says.
+  const env = { ...process.env, RESTORE_WATCHER_PASSWORD: '' };
+  const child = spawn(process.execPath, [ctx.bin, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => {
     if (stderr.length < 8192) stderr += b.toString();
