@@ -5,7 +5,6 @@
  * `timeoutSeconds`. Every outcome, including a command that does not exist, is a
  * reported state; nothing here throws into the agent.
  */
-import { execa } from 'execa';
 import type { Config } from '../config.js';
 
 export type ProbeState =
@@ -42,6 +41,8 @@ export async function probeOnce(
   const now = options.now ?? Date.now;
   const [program, ...args] = command as [string, ...string[]];
   const started = now();
+  // Loaded on first use: execa and its dependencies cost a VM that has no probe configured ~15 MB.
+  const { execa } = await import('execa');
   const result = await execa(program, args, {
     reject: false,
     timeout: timeoutMs,
