@@ -35,7 +35,18 @@ export async function startService(config: Config, options: ServiceOptions = {})
     });
   }
   const agent = new Agent({ config, logger, ...(options.now ? { now: options.now } : {}) });
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    const path = (err as NodeJS.ErrnoException).path;
+    if (typeof path === 'string' && path.startsWith(config.stateDir)) {
+      await agent.stop({ checkpoint: false }).catch(() => undefined);
+      throw new RestoreWatcherError('RW_STATE_DIR', `state directory ${config.stateDir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
   const server = await buildServer({ config, journal: agent.journal, status: () => agent.status(), logger });
   let address: string;
   try {
