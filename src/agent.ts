@@ -13,6 +13,7 @@
  * noticed on the wall clock) cannot be regenerated: they are checkpointed at once,
  * before they reach the journal.
  */
+import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Checkpointer } from './journal/checkpoint.js';
@@ -27,12 +28,13 @@ import {
   type FollowerStatus,
   type ResumePoint,
 } from './tail/follower.js';
+import { sameFile, type FileIdentity } from './tail/identity.js';
 import { initialTrackerState, type TrackerState } from './track/tracker.js';
 
 export interface AgentOptions {
   config: Config;
   logger: Logger;
-  /** The wall clock, for stall ticks (injected for tests). */
+  /** The wall clock, for stall ticks and the rotation grace period (injected for tests). */
   now?: () => number;
   /** Set false in tests that drive the follower, ticks and checkpoints themselves: no watcher, no timers. */
   watch?: boolean;
@@ -74,6 +76,9 @@ export class Agent {
   /** A checkpoint was asked for during a check; it is written when the check ends. */
   private checkpointDue = false;
   private stopped = false;
+  /** The file of the last checkpoint, and whether it knew the file by some of its bytes. */
+  private checkpointedFile: FileIdentity | null = null;
+  private checkpointHasHead = false;
 
   constructor(private readonly options: AgentOptions) {
     const { config } = options;
@@ -89,6 +94,7 @@ export class Agent {
         pollIntervalMs: config.log.pollIntervalMs,
         rotationGraceMs: config.log.rotationGraceMs,
         watch: options.watch ?? true,
+        now: this.now,
       },
       {
         data: (chunk) => {
@@ -105,7 +111,11 @@ export class Agent {
           this.file(this.pipe.end());
         },
         idle: () => {
-          if (this.checkpointDue) this.checkpoint();
+          // A file is recognised after a rotation by its first bytes: checkpoint them as soon as they are read.
+          const identity = this.follower.status().identity;
+          const firstBytes =
+            this.follower.headLength > 0 && !(this.checkpointHasHead && sameFile(this.checkpointedFile, identity));
+          if (this.checkpointDue || firstBytes) this.checkpoint();
         },
         notice: (n) => this.onNotice(n),
       },
@@ -120,6 +130,7 @@ export class Agent {
   async start(): Promise<void> {
     const { config } = this.options;
     const path = config.log.path;
+    mkdirSync(config.stateDir, { recursive: true });
     const loaded = this.store.load();
     if (loaded.unusable !== null) {
       this.logger.warn({ file: this.store.file, reason: loaded.unusable }, 'journal file not readable; set aside, starting a new one');
@@ -139,7 +150,7 @@ export class Agent {
       if (c.path !== path) {
         this.logger.warn({ was: c.path, now: path }, 'log path changed since the checkpoint; reading the new one from its start');
       } else if (c.position !== null) {
-        resume = c.position;
+        resume = { ...c.position, knownCopies: c.knownCopies };
       }
       this.file(c.events);
       if (tracker.nextEventId > this.journal.lastId + 1) {
@@ -229,11 +240,14 @@ export class Agent {
     this.checkpointer.write({
       path: this.options.config.log.path,
       position: at,
+      knownCopies: this.follower.knownCopies(),
       tracker: this.pipe.trackerState,
       events: tickEvents,
     });
     this.persistence.checkpoints++;
     this.dirty = false;
+    this.checkpointHasHead = at !== null && at.head.length > 0;
+    this.checkpointedFile = at?.identity ?? null;
     return true;
   }
 
@@ -253,8 +267,9 @@ export class Agent {
     };
   }
 
-  private file(events: readonly WatchEvent[]): void {
-    if (events.length === 0) return;
+  private file(made: readonly WatchEvent[]): void {
+    if (made.length === 0) return;
+    const events = this.catchUp(made);
     const fresh = this.journal.append(events);
     if (fresh.length === 0) return;
     this.store.append(fresh);
@@ -268,6 +283,33 @@ export class Agent {
         `${e.type} ${e.operation.id}`,
       );
     }
+  }
+
+  /**
+   * After a restart, re-reading from the checkpoint makes events the journal has
+   * already: same id, same source line. Those are skipped by the journal. If an
+   * event comes with a journaled id but from another line, the bytes that made the
+   * journaled one are gone (emptied or deleted while the agent was down): this
+   * event and the ones after it are new, and are numbered after the journal's last.
+   */
+  private catchUp(events: readonly WatchEvent[]): readonly WatchEvent[] {
+    const last = this.journal.lastId;
+    if (events[0]!.id > last) return events;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      if (e.id > last) return events;
+      const kept = this.journal.since(e.id - 1, 1)[0];
+      // Dropped from memory already: nothing to compare with; the ids say it is known.
+      if (kept === undefined || kept.id !== e.id || sameSource(kept, e)) continue;
+      const shift = last + 1 - e.id;
+      this.logger.warn(
+        { id: e.id, lastId: last, line: e.line.slice(0, 200) },
+        'the log no longer holds the lines of events already journaled; numbering new events after them',
+      );
+      this.pipe.shiftEventIds(shift);
+      return [...events.slice(0, i), ...events.slice(i).map((later) => ({ ...later, id: later.id + shift }))];
+    }
+    return events;
   }
 
   private onNotice(n: FollowerNotice): void {
@@ -317,4 +359,8 @@ export class Agent {
         break;
     }
   }
+}
+
+function sameSource(a: WatchEvent, b: WatchEvent): boolean {
+  return a.type === b.type && a.operation.id === b.operation.id && a.offset === b.offset && a.line === b.line;
 }

@@ -29,6 +29,8 @@ export interface Checkpoint {
   path: string;
   /** The file content being read; null when none was open (read the file at the path from 0). */
   position: FilePosition | null;
+  /** Heads of the rotated copies already read or accounted for, to tell a copy made while the agent was down. */
+  knownCopies: Buffer[];
   tracker: TrackerState;
   /** Events made by ticks since the previous checkpoint: they cannot be regenerated from the log. */
   events: WatchEvent[];
@@ -48,6 +50,7 @@ const fileSchema = z.object({
       offset: z.number().int().min(0),
     })
     .nullable(),
+  knownCopies: z.array(base64),
   tracker: z.looseObject({ nextEventId: z.number().int().min(1) }),
   events: z.array(z.looseObject({ id: z.number().int().min(1) })),
   writtenAt: z.string(),
@@ -107,6 +110,7 @@ export class Checkpointer {
                 tail: Buffer.from(p.tail, 'base64'),
                 offset: p.offset,
               },
+        knownCopies: v.knownCopies.map((k) => Buffer.from(k, 'base64')),
         tracker: v.tracker as unknown as TrackerState,
         events: v.events as unknown as WatchEvent[],
       },
@@ -130,6 +134,7 @@ export class Checkpointer {
               tail: p.tail.toString('base64'),
               offset: p.offset,
             },
+      knownCopies: checkpoint.knownCopies.map((k) => k.toString('base64')),
       tracker: checkpoint.tracker,
       events: checkpoint.events,
       writtenAt: new Date().toISOString(),

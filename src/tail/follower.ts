@@ -77,6 +77,8 @@ export interface ResumePoint {
   offset: number;
   head?: Buffer;
   tail?: Buffer;
+  /** Heads of the rotated copies already accounted for (see `knownCopies`); absent: those present now. */
+  knownCopies?: Buffer[];
 }
 
 export interface FollowerOptions {
@@ -209,7 +211,8 @@ export class FileFollower {
   positionAt(offset: number): FilePosition | null {
     const c = this.current;
     if (c === null || offset > c.offset) return null;
-    const head = c.head.length > offset ? Buffer.from(c.head.subarray(0, offset)) : Buffer.from(c.head);
+    // The head may reach past the offset: the more bytes, the surer the recognition.
+    const head = Buffer.from(c.head);
     let tail: Buffer;
     if (offset === c.offset) tail = Buffer.from(c.tail);
     else {
@@ -219,6 +222,16 @@ export class FileFollower {
       tail = tail.subarray(0, n);
     }
     return { identity: c.identity, head, tail, offset };
+  }
+
+  /** Heads of the rotated copies whose content has been read or was there before; a checkpoint keeps them. */
+  knownCopies(): Buffer[] {
+    return [...this.knownHeads].map((key) => Buffer.from(key, 'base64'));
+  }
+
+  /** Bytes of the current file's head seen so far (0 when nothing was read of it). */
+  get headLength(): number {
+    return this.current?.head.length ?? 0;
   }
 
   /** Starts watching and polling; the first check runs at once. */
@@ -297,9 +310,10 @@ export class FileFollower {
     const atPath = await statOrNull(path);
     const pathIsCurrent = atPath !== null && sameFile(cur.identity, identityOf(atPath));
 
-    if (this.rotatedUntil === null && pathIsCurrent) {
-      if (await this.wasTruncated(cur, atPath.size)) await this.recoverTruncation(cur, atPath.size);
-      else if (cur.offset === 0) await this.readUnseenCopies(cur);
+    if (this.rotatedUntil === null && pathIsCurrent && (await this.wasTruncated(cur, atPath.size))) {
+      await this.recoverTruncation(cur, atPath.size);
+    } else if (cur.offset === 0) {
+      await this.readUnseenCopies(cur, pathIsCurrent);
     }
     await this.readAvailable(cur);
     if (this.stopped) return;
@@ -357,25 +371,29 @@ export class FileFollower {
     const { match, recovered } = await this.continueFromCopy({ head: cur.head, tail: cur.tail, offset: at }, cur.identity);
     this.counters.bytesRecovered += recovered;
     this.sink.notice({ kind: 'truncated', path, at, size, recoveredFrom: match?.path ?? null, bytesRecovered: recovered });
+    this.rememberHead(cur.head);
     cur.offset = 0;
     cur.head = EMPTY;
     cur.tail = EMPTY;
     this.sink.switchFile(cur.identity, 0);
-    await this.learnCopies();
+    this.copiesSeen = null;
   }
 
   /**
-   * Finds the rotated copy whose content is the one described by `expect` and hands
+   * Finds the rotated copy whose content is the one described by `expect` (by its
+   * bytes, or by its inode when none had been read) and hands
    * on what follows its offset, then every newer copy whole. With `continuing`, the
    * bytes continue that file's content as the pipeline has it; without, the pipeline
    * is switched to the copy first.
    */
   private async continueFromCopy(
-    expect: { head: Buffer; tail: Buffer; offset: number },
+    expect: { head: Buffer; tail: Buffer; offset: number; identity?: FileIdentity },
     continuing: FileIdentity | null,
   ): Promise<{ match: RotatedCopy | null; recovered: number }> {
     const copies = await listCopies(this.options.path, this.maxCopies);
     for (const copy of copies) {
+      // With nothing read there are no bytes to recognise the content by: only the inode can say.
+      if (expect.head.length === 0 && !(expect.identity && sameFile(copy.identity, expect.identity))) continue;
       const handle = await openCopy(copy);
       if (handle === null) continue;
       let n: number | null;
@@ -387,12 +405,12 @@ export class FileFollower {
           switched = true;
           this.sink.data(chunk, offset, identity);
         });
+        if (n !== null) this.rememberHead(await headOf(handle, copy.gz));
       } finally {
         await handle.close();
       }
       if (n === null) continue;
       this.counters.copiesRead++;
-      this.rememberHead(expect.head);
       let recovered = n;
       // Copies newer than ours were rotated after it: their content came later and was never read.
       for (const newer of copies.filter((c) => c.n < copy.n).reverse()) recovered += await this.readWholeCopy(newer);
@@ -402,25 +420,35 @@ export class FileFollower {
   }
 
   /**
-   * Nothing has been read of the current content. A rotated copy that appeared
-   * since, whose content the file does not start with, was copied and emptied
-   * before we could read it: read it whole.
+   * Nothing has been read of the current content. A rotated copy we know nothing
+   * of, older than the current file, was copied and emptied (or rotated away)
+   * before we could read it: read it whole, oldest first, before the file.
    */
-  private async readUnseenCopies(cur: Tracked): Promise<void> {
+  private async readUnseenCopies(cur: Tracked, atPath: boolean): Promise<void> {
     const copies = await listCopies(this.options.path, this.maxCopies);
     const signature = copiesSignature(copies);
     if (signature === this.copiesSeen) return;
     this.copiesSeen = signature;
-    const unseen: RotatedCopy[] = [];
-    let live: Buffer | null = null;
-    for (const copy of copies) {
-      const head = await this.headOfCopy(copy);
-      if (head === null || head.length === 0 || this.knownHeads.has(head.toString('base64'))) continue;
-      live ??= await preadExactly(cur.handle, 0, FINGERPRINT_BYTES);
-      // The file still starts like the copy: not emptied yet; the file itself will be read.
-      if (live.length > 0 && prefixesAgree(live, head)) continue;
-      unseen.push(copy);
+    const live = await preadExactly(cur.handle, 0, FINGERPRINT_BYTES);
+    const heads = new Map<RotatedCopy, Buffer | null>();
+    for (const copy of copies) heads.set(copy, await this.headOfCopy(copy));
+    // The current file itself may be among them (renamed, maybe compressed): only older copies come before it.
+    const ours = copies.find(
+      (c) =>
+        sameFile(c.identity, cur.identity) ||
+        (live.length > 0 && (heads.get(c)?.length ?? 0) > 0 && prefixesAgree(live, heads.get(c)!)),
+    );
+    if (!atPath && ours === undefined) {
+      // Deleted: its place among the copies is unknown, but they all came after it was opened.
+      this.copiesSeen = null;
+      return;
     }
+    const unseen = copies.filter((copy) => {
+      const head = heads.get(copy);
+      if (ours !== undefined && copy.n <= ours.n) return false;
+      if (head === null || head === undefined || head.length === 0) return false;
+      return !this.knownHeads.has(head.toString('base64'));
+    });
     if (unseen.length === 0) return;
     let recovered = 0;
     for (const copy of unseen.reverse()) recovered += await this.readWholeCopy(copy);
@@ -522,16 +550,20 @@ export class FileFollower {
       }
       return false;
     }
-    if (this.openedOnce) this.counters.reopens++;
+    const first = !this.openedOnce;
+    if (!first) this.counters.reopens++;
     this.waitingSaid = false;
     this.track(handle, identityOf(await handle.stat()), path, 0, EMPTY, EMPTY);
-    await this.learnCopies();
+    // The copies there on a first start are history; later ones may hold what was
+    // written while the file was away: they are looked at before the file is read.
+    if (first) await this.learnCopies();
     return true;
   }
 
   private track(handle: FileHandle, identity: FileIdentity, name: string, offset: number, head: Buffer, tail: Buffer): void {
     this.current = { handle, identity, name, offset, head, tail };
     this.openedOnce = true;
+    this.copiesSeen = null;
     this.sink.switchFile(identity, offset);
     this.sink.notice({ kind: 'opened', path: name, identity, offset });
     if (this.watcher === null && this.options.watch !== false && !this.stopped) this.startWatcher();
@@ -542,13 +574,19 @@ export class FileFollower {
     const path = this.options.path;
     const head = r.head ?? EMPTY;
     const tail = r.tail ?? EMPTY;
+    for (const known of r.knownCopies ?? []) this.rememberHead(known);
+    // With the copies known at the checkpoint, one made while we were down is recognised as new.
+    const settle = async (): Promise<void> => {
+      if (r.knownCopies === undefined) await this.learnCopies();
+      else this.copiesSeen = null;
+    };
     const live = await openIfExists(path);
     if (live !== null) {
       const stats = await live.stat();
       const identity = identityOf(stats);
-      const trusted = r.head !== undefined || sameFile(identity, r.identity);
+      // Another inode at the path is another file, whatever its first bytes say.
       if (
-        trusted &&
+        sameFile(identity, r.identity) &&
         stats.size >= r.offset &&
         (await preadExactly(live, 0, head.length)).equals(head) &&
         (await preadExactly(live, r.offset - tail.length, tail.length)).equals(tail)
@@ -558,13 +596,15 @@ export class FileFollower {
         this.counters.resumes++;
         this.track(live, identity, path, r.offset, seen, before);
         this.sink.notice({ kind: 'resumed', path, offset: r.offset, from: path });
-        await this.learnCopies();
+        await settle();
         return;
       }
     }
     // Rotated or truncated while we were down: the rest is in a rotated copy, if anywhere.
     const { match, recovered } =
-      r.head !== undefined ? await this.continueFromCopy({ head, tail, offset: r.offset }, null) : { match: null, recovered: 0 };
+      r.head !== undefined
+        ? await this.continueFromCopy({ head, tail, offset: r.offset, identity: r.identity }, null)
+        : { match: null, recovered: 0 };
     if (match !== null) {
       this.counters.bytesRecovered += recovered;
       this.counters.resumes++;
@@ -575,7 +615,7 @@ export class FileFollower {
     }
     if (live !== null) {
       this.track(live, identityOf(await live.stat()), path, 0, EMPTY, EMPTY);
-      await this.learnCopies();
+      await settle();
     }
   }
 

@@ -10,6 +10,7 @@
  */
 import type { Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { FINGERPRINT_BYTES, identityOf, type FileIdentity } from './identity.js';
 
@@ -164,8 +165,9 @@ export async function preadExactly(handle: FileHandle, position: number, length:
 }
 
 async function* gunzipped(handle: FileHandle): AsyncGenerator<Buffer> {
-  // The handle belongs to the caller: the stream must neither close it nor outlive a break.
-  const source = handle.createReadStream({ start: 0, autoClose: false });
+  // Read by offset rather than through handle.createReadStream: the handle belongs to
+  // the caller and may be read again (head first, then the whole content).
+  const source = Readable.from(compressedChunks(handle));
   const gunzip = createGunzip();
   source.on('error', (err) => gunzip.destroy(err));
   source.pipe(gunzip);
@@ -175,6 +177,17 @@ async function* gunzipped(handle: FileHandle): AsyncGenerator<Buffer> {
     source.unpipe(gunzip);
     source.destroy();
     gunzip.destroy();
+  }
+}
+
+async function* compressedChunks(handle: FileHandle): AsyncGenerator<Buffer> {
+  let pos = 0;
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, pos);
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    yield buffer.subarray(0, bytesRead);
   }
 }
 
