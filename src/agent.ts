@@ -28,7 +28,6 @@ import {
   type FollowerStatus,
   type ResumePoint,
 } from './tail/follower.js';
-import { sameFile, type FileIdentity } from './tail/identity.js';
 import { initialTrackerState, type TrackerState } from './track/tracker.js';
 
 export interface AgentOptions {
@@ -76,9 +75,8 @@ export class Agent {
   /** A checkpoint was asked for during a check; it is written when the check ends. */
   private checkpointDue = false;
   private stopped = false;
-  /** The file of the last checkpoint, and whether it knew the file by some of its bytes. */
-  private checkpointedFile: FileIdentity | null = null;
-  private checkpointHasHead = false;
+  /** The follower's content (see FileFollower.content) the last checkpoint knew by some of its bytes. */
+  private checkpointedContent = -1;
 
   constructor(private readonly options: AgentOptions) {
     const { config } = options;
@@ -112,9 +110,7 @@ export class Agent {
         },
         idle: () => {
           // A file is recognised after a rotation by its first bytes: checkpoint them as soon as they are read.
-          const identity = this.follower.status().identity;
-          const firstBytes =
-            this.follower.headLength > 0 && !(this.checkpointHasHead && sameFile(this.checkpointedFile, identity));
+          const firstBytes = this.follower.headLength > 0 && this.checkpointedContent !== this.follower.content;
           if (this.checkpointDue || firstBytes) this.checkpoint();
         },
         notice: (n) => this.onNotice(n),
@@ -150,8 +146,9 @@ export class Agent {
       if (c.path !== path) {
         this.logger.warn({ was: c.path, now: path }, 'log path changed since the checkpoint; reading the new one from its start');
       } else if (c.position !== null) {
-        resume = { ...c.position, knownCopies: c.knownCopies };
+        resume = c.position;
       }
+      this.follower.rememberCopies(c.knownCopies);
       this.file(c.events);
       if (tracker.nextEventId > this.journal.lastId + 1) {
         this.logger.error(
@@ -246,8 +243,7 @@ export class Agent {
     });
     this.persistence.checkpoints++;
     this.dirty = false;
-    this.checkpointHasHead = at !== null && at.head.length > 0;
-    this.checkpointedFile = at?.identity ?? null;
+    this.checkpointedContent = at !== null && at.head.length > 0 ? this.follower.content : -1;
     return true;
   }
 
@@ -287,29 +283,37 @@ export class Agent {
 
   /**
    * After a restart, re-reading from the checkpoint makes events the journal has
-   * already: same id, same source line. Those are skipped by the journal. If an
-   * event comes with a journaled id but from another line, the bytes that made the
-   * journaled one are gone (emptied or deleted while the agent was down): this
-   * event and the ones after it are new, and are numbered after the journal's last.
+   * already: same id, same source line; the journal skips them. If an event comes
+   * with a journaled id but from another line, the bytes that made the journaled
+   * one are gone (emptied or deleted while the agent was down): if the journal has
+   * this event's line further on, numbering resumes from there (it is skipped too);
+   * otherwise the event is new and numbered after the journal's last.
    */
   private catchUp(events: readonly WatchEvent[]): readonly WatchEvent[] {
     const last = this.journal.lastId;
     if (events[0]!.id > last) return events;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      if (e.id > last) return events;
+    const out: WatchEvent[] = [];
+    let shift = 0;
+    for (const made of events) {
+      const e = shift === 0 ? made : { ...made, id: made.id + shift };
+      if (e.id > last) {
+        out.push(e);
+        continue;
+      }
       const kept = this.journal.since(e.id - 1, 1)[0];
       // Dropped from memory already: nothing to compare with; the ids say it is known.
       if (kept === undefined || kept.id !== e.id || sameSource(kept, e)) continue;
-      const shift = last + 1 - e.id;
+      const later = this.journal.since(e.id).find((k) => sameSource(k, e));
+      const to = later?.id ?? last + 1;
       this.logger.warn(
-        { id: e.id, lastId: last, line: e.line.slice(0, 200) },
-        'the log no longer holds the lines of events already journaled; numbering new events after them',
+        { id: e.id, renumberedTo: to, lastId: last, line: e.line.slice(0, 200) },
+        'the log no longer holds the lines of some journaled events; numbering follows the journal',
       );
-      this.pipe.shiftEventIds(shift);
-      return [...events.slice(0, i), ...events.slice(i).map((later) => ({ ...later, id: later.id + shift }))];
+      shift += to - e.id;
+      if (later === undefined) out.push({ ...e, id: to });
     }
-    return events;
+    if (shift !== 0) this.pipe.shiftEventIds(shift);
+    return out;
   }
 
   private onNotice(n: FollowerNotice): void {

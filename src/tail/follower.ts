@@ -77,8 +77,6 @@ export interface ResumePoint {
   offset: number;
   head?: Buffer;
   tail?: Buffer;
-  /** Heads of the rotated copies already accounted for (see `knownCopies`); absent: those present now. */
-  knownCopies?: Buffer[];
 }
 
 export interface FollowerOptions {
@@ -172,6 +170,9 @@ export class FileFollower {
   /** The copies as last looked at while nothing had been read of the current file. */
   private copiesSeen: string | null = null;
   private resume: ResumePoint | null;
+  private contentSerial = 0;
+  /** The copies' heads came from a checkpoint: none is taken as history. */
+  private copiesKnown = false;
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -229,6 +230,11 @@ export class FileFollower {
     return [...this.knownHeads].map((key) => Buffer.from(key, 'base64'));
   }
 
+  /** Changes whenever the current content does (another file, or the file emptied in place). */
+  get content(): number {
+    return this.contentSerial;
+  }
+
   /** Bytes of the current file's head seen so far (0 when nothing was read of it). */
   get headLength(): number {
     return this.current?.head.length ?? 0;
@@ -252,6 +258,16 @@ export class FileFollower {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * After a restart: the heads of the rotated copies accounted for before (see
+   * `knownCopies`). A copy made while the agent was down is then recognised as new,
+   * where a first start takes every copy present as history.
+   */
+  rememberCopies(heads: readonly Buffer[]): void {
+    for (const head of heads) this.rememberHead(head);
+    this.copiesKnown = true;
   }
 
   /** Like an explicit `resume` option: the first check resumes here. */
@@ -310,8 +326,10 @@ export class FileFollower {
     const atPath = await statOrNull(path);
     const pathIsCurrent = atPath !== null && sameFile(cur.identity, identityOf(atPath));
 
-    if (this.rotatedUntil === null && pathIsCurrent && (await this.wasTruncated(cur, atPath.size))) {
-      await this.recoverTruncation(cur, atPath.size);
+    // Checked on the open file, not the path: it may have been emptied just before being deleted or renamed.
+    const size = this.rotatedUntil === null ? (await cur.handle.stat()).size : null;
+    if (size !== null && (await this.wasTruncated(cur, size))) {
+      await this.recoverTruncation(cur, size);
     } else if (cur.offset === 0) {
       await this.readUnseenCopies(cur, pathIsCurrent);
     }
@@ -368,10 +386,15 @@ export class FileFollower {
     const at = cur.offset;
     this.counters.truncations++;
     // The pipeline is mid-content: the copy's bytes continue it, at the same offsets.
-    const { match, recovered } = await this.continueFromCopy({ head: cur.head, tail: cur.tail, offset: at }, cur.identity);
+    const { match, recovered } = await this.continueFromCopy(
+      { head: cur.head, tail: cur.tail, offset: at },
+      cur.identity,
+      await this.isCurrentContent(cur),
+    );
     this.counters.bytesRecovered += recovered;
     this.sink.notice({ kind: 'truncated', path, at, size, recoveredFrom: match?.path ?? null, bytesRecovered: recovered });
     this.rememberHead(cur.head);
+    this.contentSerial++;
     cur.offset = 0;
     cur.head = EMPTY;
     cur.tail = EMPTY;
@@ -389,6 +412,7 @@ export class FileFollower {
   private async continueFromCopy(
     expect: { head: Buffer; tail: Buffer; offset: number; identity?: FileIdentity },
     continuing: FileIdentity | null,
+    isCurrent: (copy: RotatedCopy, head: Buffer | null) => boolean = () => false,
   ): Promise<{ match: RotatedCopy | null; recovered: number }> {
     const copies = await listCopies(this.options.path, this.maxCopies);
     for (const copy of copies) {
@@ -412,8 +436,12 @@ export class FileFollower {
       if (n === null) continue;
       this.counters.copiesRead++;
       let recovered = n;
-      // Copies newer than ours were rotated after it: their content came later and was never read.
-      for (const newer of copies.filter((c) => c.n < copy.n).reverse()) recovered += await this.readWholeCopy(newer);
+      // Copies newer than ours were rotated after it: their content came later and was
+      // never read; up to the current file's own content, if it was rotated too.
+      for (const newer of copies.filter((c) => c.n < copy.n).reverse()) {
+        if (isCurrent(newer, await this.headOfCopy(newer))) break;
+        recovered += await this.readWholeCopy(newer);
+      }
       return { match: copy, recovered };
     }
     return { match: null, recovered: 0 };
@@ -429,15 +457,11 @@ export class FileFollower {
     const signature = copiesSignature(copies);
     if (signature === this.copiesSeen) return;
     this.copiesSeen = signature;
-    const live = await preadExactly(cur.handle, 0, FINGERPRINT_BYTES);
+    const isCurrent = await this.isCurrentContent(cur);
     const heads = new Map<RotatedCopy, Buffer | null>();
     for (const copy of copies) heads.set(copy, await this.headOfCopy(copy));
     // The current file itself may be among them (renamed, maybe compressed): only older copies come before it.
-    const ours = copies.find(
-      (c) =>
-        sameFile(c.identity, cur.identity) ||
-        (live.length > 0 && (heads.get(c)?.length ?? 0) > 0 && prefixesAgree(live, heads.get(c)!)),
-    );
+    const ours = copies.find((c) => isCurrent(c, heads.get(c) ?? null));
     if (!atPath && ours === undefined) {
       // Deleted: its place among the copies is unknown, but they all came after it was opened.
       this.copiesSeen = null;
@@ -454,6 +478,14 @@ export class FileFollower {
     for (const copy of unseen.reverse()) recovered += await this.readWholeCopy(copy);
     this.counters.bytesRecovered += recovered;
     this.sink.switchFile(cur.identity, 0);
+  }
+
+  /** Tells whether a rotated copy is the current file itself (renamed, or renamed and compressed). */
+  private async isCurrentContent(cur: Tracked): Promise<(copy: RotatedCopy, head: Buffer | null) => boolean> {
+    const live = await preadExactly(cur.handle, 0, FINGERPRINT_BYTES);
+    return (copy, head) =>
+      sameFile(copy.identity, cur.identity) ||
+      (live.length > 0 && head !== null && head.length > 0 && prefixesAgree(live, head));
   }
 
   /** Reads a rotated copy whole (unless already accounted for); returns the bytes read. */
@@ -556,12 +588,13 @@ export class FileFollower {
     this.track(handle, identityOf(await handle.stat()), path, 0, EMPTY, EMPTY);
     // The copies there on a first start are history; later ones may hold what was
     // written while the file was away: they are looked at before the file is read.
-    if (first) await this.learnCopies();
+    if (first && !this.copiesKnown) await this.learnCopies();
     return true;
   }
 
   private track(handle: FileHandle, identity: FileIdentity, name: string, offset: number, head: Buffer, tail: Buffer): void {
     this.current = { handle, identity, name, offset, head, tail };
+    this.contentSerial++;
     this.openedOnce = true;
     this.copiesSeen = null;
     this.sink.switchFile(identity, offset);
@@ -574,11 +607,9 @@ export class FileFollower {
     const path = this.options.path;
     const head = r.head ?? EMPTY;
     const tail = r.tail ?? EMPTY;
-    for (const known of r.knownCopies ?? []) this.rememberHead(known);
     // With the copies known at the checkpoint, one made while we were down is recognised as new.
     const settle = async (): Promise<void> => {
-      if (r.knownCopies === undefined) await this.learnCopies();
-      else this.copiesSeen = null;
+      if (!this.copiesKnown) await this.learnCopies();
     };
     const live = await openIfExists(path);
     if (live !== null) {
