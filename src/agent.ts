@@ -77,6 +77,8 @@ export class Agent {
   private stopped = false;
   /** The follower's content (see FileFollower.content) the last checkpoint knew by some of its bytes. */
   private checkpointedContent = -1;
+  /** The follower's count of rotated copies read, as of the last checkpoint. */
+  private checkpointedCopies = 0;
 
   constructor(private readonly options: AgentOptions) {
     const { config } = options;
@@ -111,7 +113,9 @@ export class Agent {
         idle: () => {
           // A file is recognised after a rotation by its first bytes: checkpoint them as soon as they are read.
           const firstBytes = this.follower.headLength > 0 && this.checkpointedContent !== this.follower.content;
-          if (this.checkpointDue || firstBytes) this.checkpoint();
+          // Bytes read from rotated copies are not a position a checkpoint can name: it must follow them.
+          const copies = this.follower.counters.copiesRead !== this.checkpointedCopies;
+          if (this.checkpointDue || firstBytes || copies) this.checkpoint();
         },
         notice: (n) => this.onNotice(n),
       },
@@ -208,6 +212,8 @@ export class Agent {
   /** Lets the tracker notice silence now. Skipped during a check (positions are in flux); the next tick comes soon. */
   tick(): void {
     if (this.follower.busy || this.stopped) return;
+    // A stall must be checkpointed with it; when the file changed under us, wait for the next check.
+    if (this.follower.status().exists && this.follower.positionAt(this.pipe.position.offset) === null) return;
     const events = this.pipe.tick(this.now());
     if (events.length === 0) return;
     // Re-reading the log would not make these again: checkpoint them before they reach the journal.
@@ -244,6 +250,7 @@ export class Agent {
     this.persistence.checkpoints++;
     this.dirty = false;
     this.checkpointedContent = at !== null && at.head.length > 0 ? this.follower.content : -1;
+    this.checkpointedCopies = this.follower.counters.copiesRead;
     return true;
   }
 

@@ -33,7 +33,7 @@
 import { readSync, watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { FINGERPRINT_BYTES, identityOf, sameFile, type FileIdentity, type FilePosition } from './identity.js';
+import { FINGERPRINT_BYTES, identityOf, sameFile, startsWith, type FileIdentity, type FilePosition } from './identity.js';
 import {
   copiesSignature,
   headOf,
@@ -206,23 +206,29 @@ export class FileFollower {
 
   /**
    * The position of byte `offset` of the current file, fingerprinted, for a
-   * checkpoint; null when no file is open. Synchronous, so that it is taken
-   * between two checks, never during one.
+   * checkpoint; null when no file is open, or when the file changed under us
+   * since it was read (the next check will find out how). Synchronous, so that it
+   * is taken between two checks, never during one.
    */
   positionAt(offset: number): FilePosition | null {
     const c = this.current;
     if (c === null || offset > c.offset) return null;
     // The head may reach past the offset: the more bytes, the surer the recognition.
     const head = Buffer.from(c.head);
-    let tail: Buffer;
-    if (offset === c.offset) tail = Buffer.from(c.tail);
-    else {
-      const length = Math.min(FINGERPRINT_BYTES, offset);
-      tail = Buffer.alloc(length);
-      const n = readSync(c.handle.fd, tail, 0, length, offset - length);
-      tail = tail.subarray(0, n);
+    if (offset === c.offset) return { identity: c.identity, head, tail: Buffer.from(c.tail), offset };
+    // The bytes before `offset` are read again from the file: only if it still ends, at
+    // our offset, with what we read there (not emptied and refilled since) are they ours.
+    const keep = Math.min(FINGERPRINT_BYTES, offset);
+    const from = offset - keep;
+    const bytes = Buffer.alloc(c.offset - from);
+    let have = 0;
+    while (have < bytes.length) {
+      const n = readSync(c.handle.fd, bytes, have, bytes.length - have, from + have);
+      if (n === 0) return null;
+      have += n;
     }
-    return { identity: c.identity, head, tail, offset };
+    if (!bytes.subarray(bytes.length - c.tail.length).equals(c.tail)) return null;
+    return { identity: c.identity, head, tail: Buffer.from(bytes.subarray(0, keep)), offset };
   }
 
   /** Heads of the rotated copies whose content has been read or was there before; a checkpoint keeps them. */
@@ -328,11 +334,9 @@ export class FileFollower {
 
     // Checked on the open file, not the path: it may have been emptied just before being deleted or renamed.
     const size = this.rotatedUntil === null ? (await cur.handle.stat()).size : null;
-    if (size !== null && (await this.wasTruncated(cur, size))) {
-      await this.recoverTruncation(cur, size);
-    } else if (cur.offset === 0) {
-      await this.readUnseenCopies(cur, pathIsCurrent);
-    }
+    if (size !== null && (await this.wasTruncated(cur, size))) await this.recoverTruncation(cur, size);
+    // Also right after a truncation: what was written since may have been rotated away already.
+    if (cur.offset === 0) await this.readUnseenCopies(cur, pathIsCurrent);
     await this.readAvailable(cur);
     if (this.stopped) return;
 
@@ -483,9 +487,10 @@ export class FileFollower {
   /** Tells whether a rotated copy is the current file itself (renamed, or renamed and compressed). */
   private async isCurrentContent(cur: Tracked): Promise<(copy: RotatedCopy, head: Buffer | null) => boolean> {
     const live = await preadExactly(cur.handle, 0, FINGERPRINT_BYTES);
+    // A copy of the current content (being made, or the file renamed and compressed) holds
+    // no more than the file: the file starts with the copy's whole head.
     return (copy, head) =>
-      sameFile(copy.identity, cur.identity) ||
-      (live.length > 0 && head !== null && head.length > 0 && prefixesAgree(live, head));
+      sameFile(copy.identity, cur.identity) || (head !== null && head.length > 0 && startsWith(live, head));
   }
 
   /** Reads a rotated copy whole (unless already accounted for); returns the bytes read. */
@@ -723,12 +728,6 @@ export class FileFollower {
       this.watcher = null;
     }
   }
-}
-
-/** True when the shorter of the two is a prefix of the longer. */
-function prefixesAgree(a: Buffer, b: Buffer): boolean {
-  const n = Math.min(a.length, b.length);
-  return a.subarray(0, n).equals(b.subarray(0, n));
 }
 
 async function openIfExists(path: string): Promise<FileHandle | null> {
