@@ -336,7 +336,10 @@ export class FileFollower {
     const size = this.rotatedUntil === null ? (await cur.handle.stat()).size : null;
     if (size !== null && (await this.wasTruncated(cur, size))) await this.recoverTruncation(cur, size);
     // Also right after a truncation: what was written since may have been rotated away already.
-    if (cur.offset === 0) await this.readUnseenCopies(cur, pathIsCurrent);
+    if (cur.offset === 0 && (await this.queueUnseenCopies(cur, pathIsCurrent))) {
+      this.again = true;
+      return;
+    }
     await this.readAvailable(cur);
     if (this.stopped) return;
 
@@ -408,7 +411,7 @@ export class FileFollower {
 
   /**
    * Finds the rotated copy whose content is the one described by `expect` (by its
-   * bytes, or by its inode when none had been read) and hands
+   * bytes, or by its inode when too few had been read) and hands
    * on what follows its offset, then every newer copy whole. With `continuing`, the
    * bytes continue that file's content as the pipeline has it; without, the pipeline
    * is switched to the copy first.
@@ -420,8 +423,11 @@ export class FileFollower {
   ): Promise<{ match: RotatedCopy | null; recovered: number }> {
     const copies = await listCopies(this.options.path, this.maxCopies);
     for (const copy of copies) {
-      // With nothing read there are no bytes to recognise the content by: only the inode can say.
-      if (expect.head.length === 0 && !(expect.identity && sameFile(copy.identity, expect.identity))) continue;
+      // With fewer bytes read than a fingerprint, the bytes cannot tell this content from
+      // another that starts alike: only the inode can, and only of a renamed file (a
+      // compressed copy is a new file, maybe on a reused inode).
+      const weak = expect.head.length < FINGERPRINT_BYTES;
+      if (weak && (copy.gz || !(expect.identity && sameFile(copy.identity, expect.identity)))) continue;
       const handle = await openCopy(copy);
       if (handle === null) continue;
       let n: number | null;
@@ -454,12 +460,15 @@ export class FileFollower {
   /**
    * Nothing has been read of the current content. A rotated copy we know nothing
    * of, older than the current file, was copied and emptied (or rotated away)
-   * before we could read it: read it whole, oldest first, before the file.
+   * before we could read it. Such copies are opened and queued before the current
+   * file, oldest first, and read as files of their own: a renamed one may still be
+   * appended to by its writer, so it gets the rotation grace period. Returns true
+   * when the current file was put back in the queue behind them.
    */
-  private async readUnseenCopies(cur: Tracked, atPath: boolean): Promise<void> {
+  private async queueUnseenCopies(cur: Tracked, atPath: boolean): Promise<boolean> {
     const copies = await listCopies(this.options.path, this.maxCopies);
     const signature = copiesSignature(copies);
-    if (signature === this.copiesSeen) return;
+    if (signature === this.copiesSeen) return false;
     this.copiesSeen = signature;
     const isCurrent = await this.isCurrentContent(cur);
     const heads = new Map<RotatedCopy, Buffer | null>();
@@ -469,7 +478,7 @@ export class FileFollower {
     if (!atPath && ours === undefined) {
       // Deleted: its place among the copies is unknown, but they all came after it was opened.
       this.copiesSeen = null;
-      return;
+      return false;
     }
     const unseen = copies.filter((copy) => {
       const head = heads.get(copy);
@@ -477,11 +486,15 @@ export class FileFollower {
       if (head === null || head === undefined || head.length === 0) return false;
       return !this.knownHeads.has(head.toString('base64'));
     });
-    if (unseen.length === 0) return;
-    let recovered = 0;
-    for (const copy of unseen.reverse()) recovered += await this.readWholeCopy(copy);
-    this.counters.bytesRecovered += recovered;
-    this.sink.switchFile(cur.identity, 0);
+    const before: Successor[] = [];
+    for (const copy of unseen.reverse()) {
+      const handle = await openCopy(copy);
+      if (handle !== null) before.push({ handle, identity: identityOf(await handle.stat()), name: copy.path, gz: copy.gz });
+    }
+    if (before.length === 0) return false;
+    this.successors.unshift(...before, { handle: cur.handle, identity: cur.identity, name: cur.name, gz: false });
+    this.current = null;
+    return true;
   }
 
   /** Tells whether a rotated copy is the current file itself (renamed, or renamed and compressed). */

@@ -383,6 +383,20 @@ async function runSequence(seed: number): Promise<void> {
 
 describe('the agent against a model of the log', () => {
   it(`delivers every readable line exactly once over ${SEQUENCES} random sequences (first seed ${FIRST_SEED})`, async () => {
+    if (process.env.DURABILITY_TALLY) {
+      const tally = new Map<string, number>();
+      for (let i = 0; i < SEQUENCES; i++) {
+        try {
+          await runSequence(FIRST_SEED + i);
+        } catch (err) {
+          const kind = /delivered twice/.test(String(err)) ? 'dup' : / lost/.test(String(err)) ? 'lost' : 'order';
+          tally.set(kind, (tally.get(kind) ?? 0) + 1);
+          if (tally.get(kind)! <= 3) process.stderr.write(`${String(err).split('\n')[0]}\n`);
+        }
+      }
+      process.stderr.write(`tally ${JSON.stringify([...tally])}\n`);
+      return;
+    }
     for (let i = 0; i < SEQUENCES; i++) await runSequence(FIRST_SEED + i);
   }, 180_000);
 });
