@@ -573,8 +573,12 @@ export class FileFollower {
     }
     this.counters.reopens++;
     this.track(next.handle, next.identity, next.name, 0, EMPTY, EMPTY);
-    // A file with more queued after it was superseded already.
-    if (this.successors.length > 0) this.rotatedUntil = this.now() + this.options.rotationGraceMs;
+    // A file with more queued after it was superseded already. Only the one just before
+    // the file at the path may still be appended to by its writer: it gets the grace period.
+    if (this.successors.length > 0) {
+      const writerMayAppend = this.successors[0]!.name === this.options.path;
+      this.rotatedUntil = this.now() + (writerMayAppend ? this.options.rotationGraceMs : 0);
+    }
   }
 
   private async finishCurrent(): Promise<void> {

@@ -23,6 +23,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent.js';
 import { parseConfig, type Config } from '../../src/config.js';
+import { FINGERPRINT_BYTES } from '../../src/tail/identity.js';
 import { copyStep, gzipStep, renameRotate, shiftCopies, truncateStep, unlinkPlainStep } from '../helpers/rotate.js';
 
 const SEQUENCES = Number(process.env.DURABILITY_SEQUENCES ?? 2000);
@@ -156,7 +157,9 @@ class World {
     if (this.partial !== null) return this.write(1);
     const n = this.next++;
     const text = lineText(n);
-    const cut = 1 + this.int(text.length - 2);
+    // A partial write carries at least a fingerprint's worth of bytes: with less, a file's
+    // content cannot be told from another that starts alike (see README, Durability).
+    const cut = FINGERPRINT_BYTES + this.int(text.length - FINGERPRINT_BYTES - 1);
     writeSync(this.writerFd!, text.slice(0, cut));
     this.partial = { n, rest: text.slice(cut) };
   }
@@ -330,7 +333,7 @@ class World {
   async settle(): Promise<void> {
     this.completeLine();
     if (this.writerFd === null) this.reopenWriter();
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       await this.agent.follower.check();
       this.clock += GRACE_MS + 1;
     }
