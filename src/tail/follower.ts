@@ -629,6 +629,12 @@ export class FileFollower {
     const path = this.options.path;
     const head = r.head ?? EMPTY;
     const tail = r.tail ?? EMPTY;
+    // Nothing had been read of that content: wherever it went, it is an unread file among
+    // the others, which a start without a position finds in order (see queueUnseenCopies).
+    if (r.offset === 0 && r.head !== undefined && r.head.length === 0 && this.copiesKnown) {
+      this.counters.resumes++;
+      return;
+    }
     // With the copies known at the checkpoint, one made while we were down is recognised as new.
     const settle = async (): Promise<void> => {
       if (!this.copiesKnown) await this.learnCopies();
