@@ -334,7 +334,7 @@ export class FileFollower {
 
     // Checked on the open file, not the path: it may have been emptied just before being deleted or renamed.
     const size = this.rotatedUntil === null ? (await cur.handle.stat()).size : null;
-    if (size !== null && (await this.wasTruncated(cur, size))) await this.recoverTruncation(cur, size);
+    if (size !== null && (await this.wasTruncated(cur, size))) await this.recoverTruncation(cur, size, pathIsCurrent);
     // Also right after a truncation: what was written since may have been rotated away already.
     if (cur.offset === 0 && (await this.queueUnseenCopies(cur, pathIsCurrent))) {
       this.again = true;
@@ -388,16 +388,18 @@ export class FileFollower {
   }
 
   /** The file was emptied in place: read what we had not read from its copy, then start again at 0. */
-  private async recoverTruncation(cur: Tracked, size: number): Promise<void> {
+  private async recoverTruncation(cur: Tracked, size: number, atPath: boolean): Promise<void> {
     const path = this.options.path;
     const at = cur.offset;
     this.counters.truncations++;
     // The pipeline is mid-content: the copy's bytes continue it, at the same offsets.
-    const { match, recovered } = await this.continueFromCopy(
-      { head: cur.head, tail: cur.tail, offset: at },
-      cur.identity,
-      await this.isCurrentContent(cur),
-    );
+    const isCurrent = await this.isCurrentContent(cur);
+    const { match, recovered } = await this.continueFromCopy({ head: cur.head, tail: cur.tail, offset: at }, cur.identity, {
+      isCurrent,
+      // Deleted, and not among the copies: copies newer than ours may be of files that came
+      // after it; they are found, in order, once we move on from it.
+      readNewer: atPath,
+    });
     this.counters.bytesRecovered += recovered;
     this.sink.notice({ kind: 'truncated', path, at, size, recoveredFrom: match?.path ?? null, bytesRecovered: recovered });
     this.rememberHead(cur.head);
@@ -419,7 +421,10 @@ export class FileFollower {
   private async continueFromCopy(
     expect: { head: Buffer; tail: Buffer; offset: number; identity?: FileIdentity },
     continuing: FileIdentity | null,
-    isCurrent: (copy: RotatedCopy, head: Buffer | null) => boolean = () => false,
+    newer: { isCurrent: (copy: RotatedCopy, head: Buffer | null) => boolean; readNewer: boolean } = {
+      isCurrent: () => false,
+      readNewer: true,
+    },
   ): Promise<{ match: RotatedCopy | null; recovered: number }> {
     const copies = await listCopies(this.options.path, this.maxCopies);
     for (const copy of copies) {
@@ -448,9 +453,13 @@ export class FileFollower {
       let recovered = n;
       // Copies newer than ours were rotated after it: their content came later and was
       // never read; up to the current file's own content, if it was rotated too.
-      for (const newer of copies.filter((c) => c.n < copy.n).reverse()) {
-        if (isCurrent(newer, await this.headOfCopy(newer))) break;
-        recovered += await this.readWholeCopy(newer);
+      const later = copies.filter((c) => c.n < copy.n).reverse();
+      let currentAmong = -1;
+      for (let i = 0; i < later.length && currentAmong === -1; i++) {
+        if (newer.isCurrent(later[i]!, await this.headOfCopy(later[i]!))) currentAmong = i;
+      }
+      if (newer.readNewer || currentAmong !== -1) {
+        for (const c of currentAmong === -1 ? later : later.slice(0, currentAmong)) recovered += await this.readWholeCopy(c);
       }
       return { match: copy, recovered };
     }
