@@ -83,7 +83,7 @@ export class JournalStore {
       let rest = Buffer.alloc(0);
       let pos = 0;
       let lastId = 0;
-      while (pos < size) {
+      read: while (pos < size) {
         const n = readSync(fd, chunk, 0, chunk.length, pos);
         if (n === 0) break;
         pos += n;
@@ -108,11 +108,11 @@ export class JournalStore {
             const h = value as Partial<Header>;
             if (h.format !== JOURNAL_FORMAT || typeof h.version !== 'number') {
               out.unusable = 'the first line is not a journal header';
-              return out;
+              break read;
             }
             if (h.version !== JOURNAL_VERSION) {
               out.unusable = `format version ${h.version}, this agent reads ${JOURNAL_VERSION}`;
-              return out;
+              break read;
             }
             header = h as Header;
             continue;
@@ -128,8 +128,10 @@ export class JournalStore {
         rest = buf.subarray(start);
         buf = Buffer.alloc(0);
       }
-      out.tornBytes = size - goodEnd;
-      if (out.tornBytes > 0) ftruncateSync(fd, goodEnd);
+      if (out.unusable === null) {
+        out.tornBytes = size - goodEnd;
+        if (out.tornBytes > 0) ftruncateSync(fd, goodEnd);
+      }
     } finally {
       closeSync(fd);
     }
