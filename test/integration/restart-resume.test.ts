@@ -3,11 +3,12 @@
  * keeps its id and state, and a log rotated while the agent was down is read from
  * its rotated copy first.
  */
-import { appendFileSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent.js';
 import { CHECKPOINT_FILE } from '../../src/journal/checkpoint.js';
+import { JOURNAL_FILE } from '../../src/journal/store.js';
 import { agentDir, deliveredBy, startDrivenAgent, type AgentDir } from '../helpers/agent.js';
 import { access, logger, numberedLines, upTo } from '../helpers/lines.js';
 import { BOSH_DIRECTIVES, logrotate, renameRotate } from '../helpers/rotate.js';
@@ -78,5 +79,29 @@ describe('restarting', () => {
     agent = await startDrivenAgent(where);
     expect(deliveredBy(agent)).toEqual(upTo(6));
     expect(agent.status().counters.follower.bytesRecovered).toBe(Buffer.byteLength(numberedLines(3, 4)));
+  });
+
+  it('keeps a stall noticed on the wall clock, which re-reading the log cannot make again', async () => {
+    where = agentDir();
+    appendFileSync(where.log, `${access('12:00:00', '/v1/restore')}\n`);
+    let now = Date.UTC(2018, 10, 20, 12, 0, 0);
+    agent = await startDrivenAgent(where, { track: { stallAfterSeconds: 60 } }, { now: () => now });
+    now += 61_000;
+    agent.tick();
+    expect(agent.journal.all().map((e) => e.type)).toEqual(['restore.requested', 'restore.stalled']);
+    await agent.stop({ checkpoint: false });
+    // A crash between the checkpoint and the journal write: the journal lacks the stall.
+    const journal = join(where.stateDir, JOURNAL_FILE);
+    const lines = readFileSync(journal, 'utf8').trim().split('\n');
+    writeFileSync(journal, `${lines.slice(0, -1).join('\n')}\n`);
+
+    appendFileSync(where.log, `${access('12:05:00', '/v1/order')}\n`);
+    agent = await startDrivenAgent(where, { track: { stallAfterSeconds: 60 } }, { now: () => now });
+    expect(agent.journal.all().map((e) => [e.id, e.type])).toEqual([
+      [1, 'restore.requested'],
+      [2, 'restore.stalled'],
+      [3, 'restore.progress'],
+    ]);
+    expect(agent.status().state).toBe('restore-running');
   });
 });
