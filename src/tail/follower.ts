@@ -4,7 +4,7 @@
  *
  * A file is known by device and inode plus a fingerprint of its content (its first
  * bytes, and the bytes just before the offset read). On each check the follower
- * looks at the path, then reads its open file to the end:
+ * looks at its open file and at the path, then reads the open file to the end:
  * - the same inode, but smaller than what was read, or no longer holding the bytes
  *   we read just before our offset: the file was truncated in place (copytruncate,
  *   `: > file`), possibly refilled since. What we had not read yet is in the copy
@@ -17,9 +17,10 @@
  *   cannot take it away, and files rotated in between are picked up by inode;
  * - nothing: the file was deleted or renamed away; the old file is drained the same
  *   way and the path is watched until it reappears.
- * While nothing has been read of the current file, a new rotated copy that is not
- * the file's current content means it was copied and emptied before we read it:
- * the copy is read whole.
+ * While nothing has been read of the current content, a rotated copy we know nothing
+ * of (the heads of copies read or already there are remembered, across restarts too)
+ * was copied or rotated away before we could read it: it is read first, as a file
+ * of its own, and the current file after it.
  *
  * A restart resumes from a `ResumePoint` (a checkpoint): at its offset if the file
  * at the path still has its fingerprint, otherwise from the rotated copy that has it,
@@ -27,8 +28,8 @@
  *
  * fs.watch on the directory is the wake-up (milliseconds after a write); a short
  * poll is the fallback for filesystems and events that fs.watch misses. Checks never
- * overlap. Expected conditions are counted and reported through `onNotice`; only
- * unexpected errors propagate.
+ * overlap. Expected conditions are counted and reported through the sink's
+ * `notice`; only unexpected errors propagate (and are counted as errors).
  */
 import { readSync, watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
