@@ -104,6 +104,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** The journal keeps at most this many events; the oldest are dropped and counted. */
       maxEvents: z.number().int().min(100).max(10_000_000).default(100_000),
+      /** How often the read position and tracker state are checkpointed (when they changed). */
+      checkpointIntervalMs: z.number().int().min(50).max(60_000).default(1_000),
     })
     .prefault({}),
   probe: z

@@ -113,6 +113,15 @@ export class Pipeline {
     return events;
   }
 
+  /**
+   * Moves the numbering of events on by `shift`: after a restart, when the log no
+   * longer holds the bytes that made events already journaled, new events must not
+   * take their ids.
+   */
+  shiftEventIds(shift: number): void {
+    this.tracker = { ...this.tracker, nextEventId: this.tracker.nextEventId + shift };
+  }
+
   /** Lets the tracker notice silence at `now` (log clock). */
   tick(now: number): WatchEvent[] {
     const { state, events } = trackTick(this.tracker, now, this.options.rules);

@@ -42,7 +42,18 @@ export async function startService(config: Config, options: ServiceOptions = {})
     });
   }
   const agent = new Agent({ config, logger, ...(options.now ? { now: options.now } : {}) });
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    const path = (err as NodeJS.ErrnoException).path;
+    if (typeof path === 'string' && path.startsWith(config.stateDir)) {
+      await agent.stop({ checkpoint: false }).catch(() => undefined);
+      throw new RestoreWatcherError('RW_STATE_DIR', `state directory ${config.stateDir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
   const probe = new ReadinessProbe(config.probe, options.now);
   let server: WatcherServer;
   try {

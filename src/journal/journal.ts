@@ -63,10 +63,14 @@ export class Journal {
     return fresh;
   }
 
-  /** Loads events kept from before a restart, without telling subscribers. */
-  restore(events: readonly WatchEvent[], dropped: number): void {
+  /**
+   * Loads events kept from before a restart, without telling subscribers.
+   * `operations` are summaries of restores and backups whose events were dropped.
+   */
+  restore(events: readonly WatchEvent[], dropped: number, operations: readonly Operation[] = []): void {
     this.events = [];
     this.ops.clear();
+    for (const op of operations) this.remember(op);
     for (const e of events) {
       this.events.push(e);
       this.remember(e.operation);
@@ -118,6 +122,11 @@ export class Journal {
   /** All events held, oldest first (for persistence and tests). */
   all(): readonly WatchEvent[] {
     return this.events;
+  }
+
+  /** Every known restore and backup, in the order they were requested. */
+  allOperations(): Operation[] {
+    return [...this.ops.values()];
   }
 
   private remember(op: Operation): void {

@@ -19,7 +19,7 @@ describe('a live restore that goes quiet', () => {
     let wall = Date.UTC(2026, 10, 26, 9, 0, 0);
     const config = parseConfig({ log: { path }, track: { stallAfterSeconds: 60 }, stateDir: join(dir, 'state') });
     agent = new Agent({ config, logger: pino({ level: 'silent' }), now: () => wall, watch: false });
-    await agent.follower.check();
+    await agent.start();
     agent.tick();
     expect(agent.status().state).toBe('restore-running');
 

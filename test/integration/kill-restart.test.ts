@@ -1,0 +1,68 @@
+/**
+ * monit or bpm may SIGKILL the agent at any moment. The real `serve` process is
+ * killed while lines are being written and the log is rotated; the last one started
+ * must have every line's event exactly once, with ids 1..n.
+ */
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.js';
+import { lineOfRestore, numberedLines, upTo } from '../helpers/lines.js';
+import { BOSH_DIRECTIVES, logrotate } from '../helpers/rotate.js';
+import { haveTool } from '../helpers/tools.js';
+
+interface Event {
+  id: number;
+  operation: { id: string };
+}
+
+function serve(dir: string) {
+  const child = cli(['serve', '--config', join(dir, 'config.json'), '--port', '0', '--state-dir', join(dir, 'state')]);
+  const url = new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const m = /serving (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+      if (m) resolve(m[1]!);
+    });
+    void child.then((r) => reject(new Error(`serve exited ${r.exitCode}: ${seen}`)));
+  });
+  return { child, url };
+}
+
+async function events(url: string): Promise<Event[]> {
+  return ((await (await fetch(`${url}/events?limit=10000`)).json()) as { events: Event[] }).events;
+}
+
+describe.skipIf(!haveTool('logrotate', 'logrotate'))('kill -9 while following', () => {
+  it('neither loses nor repeats an event across SIGKILLs and a rotation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-kill-'));
+    const log = join(dir, 'production.log');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ log: { path: log, pollIntervalMs: 20 }, journal: { checkpointIntervalMs: 50 } }));
+    let n = 0;
+    for (let round = 0; round < 4; round++) {
+      const { child, url } = serve(dir);
+      const base = await url;
+      const target = n + 30;
+      // Lines arrive while the agent reads, checkpoints and journals; the kill lands somewhere in that.
+      while (n < target) {
+        appendFileSync(log, numberedLines(n + 1, n + 3));
+        n += 3;
+        if (round === 2 && n === target - 15) logrotate(log, BOSH_DIRECTIVES);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      await expect.poll(async () => (await events(base)).length, { timeout: 10_000 }).toBeGreaterThan(0);
+      child.kill('SIGKILL');
+      await child.catch(() => undefined);
+    }
+    const { child, url } = serve(dir);
+    const base = await url;
+    await expect.poll(async () => (await events(base)).length, { timeout: 15_000 }).toBe(n);
+    const all = await events(base);
+    expect(all.map((e) => lineOfRestore(e.operation.id))).toEqual(upTo(n));
+    expect(all.map((e) => e.id)).toEqual(upTo(n));
+    child.kill('SIGTERM');
+    expect((await child).exitCode).toBe(0);
+  }, 60_000);
+});
