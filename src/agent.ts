@@ -53,7 +53,8 @@ export interface AgentStatus {
   state: AgentState;
   restore: Operation | null;
   backup: Operation | null;
-  follower: FollowerStatus & { linesRead: number };
+  /** Which file, whether it exists, the offset and lines read, and whether the first read has finished. */
+  follower: FollowerStatus & { linesRead: number; caughtUp: boolean };
   lastEventId: number;
   journal: { events: number; firstId: number | null; dropped: number };
   counters: {
@@ -85,6 +86,8 @@ export class Agent {
   /** A checkpoint was asked for during a check; it is written when the check ends. */
   private checkpointDue = false;
   private stopped = false;
+  /** The first read of what was already written has finished. */
+  private caughtUp = false;
   /** The follower's content (see FileFollower.content) the last checkpoint knew by some of its bytes. */
   private checkpointedContent = -1;
   /** The follower's count of rotated copies read, as of the last checkpoint. */
@@ -141,6 +144,12 @@ export class Agent {
 
   /** Loads the journal and the checkpoint, then follows the log from where it stopped. */
   async start(): Promise<void> {
+    await this.open();
+    await this.follow();
+  }
+
+  /** Loads the journal and the checkpoint: after this, status() and the journal answer. */
+  async open(): Promise<void> {
     const { config } = this.options;
     const path = config.log.path;
     mkdirSync(config.stateDir, { recursive: true });
@@ -192,7 +201,17 @@ export class Agent {
       { stateDir: config.stateDir, events: this.journal.size, lastId: this.journal.lastId, resumeOffset: resume?.offset ?? null },
       'state loaded',
     );
+  }
+
+  /**
+   * Follows the log from where the checkpoint left it; resolves once what was
+   * already written has been read (for a large log after a restart, that can take
+   * seconds: the HTTP server answers meanwhile, with `follower.caughtUp` false).
+   */
+  async follow(): Promise<void> {
+    const { config } = this.options;
     await this.follower.start();
+    this.caughtUp = true;
     this.checkpoint();
     if (this.options.watch !== false) {
       const every = Math.min(1000, (config.track.stallAfterSeconds * 1000) / 10);
@@ -293,7 +312,7 @@ export class Agent {
       state,
       restore: this.journal.latest('restore'),
       backup: this.journal.latest('backup'),
-      follower: { ...follower, linesRead: this.pipe.counters.lines },
+      follower: { ...follower, linesRead: this.pipe.counters.lines, caughtUp: this.caughtUp },
       lastEventId: this.journal.lastId,
       journal: { events: this.journal.size, firstId: this.journal.firstId, dropped: this.journal.dropped },
       counters: {

@@ -42,18 +42,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     });
   }
   const agent = new Agent({ config, logger, ...(options.now ? { now: options.now } : {}) });
-  try {
-    await agent.start();
-  } catch (err) {
-    const path = (err as NodeJS.ErrnoException).path;
-    if (typeof path === 'string' && path.startsWith(config.stateDir)) {
-      await agent.stop({ checkpoint: false }).catch(() => undefined);
-      throw new RestoreWatcherError('RW_STATE_DIR', `state directory ${config.stateDir}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    throw err;
-  }
+  await inStateDir(config, () => agent.open(), () => agent.stop({ checkpoint: false }));
   const probe = new ReadinessProbe(config.probe, options.now);
   let server: WatcherServer;
   try {
@@ -84,6 +73,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const addr = server.app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.http.port;
   probe.start();
+  // The server answers while a large log is read for the first time.
+  await inStateDir(config, () => agent.follow(), () => server.app.close().then(() => agent.stop({ checkpoint: false })));
   logger.info(
     { address, log: config.log.path, stateDir: config.stateDir, auth: config.auth.password !== null, tls: tls !== null },
     'restore-watcher listening',
@@ -104,4 +95,18 @@ export async function startService(config: Config, options: ServiceOptions = {})
       return closing;
     },
   };
+}
+
+/** Runs `step`; an error about a file in the state directory becomes RW_STATE_DIR after `undo`. */
+async function inStateDir(config: Config, step: () => Promise<void>, undo: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    const path = (err as NodeJS.ErrnoException).path;
+    if (typeof path !== 'string' || !path.startsWith(config.stateDir)) throw err;
+    await undo().catch(() => undefined);
+    throw new RestoreWatcherError('RW_STATE_DIR', `state directory ${config.stateDir}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
 }

@@ -25,7 +25,7 @@ export function statusOf(journal: Journal, pipeline: Pipeline, overrides: Partia
     state: 'idle',
     restore: journal.latest('restore'),
     backup: journal.latest('backup'),
-    follower: { path: 'production.log', exists: true, offset: 0, identity: null, linesRead: pipeline.counters.lines },
+    follower: { path: 'production.log', exists: true, offset: 0, identity: null, linesRead: pipeline.counters.lines, caughtUp: true },
     lastEventId: journal.lastId,
     journal: { events: journal.size, firstId: journal.firstId, dropped: 0 },
     counters: {

@@ -1,0 +1,37 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { access } from '../helpers/lines.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { freePort } from '../helpers/watch.js';
+
+let service: TestService | null = null;
+afterEach(async () => service?.dispose());
+
+describe('starting on a large existing log', () => {
+  it('answers /status while the first read is still going, and says when it has caught up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-catch-up-'));
+    const poll = `${access('12:00:01', '/v1/order')}\n`;
+    writeFileSync(join(dir, 'production.log'), `${access('12:00:00', '/v1/restore')}\n${poll.repeat(300_000)}`);
+    const port = await freePort();
+    const starting = startTestService({ http: { port } }, { dir }).then((s) => (service = s));
+
+    const seen: boolean[] = [];
+    await expect
+      .poll(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/status`).catch(() => null);
+          if (res === null) return false;
+          const { follower } = (await res.json()) as { follower: { caughtUp: boolean } };
+          seen.push(follower.caughtUp);
+          return follower.caughtUp;
+        },
+        { timeout: 60_000, interval: 5 },
+      )
+      .toBe(true);
+    await starting;
+    expect(seen[0]).toBe(false);
+    expect(service!.agent.status().follower.linesRead).toBe(300_001);
+  });
+});
