@@ -90,7 +90,16 @@ export function buildMetrics(sources: MetricsSources): Registry {
     'log_recovered_bytes_total',
     'Bytes read from a rotated copy of the log after the path had moved on to a new file.',
     [],
-    () => one((c().follower as { bytesRecovered?: number }).bytesRecovered ?? 0),
+    () => one(c().follower.bytesRecovered),
+  );
+  readCounter(registry, 'log_missing_total', 'Times the log was deleted or renamed away with nothing in its place.', [], () =>
+    one(c().follower.missing),
+  );
+  readCounter(registry, 'log_rotated_copies_read_total', 'Rotated copies of the log read from (.1, .1.gz, …).', [], () =>
+    one(c().follower.copiesRead),
+  );
+  readCounter(registry, 'checkpoints_total', 'Checkpoints of the read position and tracker state written.', [], () =>
+    one(c().persistence.checkpoints),
   );
   readCounter(registry, 'log_read_errors_total', 'Failed reads of the log (retried on the next check).', [], () =>
     one(c().follower.errors),

@@ -100,6 +100,13 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       journal: s.journal,
       streams: { clients: streams.size },
       postgresql: probe(),
+      counters: {
+        lines: s.counters.pipeline.lines,
+        records: s.counters.pipeline.records,
+        unknown: s.counters.pipeline.unknown,
+        follower: s.counters.follower,
+        persistence: s.counters.persistence,
+      },
     };
   };
   const metrics = buildMetrics({

@@ -30,9 +30,21 @@ export function statusOf(journal: Journal, pipeline: Pipeline, overrides: Partia
     journal: { events: journal.size, firstId: journal.firstId, dropped: 0 },
     counters: {
       pipeline: pipeline.counters,
-      follower: { bytesRead: 1234, rotations: 2, truncations: 1, reopens: 2, errors: 0 },
+      follower: {
+        bytesRead: 1234,
+        rotations: 2,
+        truncations: 1,
+        missing: 1,
+        reopens: 2,
+        copiesRead: 1,
+        bytesRecovered: 99,
+        resumes: 0,
+        resumesLost: 0,
+        errors: 0,
+      },
       events,
+      persistence: { checkpoints: 5, journalCompactions: 0, journalTornBytes: 0 },
     },
     ...overrides,
-  } as AgentStatus;
+  };
 }

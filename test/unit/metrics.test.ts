@@ -43,7 +43,10 @@ describe('/metrics', () => {
     expect(sample('restore_watcher_log_read_bytes_total')).toBe(1234);
     expect(sample('restore_watcher_log_rotations_total')).toBe(2);
     expect(sample('restore_watcher_log_truncations_total')).toBe(1);
-    expect(sample('restore_watcher_log_recovered_bytes_total')).toBe(0);
+    expect(sample('restore_watcher_log_recovered_bytes_total')).toBe(99);
+    expect(sample('restore_watcher_log_missing_total')).toBe(1);
+    expect(sample('restore_watcher_log_rotated_copies_read_total')).toBe(1);
+    expect(sample('restore_watcher_checkpoints_total')).toBe(5);
     for (const kind of ['access', 'logger', 'unknown'] as const)
       expect(sample(`restore_watcher_log_records_total{kind="${kind}"}`)).toBe(c.records[kind]);
     expect(c.unknown.unmatched).toBeGreaterThan(0);
