@@ -35,6 +35,9 @@ export interface RunningServe {
   stop(): Promise<void>;
 }
 
+/** Node.js flags the BOSH job runs the agent with (bpm.yml.erb), so the agent is measured as deployed. */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
+
 /** Starts `restore-watcher serve` following `logPath`; resolves once spawned (not yet listening). */
 export async function startServe(
   ctx: BenchContext,
@@ -56,7 +59,10 @@ export async function startServe(
   // The agent logs every event as JSON on stdout; nobody reads it here.
   // No password: the scenarios measure the open loopback agent, whatever the caller's environment says.
   const env = { ...process.env, RESTORE_WATCHER_PASSWORD: '' };
-  const child = spawn(process.execPath, [ctx.bin, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ctx.bin, 'serve', '--config', config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+  });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => {
     if (stderr.length < 8192) stderr += b.toString();
