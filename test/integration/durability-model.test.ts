@@ -26,6 +26,7 @@ import { parseConfig, type Config } from '../../src/config.js';
 import { FINGERPRINT_BYTES } from '../../src/tail/identity.js';
 import { lineOfRestore, numberedLine } from '../helpers/lines.js';
 import { copyStep, gzipStep, renameRotate, shiftCopies, truncateStep, unlinkPlainStep } from '../helpers/rotate.js';
+import { random } from '../../bench/generate.js';
 
 const SEQUENCES = Number(process.env.DURABILITY_SEQUENCES ?? 2000);
 const FIRST_SEED = Number(process.env.DURABILITY_SEED ?? Math.floor(Math.random() * 1e9));
@@ -34,16 +35,6 @@ const GRACE_MS = 1000;
 // fsync on tmpfs is free; the durability of fsync itself is exercised by the kill tests on disk.
 const ROOT = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The lines a file holds, by the model. */
 interface ModelFile {
@@ -336,7 +327,7 @@ class World {
 async function runSequence(seed: number): Promise<void> {
   if (process.env.DURABILITY_TRACE) process.stderr.write(`seed ${seed}\n`);
   const dir = mkdtempSync(join(ROOT, 'rw-model-'));
-  const world = new World(dir, mulberry32(seed));
+  const world = new World(dir, random(seed));
   try {
     await world.startAgent();
     for (let i = 0; i < STEPS; i++) await world.step();
