@@ -76,6 +76,11 @@ export type OperationKind = 'restore' | 'backup';
 export type OperationState = 'requested' | 'running' | 'stalled' | 'succeeded' | 'failed';
 export const TERMINAL_STATES: readonly OperationState[] = ['succeeded', 'failed'];
 
+/** A restore or backup in one of these states is over and never changes again. */
+export function isTerminal(state: OperationState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
 export const EVENT_TYPES = [
   'restore.requested',
   'restore.progress',

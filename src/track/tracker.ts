@@ -11,20 +11,17 @@
  * not finish and nothing will report on it again. A refused request (non-2xx) is
  * an operation of its own that fails at once and leaves the active one alone.
  */
-import type {
-  AccessRecord,
-  EventType,
-  LoggerRecord,
-  LogRecord,
-  Operation,
-  OperationKind,
-  OperationState,
-  WatchEvent,
+import {
+  isTerminal,
+  type AccessRecord,
+  type EventType,
+  type LoggerRecord,
+  type LogRecord,
+  type Operation,
+  type OperationKind,
+  type WatchEvent,
 } from '../model.js';
 import { matchesRequest, type TrackerRules } from './rules.js';
-
-/** An event before the journal knows it: everything but nothing missing. */
-export type TrackedEvent = WatchEvent;
 
 export interface ActiveOperation {
   op: Operation;
@@ -245,10 +242,6 @@ function emit(
     latestRestore: op.kind === 'restore' ? op : state.latestRestore,
     latestBackup: op.kind === 'backup' ? op : state.latestBackup,
   };
-}
-
-export function isTerminal(state: OperationState): boolean {
-  return state === 'succeeded' || state === 'failed';
 }
 
 function source(r: AccessRecord | LoggerRecord): { file: string; offset: number; line: string } {

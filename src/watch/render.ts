@@ -4,10 +4,10 @@
  * terminal, and the sentences for notices and outcomes. Colour comes from a palette
  * that is either real or a row of identity functions, so the same code renders both.
  */
-import type { Operation, WatchEvent } from '../model.js';
+import { isTerminal, type Operation, type WatchEvent } from '../model.js';
 import { shortTime } from '../report/timeline.js';
 import { formatDuration } from '../track/tracker.js';
-import { isTerminal, type Notice, type Outcome, type WatchState } from './watch-state.js';
+import type { Notice, Outcome, WatchState } from './watch-state.js';
 
 type Paint = (text: string) => string;
 
@@ -131,7 +131,7 @@ export function liveView(state: WatchState, now: number, o: ViewOptions): string
 function restoreLines(r: Operation, state: WatchState, now: number, spinner: string, p: Palette): string[] {
   const colour = stateColour(r.state, p);
   const polls = r.orderPolls > 0 ? `  ${p.dim(`${r.orderPolls} order poll${r.orderPolls === 1 ? '' : 's'}`)}` : '';
-  if (isTerminal(r)) {
+  if (isTerminal(r.state)) {
     const mark = r.state === 'succeeded' ? p.green('✔') : p.red('✖');
     const took = r.durationMs !== null ? formatDuration(r.durationMs) : '?';
     const head = `${mark} ${p.bold(r.id)}  ${colour(r.state)} ${r.state === 'succeeded' ? 'in' : 'after'} ${took}${polls}`;

@@ -21,7 +21,7 @@
  * - No connection for `timeoutMs` (from the start or since the connection was lost)
  *   exits 2; a rejected password 3; an address that answers, but not as an agent, 2.
  */
-import { TERMINAL_STATES, type Operation, type OperationKind, type WatchEvent } from '../model.js';
+import { isTerminal, type Operation, type OperationKind, type WatchEvent } from '../model.js';
 
 export interface WatchOptions {
   untilDone: boolean;
@@ -126,8 +126,6 @@ export function initialWatchState(options: WatchOptions, now: number): WatchStat
   };
 }
 
-export const isTerminal = (op: Operation): boolean => TERMINAL_STATES.includes(op.state);
-
 export function reduceWatch(state: WatchState, input: WatchInput, now: number): { state: WatchState; output: WatchOutput[] } {
   if (state.outcome !== null) return { state, output: [] };
   const output: WatchOutput[] = [];
@@ -195,10 +193,10 @@ function onEvent(state: WatchState, e: WatchEvent, raw: string, output: WatchOut
   const next: WatchState = { ...state, lastId: e.id, latest: { ...state.latest, [op.kind]: op } };
   if (op.kind !== 'restore' || !state.options.untilDone) return next;
 
-  if (previous !== null && previous.id !== op.id && !isTerminal(previous)) {
+  if (previous !== null && previous.id !== op.id && !isTerminal(previous.state)) {
     return { ...next, outcome: { kind: 'unseen', restore: previous } };
   }
-  if (!isTerminal(op)) return next;
+  if (!isTerminal(op.state)) return next;
   const live = state.baseline === null || e.id > state.baseline;
   const since = state.options.sinceMs;
   if (live || (since !== null && Date.parse(op.requestedAt) >= since)) {
