@@ -3,6 +3,7 @@
  * `inject()` without a port. JSON everywhere except the event stream, `/metrics`
  * and the human views at `/`; every error is `{ statusCode, error, message }`.
  */
+import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -233,15 +234,5 @@ function notFound(reply: FastifyReply, message: string): FastifyReply {
 }
 
 function statusText(code: number): string {
-  const texts: Record<number, string> = {
-    400: 'Bad Request',
-    401: 'Unauthorized',
-    404: 'Not Found',
-    405: 'Method Not Allowed',
-    413: 'Payload Too Large',
-    415: 'Unsupported Media Type',
-    500: 'Internal Server Error',
-    503: 'Service Unavailable',
-  };
-  return texts[code] ?? 'Error';
+  return STATUS_CODES[code] ?? 'Error';
 }

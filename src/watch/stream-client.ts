@@ -15,6 +15,7 @@
  *
  * Time and randomness are injected so the loop can be tested with fake timers.
  */
+import { STATUS_CODES } from 'node:http';
 import type { WatchEvent } from '../model.js';
 import { initialSseState, parseSse, type SseFrame, type SseState } from './sse-parser.js';
 import type { HttpAnswer, HttpRequest, Transport } from './transport.js';
@@ -282,19 +283,8 @@ function readLastEventId(body: string): number | null {
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
 function statusText(status: number): string {
-  const text = STATUS_TEXT[status];
+  const text = STATUS_CODES[status];
   return text === undefined ? '' : ` ${text}`;
 }
 
