@@ -3,7 +3,6 @@
  * the HTTP server in front of it. Used by `serve`, `demo` and the integration
  * tests, so they all run the same thing.
  */
-import { mkdir } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
 import { Agent } from './agent.js';
 import type { Config } from './config.js';
@@ -34,14 +33,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // Refuse an unsafe or broken setup before anything starts.
   assertSecureBind(config);
   const tls = await loadTls(config.http.tls);
-  try {
-    await mkdir(config.stateDir, { recursive: true });
-  } catch (err) {
-    throw new RestoreWatcherError('RW_STATE_DIR', `state directory ${config.stateDir}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
   const agent = new Agent({ config, logger, ...(options.now ? { now: options.now } : {}) });
+  // open() creates the state directory; a failure there is RW_STATE_DIR.
   await inStateDir(config, () => agent.open(), () => agent.stop({ checkpoint: false }));
   const probe = new ReadinessProbe(config.probe, options.now);
   let server: WatcherServer;

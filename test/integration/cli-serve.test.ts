@@ -42,6 +42,13 @@ describe('serve', () => {
     expect(second.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use`);
   });
 
+  it('says plainly when the state directory cannot be made', async () => {
+    const r = await cli(['serve', '--log', join(tmp(), 'a.log'), '--port', '0', '--state-dir', '/dev/null/state']);
+    expect(r.exitCode).toBe(73);
+    expect(r.stderr).toMatch(/^restore-watcher: state directory \/dev\/null\/state: ENOTDIR/m);
+    expect(r.stderr).not.toContain('    at ');
+  });
+
   it('explains itself with --help', async () => {
     const r = await cli(['serve', '--help']);
     expect(r.exitCode).toBe(0);
