@@ -5,20 +5,14 @@
  * USER and SIZE may be "-", VERSION may be empty, and older Racks end the line with
  * a space. Pure: a bad line is a value, never an exception.
  */
+import type { AccessRecord } from '../model.js';
 import { digits } from './digits.js';
 
-export interface AccessFields {
-  time: number;
-  host: string;
-  user: string | null;
-  method: string;
-  path: string;
-  query: string | null;
-  version: string;
-  status: number;
-  size: number | null;
-  durationSeconds: number;
-}
+/** What an access line says: the record's fields, and two the tracker has no use for. */
+export type AccessFields = Pick<
+  AccessRecord,
+  'time' | 'host' | 'method' | 'path' | 'query' | 'status' | 'size' | 'durationSeconds'
+> & { user: string | null; version: string };
 
 export type AccessParse = { ok: true; value: AccessFields } | { ok: false; reason: string };
 

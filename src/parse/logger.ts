@@ -5,18 +5,12 @@
  * PROGNAME may be empty. Rails' `[tag]` prefixes are taken off the message. Pure:
  * a line that does not match is a value, never an exception.
  */
-import type { Severity } from '../model.js';
+import type { LoggerRecord, Severity } from '../model.js';
 import { digits } from './digits.js';
 import type { LocalToEpoch } from './timezone.js';
 
-export interface LoggerFields {
-  time: number;
-  pid: number;
-  severity: Severity;
-  progname: string;
-  tags: string[];
-  message: string;
-}
+/** What a logger line says; the record adds where it came from and its continuation lines. */
+export type LoggerFields = Pick<LoggerRecord, 'time' | 'pid' | 'severity' | 'progname' | 'tags' | 'message'>;
 
 export type LoggerParse = { ok: true; value: LoggerFields } | { ok: false; reason: string };
 
