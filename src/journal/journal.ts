@@ -17,6 +17,8 @@ export interface JournalOptions {
 export class Journal {
   private events: WatchEvent[] = [];
   private readonly ops = new Map<string, Operation>();
+  /** Id of the last restore and backup first seen: what latest() answers, without a scan. */
+  private newest: Record<OperationKind, string | null> = { restore: null, backup: null };
   private readonly listeners = new Set<JournalListener>();
   private droppedCount = 0;
   private last = 0;
@@ -70,6 +72,7 @@ export class Journal {
   restore(events: readonly WatchEvent[], dropped: number, operations: readonly Operation[] = []): void {
     this.events = [];
     this.ops.clear();
+    this.newest = { restore: null, backup: null };
     for (const op of operations) this.remember(op);
     for (const e of events) {
       this.events.push(e);
@@ -107,10 +110,10 @@ export class Journal {
     return op?.kind === kind ? op : undefined;
   }
 
+  /** The most recently requested restore or backup, as it stands now. */
   latest(kind: OperationKind): Operation | null {
-    let found: Operation | null = null;
-    for (const op of this.ops.values()) if (op.kind === kind) found = op;
-    return found;
+    const id = this.newest[kind];
+    return id === null ? null : (this.ops.get(id) ?? null);
   }
 
   /** Calls `listener` with every batch of new events until the returned function is called. */
@@ -131,6 +134,7 @@ export class Journal {
 
   private remember(op: Operation): void {
     // Map.set on an existing key keeps its place, so listings stay in request order.
+    if (!this.ops.has(op.id)) this.newest[op.kind] = op.id;
     this.ops.set(op.id, op);
     if (this.ops.size > this.maxOperations) {
       const oldest = this.ops.keys().next().value;
