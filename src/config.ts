@@ -6,11 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { DEFAULT_CONFIG as D } from './defaults.js';
 import { RestoreWatcherError } from './errors.js';
-
-export const DEFAULT_LOG_PATH = '/var/vcap/sys/log/backup-agent/production.log';
-export const DEFAULT_PORT = 9465;
-export const DEFAULT_STATE_DIR = '/var/vcap/data/restore-watcher';
+import { SEVERITIES } from './model.js';
 
 const regexSource = z.string().refine(
   (s) => {
@@ -43,15 +41,15 @@ const timezone = z.string().refine(
 
 /** The tracker's rules as data: which lines start, advance and end an operation. */
 export const rulesSchema = z.strictObject({
-  restoreRequest: requestMatcher.prefault({ path: '/v1/restore' }),
-  backupRequest: requestMatcher.prefault({ path: '/v1/backup' }),
-  progressRequests: z.array(requestMatcher).default([{ method: 'POST', path: '/v1/order' }]),
+  restoreRequest: requestMatcher.prefault(D.track.rules.restoreRequest),
+  backupRequest: requestMatcher.prefault(D.track.rules.backupRequest),
+  progressRequests: z.array(requestMatcher).default(() => structuredClone(D.track.rules.progressRequests)),
   /** Logger messages (regular expressions, case-insensitive) that end the active operation successfully. */
-  successMessages: z.array(regexSource).default(['^success$']),
+  successMessages: z.array(regexSource).default(() => [...D.track.rules.successMessages]),
   /** Logger messages that end the active operation as failed, whatever their severity. */
-  failureMessages: z.array(regexSource).default([]),
+  failureMessages: z.array(regexSource).default(() => [...D.track.rules.failureMessages]),
   /** Logger severities that end the active operation as failed. */
-  failureSeverities: z.array(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'ANY'])).default(['ERROR', 'FATAL']),
+  failureSeverities: z.array(z.enum(SEVERITIES)).default(() => [...D.track.rules.failureSeverities]),
 });
 export type Rules = z.infer<typeof rulesSchema>;
 
@@ -60,32 +58,32 @@ const port = z.number().int().min(0).max(65535);
 export const configSchema = z.strictObject({
   log: z
     .strictObject({
-      path: z.string().min(1).default(DEFAULT_LOG_PATH),
+      path: z.string().min(1).default(D.log.path),
       /** The zone the Ruby Logger writes its timestamps in (they carry none). */
-      timezone: timezone.default('UTC'),
+      timezone: timezone.default(D.log.timezone),
       /** Longer lines are cut to this many bytes, flagged and counted. */
-      maxLineBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
+      maxLineBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(D.log.maxLineBytes),
       /** Fallback poll interval for when fs.watch misses a change. */
-      pollIntervalMs: z.number().int().min(10).max(60_000).default(250),
+      pollIntervalMs: z.number().int().min(10).max(60_000).default(D.log.pollIntervalMs),
       /** How long a renamed log is kept open after rotation, since the writer may still append. */
-      rotationGraceMs: z.number().int().min(0).max(600_000).default(5_000),
+      rotationGraceMs: z.number().int().min(0).max(600_000).default(D.log.rotationGraceMs),
     })
     .prefault({}),
   track: z
     .strictObject({
       /** Silence (on the log's own clock) after which an active operation is reported stalled. */
-      stallAfterSeconds: z.number().positive().default(600),
+      stallAfterSeconds: z.number().positive().default(D.track.stallAfterSeconds),
       rules: rulesSchema.prefault({}),
     })
     .prefault({}),
   http: z
     .strictObject({
-      host: z.string().min(1).default('127.0.0.1'),
-      port: port.default(DEFAULT_PORT),
-      maxStreamClients: z.number().int().min(1).max(10_000).default(32),
-      heartbeatSeconds: z.number().positive().max(3600).default(15),
+      host: z.string().min(1).default(D.http.host),
+      port: port.default(D.http.port),
+      maxStreamClients: z.number().int().min(1).max(10_000).default(D.http.maxStreamClients),
+      heartbeatSeconds: z.number().positive().max(3600).default(D.http.heartbeatSeconds),
       /** A stream client whose unsent bytes pass this is dropped. */
-      maxStreamBufferBytes: z.number().int().min(1024).default(1024 * 1024),
+      maxStreamBufferBytes: z.number().int().min(1024).default(D.http.maxStreamBufferBytes),
       tls: z
         .strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) })
         .nullable()
@@ -94,26 +92,26 @@ export const configSchema = z.strictObject({
     .prefault({}),
   auth: z
     .strictObject({
-      username: z.string().min(1).default('admin'),
+      username: z.string().min(1).default(D.auth.username),
       /** Also read from RESTORE_WATCHER_PASSWORD. */
       password: z.string().min(1).nullable().default(null),
     })
     .prefault({}),
-  stateDir: z.string().min(1).default(DEFAULT_STATE_DIR),
+  stateDir: z.string().min(1).default(D.stateDir),
   journal: z
     .strictObject({
       /** The journal keeps at most this many events; the oldest are dropped and counted. */
-      maxEvents: z.number().int().min(100).max(10_000_000).default(100_000),
+      maxEvents: z.number().int().min(100).max(10_000_000).default(D.journal.maxEvents),
       /** How often the read position and tracker state are checkpointed (when they changed). */
-      checkpointIntervalMs: z.number().int().min(50).max(60_000).default(1_000),
+      checkpointIntervalMs: z.number().int().min(50).max(60_000).default(D.journal.checkpointIntervalMs),
     })
     .prefault({}),
   probe: z
     .strictObject({
       /** A PostgreSQL readiness command as an argument array, e.g. ["pg_isready", "-h", "127.0.0.1"]; null: off. */
       command: z.array(z.string().min(1)).min(1).nullable().default(null),
-      intervalSeconds: z.number().positive().default(10),
-      timeoutSeconds: z.number().positive().default(5),
+      intervalSeconds: z.number().positive().default(D.probe.intervalSeconds),
+      timeoutSeconds: z.number().positive().default(D.probe.timeoutSeconds),
     })
     .prefault({}),
 });
@@ -165,9 +163,4 @@ export async function readConfigJson(path: string): Promise<unknown> {
       cause: err,
     });
   }
-}
-
-/** Default config, for commands run without a file. */
-export function defaultConfig(): Config {
-  return configSchema.parse({});
 }

@@ -20,7 +20,9 @@ export interface Line {
   invalidUtf8: boolean;
 }
 
-export type Severity = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL' | 'ANY';
+/** Ruby Logger's severities, lowest first. */
+export const SEVERITIES = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'ANY'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 /** A Rack CommonLogger access line. */
 export interface AccessRecord {

@@ -33,7 +33,7 @@ const m = {
   ...(await load('split/splitter.js')),
   ...(await load('parse/records.js')),
   ...(await load('pipeline.js')),
-  ...(await load('config.js')),
+  ...(await load('defaults.js')),
 } as unknown as Modules;
 
 const bytes = readFileSync(file);

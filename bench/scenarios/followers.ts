@@ -55,7 +55,7 @@ export const followers: Scenario = {
   async run(ctx: BenchContext): Promise<ScenarioResult> {
     const lines = ctx.quick ? 200 : 600;
     const { FileFollower } = (await import(pathToFileURL(join(ctx.root, 'dist/tail/follower.js')).href)) as FileFollowerModule;
-    const { defaultConfig } = (await import(pathToFileURL(join(ctx.root, 'dist/config.js')).href)) as {
+    const { defaultConfig } = (await import(pathToFileURL(join(ctx.root, 'dist/defaults.js')).href)) as {
       defaultConfig(): { log: { pollIntervalMs: number; rotationGraceMs: number } };
     };
     const { pollIntervalMs, rotationGraceMs } = defaultConfig().log;

@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { parseFlags } from '../cli.js';
-import { DEFAULT_PORT, parseConfig } from '../config.js';
+import { parseConfig } from '../config.js';
+import { DEFAULT_PORT } from '../defaults.js';
 import { RestoreWatcherError } from '../errors.js';
 import { TimelinePrinter } from '../report/timeline.js';
 import { startService, type RunningService } from '../service.js';
+import { HELP_FLAG, helpShown, parseFlags, parsePort, type Command } from './flags.js';
 
-export const DEMO_HELP = `Usage: restore-watcher demo [--port N] [--pace FACTOR]
+const DEMO_HELP = `Usage: restore-watcher demo [--port N] [--pace FACTOR]
 
 Writes a simulated a9s-pg restore into a temporary production.log at a human pace
 (about a minute), follows and serves it on 127.0.0.1, and prints curl commands to
@@ -89,24 +90,28 @@ function rackTime(d: Date): string {
   return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
 
-export async function demoCommand(args: string[]): Promise<number> {
+export const demoCommand: Command = {
+  synopsis: 'restore-watcher demo [--port N] [--pace FACTOR]',
+  summary: 'Write a simulated restore into a temporary log, serve it, and print curl commands to try.',
+  help: DEMO_HELP,
+  run: demo,
+};
+
+async function demo(args: string[]): Promise<number> {
   const { values } = parseFlags(
     args,
     {
       port: { type: 'string' },
       pace: { type: 'string', default: '1' },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...HELP_FLAG,
     },
     false,
   );
-  if (values.help) {
-    process.stdout.write(DEMO_HELP);
-    return 0;
-  }
+  const shown = helpShown(values, DEMO_HELP);
+  if (shown !== null) return shown;
   const pace = Number(values.pace);
   if (!Number.isFinite(pace) || pace < 0) throw new RestoreWatcherError('RW_USAGE', `--pace: expected a number ≥ 0, got "${values.pace}"`);
-  const port = values.port === undefined ? DEFAULT_PORT : /^\d+$/.test(values.port) ? Number(values.port) : NaN;
-  if (Number.isNaN(port)) throw new RestoreWatcherError('RW_USAGE', `--port: expected a port number, got "${values.port}"`);
+  const port = values.port === undefined ? DEFAULT_PORT : parsePort('--port', values.port);
 
   const dir = await mkdtemp(join(tmpdir(), 'restore-watcher-demo-'));
   const logPath = join(dir, 'production.log');

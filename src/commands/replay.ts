@@ -6,10 +6,61 @@
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
-import { fileError } from '../errors.js';
+import { defaultConfig } from '../defaults.js';
+import { fileError, RestoreWatcherError } from '../errors.js';
 import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
 import { summaryLine, TimelinePrinter } from '../report/timeline.js';
+import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, type Command } from './flags.js';
+
+const REPLAY_HELP = `Usage: restore-watcher replay FILE [--json] [--timezone TZ] [--config FILE]
+
+Reads FILE (a backup-agent production.log) from start to end and prints a timeline
+for each restore and backup: when it was requested and by whom, state changes,
+logger messages, order polls (counted), and the failure message in full; then one
+summary line per restore. Lines in neither log format are counted, never fatal.
+
+  --json          Print the events as JSON Lines instead, one event per line and nothing
+                  else: the same objects the live agent serves on /events.
+  --timezone TZ   Zone the Ruby Logger timestamps were written in (default UTC, as on
+                  BOSH stemcells), e.g. Europe/Berlin.
+  --config FILE   Take the timezone and tracking rules from a config file.
+
+Exit status: 0 when the file was read (whatever the restores' outcome), 66 when it
+cannot be read, 64 on a usage error.
+
+Examples:
+  restore-watcher replay /var/vcap/sys/log/backup-agent/production.log
+  restore-watcher replay production.log --json | jq -r 'select(.type == "restore.failed") | .message'
+`;
+
+export const replayCommand: Command = {
+  synopsis: 'restore-watcher replay FILE [--json] [--timezone TZ] [--config FILE]',
+  summary: 'Read a production.log once and tell the story of every restore and backup in it.',
+  help: REPLAY_HELP,
+  async run(args) {
+    const { values, positionals } = parseFlags(
+      args,
+      { json: { type: 'boolean', default: false }, timezone: { type: 'string' }, config: { type: 'string' }, ...HELP_FLAG },
+      true,
+    );
+    const shown = helpShown(values, REPLAY_HELP);
+    if (shown !== null) return shown;
+    if (positionals.length !== 1) throw new RestoreWatcherError('RW_USAGE', 'replay takes exactly one FILE (see replay --help)');
+    let config: Config = defaultConfig();
+    // The validation library loads only when there is something to validate.
+    if (values.config !== undefined || values.timezone !== undefined) {
+      const { loadConfigFile, parseConfig } = await import('../config.js');
+      if (values.config !== undefined) config = await loadConfigFile(values.config);
+      if (values.timezone !== undefined) {
+        config = parseConfig({ ...config, log: { ...config.log, timezone: values.timezone } }, '--timezone');
+      }
+    }
+    onBrokenPipe(process.stdout);
+    await replayFile(positionals[0]!, { json: values.json, config, out: process.stdout });
+    return 0;
+  },
+};
 
 export interface ReplayOptions {
   json: boolean;

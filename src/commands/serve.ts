@@ -3,11 +3,12 @@
  * lets flags override it, starts the service and stops it cleanly on SIGTERM or
  * SIGINT (bpm sends SIGTERM and kills about 20 s later; we are done well before).
  */
-import { parseFlags } from '../cli.js';
-import { parseConfig, readConfigJson, type Config, DEFAULT_PORT, DEFAULT_LOG_PATH, DEFAULT_STATE_DIR } from '../config.js';
+import { parseConfig, readConfigJson, type Config } from '../config.js';
+import { DEFAULT_LOG_PATH, DEFAULT_PORT, DEFAULT_STATE_DIR } from '../defaults.js';
 import { startService } from '../service.js';
+import { HELP_FLAG, helpShown, parseFlags, parsePort, passwordFromEnv, type Command } from './flags.js';
 
-export const SERVE_HELP = `Usage: restore-watcher serve [--config FILE] [--log PATH] [--host ADDR] [--port N] [--state-dir DIR]
+const SERVE_HELP = `Usage: restore-watcher serve [--config FILE] [--log PATH] [--host ADDR] [--port N] [--state-dir DIR]
 
 Follows the backup-agent log and serves restore and backup progress over HTTP.
 Flags override the config file; the config file overrides the defaults.
@@ -28,7 +29,14 @@ Routes: GET / (text for curl, a live page for browsers), /status, /restores,
 /events/stream (Server-Sent Events), /metrics (Prometheus), /healthz.
 `;
 
-export async function serveCommand(args: string[]): Promise<number> {
+export const serveCommand: Command = {
+  synopsis: 'restore-watcher serve [--config FILE] [--log PATH] [--host ADDR] [--port N] [--state-dir DIR]',
+  summary: 'Follow the log and serve status, history and a live event stream over HTTP.',
+  help: SERVE_HELP,
+  run: serve,
+};
+
+async function serve(args: string[]): Promise<number> {
   const { values } = parseFlags(
     args,
     {
@@ -37,14 +45,12 @@ export async function serveCommand(args: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       'state-dir': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...HELP_FLAG,
     },
     false,
   );
-  if (values.help) {
-    process.stdout.write(SERVE_HELP);
-    return 0;
-  }
+  const shown = helpShown(values, SERVE_HELP);
+  if (shown !== null) return shown;
   const config = await resolveConfig(values);
   const service = await startService(config);
   process.stderr.write(`restore-watcher: following ${config.log.path}, serving ${service.url}\n`);
@@ -87,11 +93,11 @@ export async function resolveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = 
   };
   if (flags.log !== undefined) set('log', 'path', flags.log);
   if (flags.host !== undefined) set('http', 'host', flags.host);
-  if (flags.port !== undefined) set('http', 'port', /^\d+$/.test(flags.port) ? Number(flags.port) : flags.port);
+  if (flags.port !== undefined) set('http', 'port', parsePort('--port', flags.port));
   if (flags['state-dir'] !== undefined) input.stateDir = flags['state-dir'];
-  const password = env.RESTORE_WATCHER_PASSWORD;
+  const password = passwordFromEnv(env);
   const auth = section('auth');
-  if (password !== undefined && password !== '' && auth !== null && (auth.password ?? null) === null) {
+  if (password !== null && auth !== null && (auth.password ?? null) === null) {
     auth.password = password;
   }
   return parseConfig(input, source);

@@ -4,8 +4,7 @@
  * to show and when to stop, and this module wires them to stdout, stderr, the
  * clock and the signals.
  */
-import { parseFlags } from '../cli.js';
-import { DEFAULT_PORT } from '../config.js';
+import { DEFAULT_PORT } from '../defaults.js';
 import { RestoreWatcherError } from '../errors.js';
 import { eventLine, liveView, noticeLine, palette, wantsColour, type Palette } from '../watch/render.js';
 import { LiveScreen } from '../watch/screen.js';
@@ -20,10 +19,11 @@ import {
   type WatchOutput,
   type WatchState,
 } from '../watch/watch-state.js';
+import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, parseSeconds, passwordFromEnv, type Command } from './flags.js';
 
 export const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
 
-export const WATCH_HELP = `Usage: restore-watcher watch [--url URL] [--user U] [--password P] [--until-done [--since TIME]]
+const WATCH_HELP = `Usage: restore-watcher watch [--url URL] [--user U] [--password P] [--until-done [--since TIME]]
                              [--timeout SECONDS] [--json] [--heartbeat SECONDS]
 
 Follows a restore-watcher agent's event stream (GET /events/stream) and shows the
@@ -93,7 +93,14 @@ export interface WatchSettings {
   colour: boolean;
 }
 
-export async function watchCommand(args: string[]): Promise<number> {
+export const watchCommand: Command = {
+  synopsis: 'restore-watcher watch [--url URL] [--until-done] [--json] ...',
+  summary: 'Follow a restore from a terminal or a script.',
+  help: WATCH_HELP,
+  run: watch,
+};
+
+async function watch(args: string[]): Promise<number> {
   const { values } = parseFlags(
     args,
     {
@@ -105,14 +112,12 @@ export async function watchCommand(args: string[]): Promise<number> {
       timeout: { type: 'string' },
       json: { type: 'boolean', default: false },
       heartbeat: { type: 'string', default: '15' },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...HELP_FLAG,
     },
     false,
   );
-  if (values.help) {
-    process.stdout.write(WATCH_HELP);
-    return 0;
-  }
+  const shown = helpShown(values, WATCH_HELP);
+  if (shown !== null) return shown;
   const settings = resolveWatchSettings(values, process.env, process.stdout.isTTY === true);
   return runWatch(settings, { transport: nodeTransport });
 }
@@ -144,8 +149,7 @@ export function resolveWatchSettings(flags: WatchFlags, env: NodeJS.ProcessEnv, 
   const urlPassword = decodeURIComponent(url.password);
   url.username = '';
   url.password = '';
-  const envPassword = env.RESTORE_WATCHER_PASSWORD;
-  const password = flags.password ?? (urlPassword !== '' ? urlPassword : undefined) ?? (envPassword !== '' ? envPassword : undefined);
+  const password = flags.password ?? (urlPassword !== '' ? urlPassword : undefined) ?? passwordFromEnv(env);
 
   let sinceMs: number | null = null;
   if (flags.since !== undefined) {
@@ -161,19 +165,11 @@ export function resolveWatchSettings(flags: WatchFlags, env: NodeJS.ProcessEnv, 
     password: password ?? null,
     untilDone: flags['until-done'],
     sinceMs,
-    timeoutMs: flags.timeout === undefined ? null : seconds('--timeout', flags.timeout) * 1000,
-    heartbeatMs: seconds('--heartbeat', flags.heartbeat) * 1000,
+    timeoutMs: flags.timeout === undefined ? null : parseSeconds('--timeout', flags.timeout) * 1000,
+    heartbeatMs: parseSeconds('--heartbeat', flags.heartbeat) * 1000,
     mode: flags.json ? 'json' : isTTY ? 'live' : 'lines',
     colour: !flags.json && wantsColour(isTTY, env),
   };
-}
-
-function seconds(flag: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
-    throw new RestoreWatcherError('RW_USAGE', `${flag}: expected a number of seconds > 0, got "${value}"`);
-  }
-  return n;
 }
 
 export interface WatchIo {
@@ -205,7 +201,7 @@ export function runWatch(
       clearInterval(ticker);
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
-      io.stdout.off('error', onOutputError);
+      offOutputError();
       screen?.end();
       resolve(code);
     };
@@ -247,13 +243,10 @@ export function runWatch(
     const onInt = (): void => finish(130);
     const onTerm = (): void => finish(143);
     // `watch --json | head` closing the pipe early is the reader's choice, not an error.
-    const onOutputError = (err: NodeJS.ErrnoException): void => {
-      if (err.code === 'EPIPE') finish(0);
-      else throw err;
-    };
+    let offOutputError = (): void => {};
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
-    io.stdout.on('error', onOutputError);
+    offOutputError = onBrokenPipe(io.stdout, () => finish(0));
     screen?.begin();
     show([]);
     client.start();

@@ -4,7 +4,7 @@
  * as one line, failure messages are shown whole. Used by `replay`.
  */
 import type { Operation, WatchEvent } from '../model.js';
-import { formatDuration } from '../track/tracker.js';
+import { formatDuration } from '../format.js';
 
 export class TimelinePrinter {
   private current: string | null = null;

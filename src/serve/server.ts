@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { AgentStatus } from '../agent.js';
 import type { Config } from '../config.js';
 import type { Journal } from '../journal/journal.js';
-import { VERSION } from '../cli.js';
+import { VERSION } from '../version.js';
 import { RestoreWatcherError } from '../errors.js';
 import { EVENT_TYPES, type OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';

@@ -4,9 +4,11 @@
  * `POST /v1/backup` start an operation, `POST /v1/order` polls advance it, a
  * logger `success` ends it well and an ERROR or FATAL entry ends it badly.
  */
-import type { Rules } from '../config.js';
-import { rulesSchema } from '../config.js';
+import { DEFAULT_CONFIG } from '../defaults.js';
 import type { Severity } from '../model.js';
+
+/** The rules as data, as the config's `track.rules` holds them. */
+export type Rules = typeof DEFAULT_CONFIG.track.rules;
 
 export interface RequestMatcher {
   method: string;
@@ -23,9 +25,9 @@ export interface TrackerRules {
   stallAfterMs: number;
 }
 
-export const DEFAULT_STALL_AFTER_MS = 10 * 60 * 1000;
+export const DEFAULT_STALL_AFTER_MS = DEFAULT_CONFIG.track.stallAfterSeconds * 1000;
 
-export function compileRules(rules: Rules = rulesSchema.parse({}), stallAfterMs = DEFAULT_STALL_AFTER_MS): TrackerRules {
+export function compileRules(rules: Rules = DEFAULT_CONFIG.track.rules, stallAfterMs = DEFAULT_STALL_AFTER_MS): TrackerRules {
   return {
     restoreRequest: rules.restoreRequest,
     backupRequest: rules.backupRequest,

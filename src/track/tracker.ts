@@ -21,6 +21,7 @@ import {
   type OperationKind,
   type WatchEvent,
 } from '../model.js';
+import { formatDuration, iso } from '../format.js';
 import { matchesRequest, type TrackerRules } from './rules.js';
 
 export interface ActiveOperation {
@@ -265,17 +266,4 @@ export function nextOperationId(last: string | null, kind: OperationKind, time: 
 function firstLineOf(message: string): string {
   const nl = message.indexOf('\n');
   return nl === -1 ? message : message.slice(0, nl);
-}
-
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return s % 60 === 0 ? `${m}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  return `${h}h${String(m % 60).padStart(2, '0')}m`;
 }

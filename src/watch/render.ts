@@ -6,7 +6,7 @@
  */
 import { isTerminal, type Operation, type WatchEvent } from '../model.js';
 import { shortTime } from '../report/timeline.js';
-import { formatDuration } from '../track/tracker.js';
+import { formatDuration } from '../format.js';
 import type { Notice, Outcome, WatchState } from './watch-state.js';
 
 type Paint = (text: string) => string;

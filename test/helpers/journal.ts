@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AgentStatus } from '../../src/agent.js';
-import { defaultConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
+import { defaultConfig } from '../../src/defaults.js';
 import { Journal } from '../../src/journal/journal.js';
 import { EVENT_TYPES } from '../../src/model.js';
 import { Pipeline, pipelineOptions } from '../../src/pipeline.js';

@@ -24,10 +24,10 @@ describe('serve', () => {
     expect(String(result.stderr)).toContain('SIGTERM: shutting down');
   });
 
-  it('rejects a bad flag value with the key named, not a stack trace', async () => {
+  it('rejects a bad flag value with the flag named, as a usage error, not a stack trace', async () => {
     const r = await cli(['serve', '--port', 'eighty', '--state-dir', tmp()]);
-    expect(r.exitCode).toBe(78);
-    expect(r.stderr).toMatch(/http\.port: /);
+    expect(r.exitCode).toBe(64);
+    expect(r.stderr).toBe('restore-watcher: --port: expected a port number 0–65535, got "eighty"');
     expect(r.stderr).not.toContain('    at ');
   });
 

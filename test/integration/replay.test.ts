@@ -121,7 +121,10 @@ describe('replay errors', () => {
   it('reports usage errors without a stack trace', async () => {
     const r = await cli(['replay', '--bogus', 'x']);
     expect(r.exitCode).toBe(64);
-    expect(r.stderr).toMatch(/^restore-watcher: Unknown option '--bogus'/);
+    expect(r.stderr).toBe('restore-watcher: unknown flag --bogus; see --help');
+    const typo = await cli(['replay', '--jsn', 'x']);
+    expect(typo.exitCode).toBe(64);
+    expect(typo.stderr).toBe('restore-watcher: unknown flag --jsn (did you mean --json?); see --help');
     expect(r.stderr).not.toContain('    at ');
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SHAPE, generateLines, writeLog, type LogShape } from '../../bench/generate.js';
-import { defaultConfig } from '../../src/config.js';
+import { defaultConfig } from '../../src/defaults.js';
 import type { WatchEvent } from '../../src/model.js';
 import { Pipeline, pipelineOptions } from '../../src/pipeline.js';
 

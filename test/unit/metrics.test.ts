@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/config.js';
+import { defaultConfig } from '../../src/defaults.js';
 import type { ProbeStatus } from '../../src/probe/readiness.js';
 import { buildServer, type WatcherServer } from '../../src/serve/server.js';
 import { fixtureJournal, statusOf } from '../helpers/journal.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/config.js';
+import { defaultConfig } from '../../src/defaults.js';
 import { buildServer, type WatcherServer } from '../../src/serve/server.js';
 import { fixtureJournal, statusOf } from '../helpers/journal.js';
 

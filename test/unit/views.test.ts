@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/config.js';
+import { defaultConfig } from '../../src/defaults.js';
 import type { ProbeStatus } from '../../src/probe/readiness.js';
 import { buildServer, type WatcherServer } from '../../src/serve/server.js';
 import { renderText } from '../../src/serve/views/text.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/config.js';
+import { defaultConfig } from '../../src/defaults.js';
 import type { WatchEvent } from '../../src/model.js';
 import { Pipeline, pipelineOptions } from '../../src/pipeline.js';
 import {

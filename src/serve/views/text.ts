@@ -8,7 +8,7 @@ import type { AgentStatus } from '../../agent.js';
 import type { WatchEvent } from '../../model.js';
 import type { ProbeStatus } from '../../probe/readiness.js';
 import { shortTime } from '../../report/timeline.js';
-import { formatDuration } from '../../track/tracker.js';
+import { formatDuration } from '../../format.js';
 
 export interface TextViewInput {
   status: AgentStatus;

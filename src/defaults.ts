@@ -1,0 +1,55 @@
+/**
+ * Owns every default of the agent's configuration, as a plain literal: commands
+ * run without a config file take it as it is, without loading the validation
+ * library, and the config schema takes its defaults from here (a test checks
+ * that the schema, given nothing, yields exactly this).
+ */
+import type { Severity } from './model.js';
+
+export const DEFAULT_LOG_PATH = '/var/vcap/sys/log/backup-agent/production.log';
+export const DEFAULT_PORT = 9465;
+export const DEFAULT_STATE_DIR = '/var/vcap/data/restore-watcher';
+
+/**
+ * The default configuration. Its type is inferred, not the schema's `Config`: the
+ * schema is built from these values, and wherever a `Config` is expected the
+ * compiler checks that this fits.
+ */
+export const DEFAULT_CONFIG = {
+  log: {
+    path: DEFAULT_LOG_PATH,
+    timezone: 'UTC',
+    maxLineBytes: 64 * 1024,
+    pollIntervalMs: 250,
+    rotationGraceMs: 5_000,
+  },
+  track: {
+    stallAfterSeconds: 600,
+    rules: {
+      restoreRequest: { method: 'POST', path: '/v1/restore' },
+      backupRequest: { method: 'POST', path: '/v1/backup' },
+      progressRequests: [{ method: 'POST', path: '/v1/order' }],
+      successMessages: ['^success$'],
+      failureMessages: [] as string[],
+      failureSeverities: ['ERROR', 'FATAL'] as Severity[],
+    },
+  },
+  http: {
+    host: '127.0.0.1',
+    port: DEFAULT_PORT,
+    maxStreamClients: 32,
+    heartbeatSeconds: 15,
+    maxStreamBufferBytes: 1024 * 1024,
+    tls: null as { certFile: string; keyFile: string } | null,
+  },
+  auth: { username: 'admin', password: null as string | null },
+  stateDir: DEFAULT_STATE_DIR,
+  journal: { maxEvents: 100_000, checkpointIntervalMs: 1_000 },
+  probe: { command: null as string[] | null, intervalSeconds: 10, timeoutSeconds: 5 },
+};
+
+
+/** A fresh copy of the defaults, for callers that change what they are given. */
+export function defaultConfig(): typeof DEFAULT_CONFIG {
+  return structuredClone(DEFAULT_CONFIG);
+}
