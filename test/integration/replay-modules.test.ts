@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** The modules `restore-watcher ARGS` loads, as paths under the package (or `node:` names). */
+function loadedModules(args: string[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-modules-'));
+  const trace = join(dir, 'trace.txt');
+  writeFileSync(trace, '');
+  execFileSync(process.execPath, ['--import', join(ROOT, 'test/helpers/import-trace.mjs'), BIN, ...args], {
+    env: { ...process.env, IMPORT_TRACE_FILE: trace },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const urls = new Set(readFileSync(trace, 'utf8').split('\n').filter((u) => u !== ''));
+  return [...urls].map((u) => u.replace(`file://${ROOT}/`, '')).sort();
+}
+
+describe('replay loads only what it uses', () => {
+  it('no HTTP server, agent, journal, config validation or third-party package', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-modules-'));
+    const log = join(dir, 'empty.log');
+    writeFileSync(log, '');
+    const loaded = loadedModules(['replay', log]);
+    expect(loaded).toContain('dist/commands/replay.js');
+    expect(loaded).toContain('dist/track/tracker.js');
+    const unwanted = loaded.filter((m) => /node_modules|dist\/(serve|watch|journal|tail|agent|probe)\/|dist\/(config|service|agent)\.js/.test(m));
+    expect(unwanted).toEqual([]);
+  });
+
+  it('serve, for contrast, loads the server (so the trace sees what is loaded)', () => {
+    const loaded = loadedModules(['serve', '--help']);
+    expect(loaded.some((m) => m.includes('node_modules/fastify/'))).toBe(true);
+  });
+});
