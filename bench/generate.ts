@@ -7,6 +7,8 @@
  * then `success` or an ERROR with a backtrace, then one more poll.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { accessLine, loggerLine, loggerTime, rackTime } from '../src/log-lines.js';
+import { random } from '../test/helpers/random.js';
 
 export interface LogShape {
   /** Seed of the pseudo-random choices: the same seed gives the same file. */
@@ -42,7 +44,6 @@ const MANAGER = '172.28.19.51';
 const OPERATOR = '172.28.19.56';
 const USER = 'oy6Xh45byt4IMhMmlLSV9s_WCdKx9-gT';
 const PID = 31554;
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 const CHATTER = [
   'Started POST "/v1/order" for 172.28.19.51',
@@ -76,20 +77,6 @@ const BACKTRACE = [
   '/var/vcap/packages/backup-agent/vendor/bundle/ruby/2.4.0/gems/sinatra-2.0.4/lib/sinatra/base.rb:1635:in `block in compile!\'',
 ];
 
-/** A small, fast, seedable generator (mulberry32): the file must not depend on Math.random. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
-
 /** Yields the log's lines (without newlines) and fills `story` as it goes. */
 export function* generateLines(shape: LogShape, story?: LogStory): Generator<string> {
   const rand = random(shape.seed);
@@ -97,32 +84,24 @@ export function* generateLines(shape: LogShape, story?: LogStory): Generator<str
   let now = shape.start;
   let second = -1;
   let accessTime = '';
-  let loggerTime = '';
-  // Formatting a date is the generator's main cost; it changes once a second.
+  // Formatting a date is the generator's main cost; the access line's changes once a second.
   const stamp = (): void => {
     const s = Math.floor(now / 1000);
     if (s === second) return;
     second = s;
-    const d = new Date(s * 1000);
-    const [y, mo, day, h, mi, se] = [
-      d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(),
-    ];
-    accessTime = `${pad2(day)}/${MONTHS[mo]}/${y}:${pad2(h)}:${pad2(mi)}:${pad2(se)} +0000`;
-    loggerTime = `${y}-${pad2(mo + 1)}-${pad2(day)}T${pad2(h)}:${pad2(mi)}:${pad2(se)}`;
+    accessTime = rackTime(s * 1000);
   };
   const tick = (maxMs: number): void => {
     now += Math.floor(rand() * maxMs);
     stamp();
   };
-  const access = (host: string, method: string, path: string, status: number): string => {
+  const access = (host: string, method: string, target: string, status: number): string => {
     const size = 10 + Math.floor(rand() * 40);
-    const duration = (rand() * 0.9 + 0.0005).toFixed(4);
-    return `${host} - ${USER} [${accessTime}] "${method} ${path} HTTP/1.1" ${status} ${size} ${duration}`;
+    const durationSeconds = rand() * 0.9 + 0.0005;
+    return accessLine({ host, user: USER, stamp: accessTime, method, target, status, size, durationSeconds });
   };
-  const logger = (severity: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR', message: string): string => {
-    const micros = String(Math.floor(now % 1000) * 1000 + Math.floor(rand() * 1000)).padStart(6, '0');
-    return `${severity[0]}, [${loggerTime}.${micros} #${PID}] ${severity.padStart(5)} -- : ${message}`;
-  };
+  const logger = (severity: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR', message: string): string =>
+    loggerLine({ stamp: loggerTime(now, Math.floor(rand() * 1000)), pid: PID, severity, message });
   const chatter = (): string => {
     const r = rand();
     if (r < 0.55) return access(MANAGER, 'POST', '/v1/order', 200);

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { createServer, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { accessLine } from '../src/log-lines.js';
 import type { BenchContext } from './scenario.js';
 
 export const HOST = '127.0.0.1';
@@ -201,10 +202,10 @@ export function tailF(file: string, arrivals: Arrivals): { child: ChildProcess; 
 
 /** A Rack access line for `POST /v1/order` that carries a marker. */
 export function markedOrderLine(mark: string, stamp = '20/Nov/2018:12:00:05 +0000'): string {
-  return `172.28.19.51 - ${mark} [${stamp}] "POST /v1/order HTTP/1.1" 200 13 0.7541\n`;
+  return `${accessLine({ host: '172.28.19.51', user: mark, stamp, method: 'POST', target: '/v1/order', status: 200, size: 13, durationSeconds: 0.7541 })}\n`;
 }
 
 /** The accepted restore request that makes every later order poll an event. */
 export function restoreRequestLine(stamp = '20/Nov/2018:12:00:00 +0000'): string {
-  return `172.28.19.56 - admin [${stamp}] "POST /v1/restore HTTP/1.1" 200 21 0.0023\n`;
+  return `${accessLine({ host: '172.28.19.56', user: 'admin', stamp, method: 'POST', target: '/v1/restore', status: 200, size: 21, durationSeconds: 0.0023 })}\n`;
 }

@@ -26,7 +26,7 @@ import { replayThroughput } from './scenarios/replay-throughput.js';
 
 export const SCENARIOS: Scenario[] = [replayThroughput, liveLatency, memoryUnderLoad, followers, catchUp];
 
-const root = resolve(fileURLToPath(new URL('../', import.meta.url)));
+const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { accessLine, rackTime } from '../dist/log-lines.js';
 
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '3000' }, rate: { type: 'string', default: '400' } } });
 const LINES = Number(values.lines);
@@ -24,10 +25,8 @@ const configFile = join(dir, 'config.json');
 writeFileSync(configFile, JSON.stringify({ log: { path: log }, http: { port: 0 }, stateDir }));
 
 const BASE = Date.UTC(2018, 10, 20, 0, 0, 0);
-const line = (n) => {
-  const t = new Date(BASE + n * 1000).toISOString();
-  return `10.0.0.${n % 250} - admin [20/Nov/2018:${t.slice(11, 19)} +0000] "POST /v1/restore HTTP/1.1" 500 13 0.0${n % 10}\n`;
-};
+const line = (n) =>
+  `${accessLine({ host: `10.0.0.${n % 250}`, user: 'admin', stamp: rackTime(BASE + n * 1000), method: 'POST', target: '/v1/restore', status: 500, size: 13, durationSeconds: (n % 10) / 100 })}\n`;
 const lineOf = (restoreId) => {
   const m = /^restore-20181120T(\d\d)(\d\d)(\d\d)Z$/.exec(restoreId);
   return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);

@@ -3,7 +3,7 @@
  * already in memory, cut into the chunks replay reads, in a fresh process (so the
  * code starts cold, as in replay) and timed in CPU time. Prints the milliseconds.
  *
- *   node dist-bench/baseline/stages.js ROOT FILE STAGE
+ *   node dist-bench/bench/baseline/stages.js ROOT FILE STAGE
  *   STAGE: split | split+parse | split+parse+track
  */
 import { readFileSync } from 'node:fs';

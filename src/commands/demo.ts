@@ -12,6 +12,7 @@ import pino from 'pino';
 import { parseConfig } from '../config.js';
 import { DEFAULT_PORT } from '../defaults.js';
 import { RestoreWatcherError } from '../errors.js';
+import { accessLine, loggerLine, loggerTime, rackTime } from '../log-lines.js';
 import { TimelinePrinter } from '../report/timeline.js';
 import { startService, type RunningService } from '../service.js';
 import { HELP_FLAG, helpShown, parseFlags, parsePort, type Command } from './flags.js';
@@ -38,43 +39,53 @@ const MANAGER = '172.28.19.51';
 const USER = 'demo-backup-manager';
 const PID = 31554;
 
-function accessLine(host: string, path: string, status: number, size: number): (now: Date) => string {
-  return (now) => `${host} - ${USER} [${rackTime(now)}] "POST ${path} HTTP/1.1" ${status} ${size} 0.${String(now.getTime() % 9000 + 1000)}`;
+function access(host: string, path: string, status: number, size: number): (now: Date) => string {
+  return (now) =>
+    accessLine({
+      host,
+      user: USER,
+      stamp: rackTime(now.getTime()),
+      method: 'POST',
+      target: path,
+      status,
+      size,
+      durationSeconds: ((now.getTime() % 9000) + 1000) / 10_000,
+    });
 }
 
-function loggerLine(severity: 'INFO' | 'WARN' | 'ERROR', message: string): (now: Date) => string {
-  return (now) => `${severity[0]}, [${now.toISOString().slice(0, 23)}000 #${PID}] ${severity.padStart(5)} -- : ${message}`;
+function logger(severity: 'INFO' | 'WARN' | 'ERROR', message: string): (now: Date) => string {
+  return (now) => loggerLine({ stamp: loggerTime(now.getTime()), pid: PID, severity, message });
 }
 
-const poll = (wait: number): Step => ({ wait, line: accessLine(MANAGER, '/v1/order', 200, 13) });
+const poll = (wait: number): Step => ({ wait, line: access(MANAGER, '/v1/order', 200, 13) });
 
 /** The story the demo tells: a restore that works, then one that fails. */
 export const DEMO_SCRIPT: readonly Step[] = [
-  { wait: 0, line: loggerLine('INFO', 'backup-agent started, listening on 0.0.0.0:3000') },
-  { wait: 3, line: accessLine(AGENT, '/v1/restore', 200, 21) },
+  { wait: 0, line: logger('INFO', 'backup-agent started, listening on 0.0.0.0:3000') },
+  { wait: 3, line: access(AGENT, '/v1/restore', 200, 21) },
   poll(1),
-  { wait: 2, line: loggerLine('INFO', 'downloading backup a9s-pg-1542859215559 (44985152 bytes)') },
+  { wait: 2, line: logger('INFO', 'downloading backup a9s-pg-1542859215559 (44985152 bytes)') },
   poll(4),
-  { wait: 4, line: loggerLine('INFO', 'stopping postgresql on the a9s-pg cluster') },
+  { wait: 4, line: logger('INFO', 'stopping postgresql on the a9s-pg cluster') },
   poll(3),
-  { wait: 4, line: loggerLine('INFO', 'restoring base backup into /var/vcap/store/postgresql') },
+  { wait: 4, line: logger('INFO', 'restoring base backup into /var/vcap/store/postgresql') },
   poll(4),
   poll(5),
-  { wait: 3, line: loggerLine('INFO', 'replaying WAL up to the backup end position') },
+  { wait: 3, line: logger('INFO', 'replaying WAL up to the backup end position') },
   poll(5),
-  { wait: 3, line: loggerLine('INFO', 'starting postgresql') },
+  { wait: 3, line: logger('INFO', 'starting postgresql') },
   poll(3),
-  { wait: 2, line: loggerLine('INFO', 'success') },
+  { wait: 2, line: logger('INFO', 'success') },
   poll(1),
-  { wait: 15, line: accessLine(AGENT, '/v1/restore', 200, 21) },
+  { wait: 15, line: access(AGENT, '/v1/restore', 200, 21) },
   poll(1),
-  { wait: 3, line: loggerLine('INFO', 'downloading backup a9s-pg-1542862815000') },
-  { wait: 4, line: loggerLine('WARN', 'retrying download (attempt 2 of 3)') },
+  { wait: 3, line: logger('INFO', 'downloading backup a9s-pg-1542862815000') },
+  { wait: 4, line: logger('WARN', 'retrying download (attempt 2 of 3)') },
   {
     wait: 4,
     line: (now) =>
       [
-        loggerLine('ERROR', 'could not download backup: 403 Forbidden (Aws::S3::Errors::Forbidden)')(now),
+        logger('ERROR', 'could not download backup: 403 Forbidden (Aws::S3::Errors::Forbidden)')(now),
         "/var/vcap/packages/backup-agent/lib/backup_agent/storage.rb:88:in `fetch'",
         "/var/vcap/packages/backup-agent/lib/backup_agent/restore.rb:42:in `download'",
         "/var/vcap/packages/backup-agent/lib/backup_agent/restore.rb:17:in `run'",
@@ -83,12 +94,6 @@ export const DEMO_SCRIPT: readonly Step[] = [
   poll(1),
 ];
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-function rackTime(d: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-}
 
 export const demoCommand: Command = {
   synopsis: 'restore-watcher demo [--port N] [--pace FACTOR]',

@@ -1,3 +1,4 @@
+import { accessLine, loggerLine, loggerTime, rackTime } from '../../src/log-lines.js';
 import type { Line } from '../../src/model.js';
 
 /** Lines with consecutive offsets, as the splitter would cut them from `texts` joined by "\n". */
@@ -11,13 +12,16 @@ export function linesOf(texts: string[], file = 'production.log'): Line[] {
   });
 }
 
-export const access = (time: string, path: string, status = 200, host = '172.28.19.51'): string =>
-  `${host} - admin [20/Nov/2018:${time} +0000] "POST ${path} HTTP/1.1" ${status} 13 0.7541`;
-
-export const logger = (time: string, message: string, severity = 'INFO'): string =>
-  `${severity[0]}, [2018-11-20T${time}.000000 #31554] ${severity.padStart(5)} -- : ${message}`;
-
 const BASE = Date.UTC(2018, 10, 20, 0, 0, 0);
+
+/** `HH:MM:SS` on 2018-11-20 (UTC) as epoch milliseconds. */
+const at = (time: string): number => Date.parse(`2018-11-20T${time}Z`);
+
+export const access = (time: string, path: string, status = 200, host = '172.28.19.51'): string =>
+  accessLine({ host, user: 'admin', stamp: rackTime(at(time)), method: 'POST', target: path, status, size: 13, durationSeconds: 0.7541 });
+
+export const logger = (time: string, message: string, severity: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL' = 'INFO'): string =>
+  loggerLine({ stamp: loggerTime(at(time)), pid: 31554, severity, message });
 
 /**
  * Line number `n` (from 1) of a test log in which every line is a refused restore
@@ -25,11 +29,8 @@ const BASE = Date.UTC(2018, 10, 20, 0, 0, 0);
  * whose restore id names the line (see `lineOfRestore`).
  */
 export function numberedLine(n: number): string {
-  const d = new Date(BASE + n * 1000);
-  const hh = String(d.getUTCHours()).padStart(2, '0');
-  const mm = String(d.getUTCMinutes()).padStart(2, '0');
-  const ss = String(d.getUTCSeconds()).padStart(2, '0');
-  return `10.0.0.${n % 250} - admin [20/Nov/2018:${hh}:${mm}:${ss} +0000] "POST /v1/restore HTTP/1.1" 500 13 0.0${n % 10}\n`;
+  const stamp = rackTime(BASE + n * 1000);
+  return `${accessLine({ host: `10.0.0.${n % 250}`, user: 'admin', stamp, method: 'POST', target: '/v1/restore', status: 500, size: 13, durationSeconds: (n % 10) / 100 })}\n`;
 }
 
 /** The line number a restore id made by `numberedLine` names. */

@@ -26,7 +26,7 @@ import { parseConfig, type Config } from '../../src/config.js';
 import { FINGERPRINT_BYTES } from '../../src/tail/identity.js';
 import { lineOfRestore, numberedLine } from '../helpers/lines.js';
 import { copyStep, gzipStep, renameRotate, shiftCopies, truncateStep, unlinkPlainStep } from '../helpers/rotate.js';
-import { random } from '../../bench/generate.js';
+import { random } from '../helpers/random.js';
 
 const SEQUENCES = Number(process.env.DURABILITY_SEQUENCES ?? 2000);
 const FIRST_SEED = Number(process.env.DURABILITY_SEED ?? Math.floor(Math.random() * 1e9));

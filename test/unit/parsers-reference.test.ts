@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SHAPE, generateLines, random } from '../../bench/generate.js';
+import { DEFAULT_SHAPE, generateLines } from '../../bench/generate.js';
+import { random } from '../helpers/random.js';
 import { parseAccessLine } from '../../src/parse/access.js';
 import { parseLoggerLine } from '../../src/parse/logger.js';
 import { localTimeConverter } from '../../src/parse/timezone.js';
