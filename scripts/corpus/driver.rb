@@ -13,11 +13,12 @@ module Corpus
   # One stand-in backup-agent process: started with `ruby serve.rb`, reached over
   # loopback on a free port, stopped with a real SIGKILL.
   class AgentProcess
-    attr_reader :port, :os_pid
+    attr_reader :port, :os_pid, :app
 
     def initialize(log:, work_dir:, pid:, now:, app: 'sinatra', server: 'puma', output: :aside,
                    logger: 'default', rack: 'current', tz: 'UTC')
       @port = free_port
+      @app = app
       aside = File.join(work_dir, "agent-#{pid}.out")
       env = {
         'CORPUS_LOG' => log, 'CORPUS_PORT' => @port.to_s, 'CORPUS_PID' => pid.to_s,
@@ -138,9 +139,20 @@ module Corpus
 
     # A request: the clock is at `at` when it arrives and moves by `took` seconds
     # while it is handled; the access line is written at the end.
-    def request(method, path, at:, took:, from: MANAGER, user: USER, **options)
+    def request(method, path, at:, took:, from: MANAGER, user: USER, headers: {}, **options)
       @agent.control({ 'at' => Corpus.epoch(at) }, { 'next_request_takes' => took.to_s })
-      @agent.request(method, path, from: from, user: user, **options)
+      headers = { 'X-Request-Id' => next_request_id }.merge(headers) if @agent.app.start_with?('rails')
+      @agent.request(method, path, from: from, user: user, headers: headers, **options)
+    end
+
+    # Request ids as Rails makes them (UUIDs), from a generator seeded by the
+    # case's name so they are the same on every run.
+    def next_request_id
+      @ids ||= Random.new(@name.bytes.sum)
+      b = @ids.bytes(16).unpack('C*')
+      b[6] = (b[6] & 0x0f) | 0x40
+      b[8] = (b[8] & 0x3f) | 0x80
+      format('%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x', *b)
     end
 
     def restore(at:, took: '0.0023', backup_id: nil, **options)
