@@ -96,3 +96,13 @@ Corpus.define('restore-history') do |s|
                     })
   s.typical_restore(start: '2018-11-22T10:00:00.100000Z', id: 44, steps: { '5' => 'Restoring backup' })
 end
+
+# A restore that says nothing for 25 minutes (no record, no poll), then
+# carries on and succeeds.
+Corpus.define('long-silence-then-success') do |s|
+  s.start_agent(at: '2018-11-20T16:00:00Z', pid: 31554)
+  s.agent(next_id: 41)
+  s.typical_restore(start: '2018-11-20T16:00:00.100000Z', success: '1556.2', steps: {
+                      '3.9' => 'Restoring base backup', '1503.9' => 'Replaying WAL'
+                    })
+end
