@@ -23,6 +23,15 @@ def load_agent_file(name)
   eval(File.read(path), TOPLEVEL_BINDING, File.join(AGENT_LIB, 'backup_agent', name), 1) # rubocop:disable Security/Eval
 end
 
+# An agent whose generator has gone (killed, timed out) stops by itself.
+generator = Process.ppid
+Thread.new do
+  loop do
+    sleep 0.5
+    exit!(1) if Process.ppid != generator
+  end
+end
+
 load_agent_file('virtual_clock.rb')
 load_agent_file('control.rb')
 load_agent_file('log_formats.rb')
