@@ -15,12 +15,15 @@
 #   CORPUS_RACK    current | 1.5 (the access line as Rack 1.5 wrote it)
 #
 # The agent's own files are evaluated under the paths the BOSH package would
-# give them, so backtraces in the corpus do not name the checkout they ran from.
-AGENT_LIB = '/var/vcap/packages/backup-agent/lib'
+# give them, so backtraces in the corpus do not name the checkout they ran from;
+# the clock and the remote control, which a real agent does not have, under
+# vendor/corpus, which Rails' backtrace cleaner leaves out of the application's
+# trace as it does any vendored code.
+AGENT_PACKAGE = '/var/vcap/packages/backup-agent'
 
-def load_agent_file(name)
+def load_agent_file(name, under: 'lib/backup_agent')
   path = File.join(__dir__, 'agent', name)
-  eval(File.read(path), TOPLEVEL_BINDING, File.join(AGENT_LIB, 'backup_agent', name), 1) # rubocop:disable Security/Eval
+  eval(File.read(path), TOPLEVEL_BINDING, File.join(AGENT_PACKAGE, under, name), 1) # rubocop:disable Security/Eval
 end
 
 # An agent whose generator has gone (killed, timed out) stops by itself.
@@ -32,8 +35,8 @@ Thread.new do
   end
 end
 
-load_agent_file('virtual_clock.rb')
-load_agent_file('control.rb')
+load_agent_file('virtual_clock.rb', under: 'vendor/corpus')
+load_agent_file('control.rb', under: 'vendor/corpus')
 load_agent_file('log_formats.rb')
 
 log_path = ENV.fetch('CORPUS_LOG')

@@ -14,7 +14,7 @@ module RailsAgent
   # of thing, kept small.
   class State
     attr_reader :jobs
-    attr_accessor :next_id
+    attr_accessor :next_id, :raise_in_restore
 
     def initialize
       @jobs = {}
@@ -33,6 +33,7 @@ module RailsAgent
         when 'next_id' then self.next_id = arg
         when 'begin' then jobs.fetch(arg)[:state] = :running
         when 'finish' then jobs.fetch(arg)[:state] = :done
+        when 'raise_in_restore' then self.raise_in_restore = arg
         else raise ArgumentError, "unknown control action #{name}"
         end
       end
@@ -41,13 +42,15 @@ module RailsAgent
 
   STATE = State.new
 
+  class RestoreError < StandardError; end
+
   # The agent's API.
   class JobsController < ActionController::API
     include ActionController::HttpAuthentication::Basic::ControllerMethods
     before_action { authenticate_or_request_with_http_basic('backup-agent') { |_user, password| password == 'secret' } }
     # The request's virtual duration is spent inside the action, where Rails'
-    # "Completed in" counts it.
-    after_action { RequestDuration.spend }
+    # "Completed in" counts it, whether the action returns or raises.
+    around_action :spend_request_duration
 
     def restore
       accept(:restore)
@@ -64,7 +67,15 @@ module RailsAgent
 
     private
 
+    def spend_request_duration
+      yield
+    ensure
+      RequestDuration.spend
+    end
+
     def accept(kind)
+      raise RestoreError, STATE.raise_in_restore if kind == :restore && STATE.raise_in_restore
+
       STATE.synchronize do
         if kind == :restore && (active = STATE.jobs.values.find { |j| j[:kind] == :restore && j[:state] != :done })
           return render(json: { error: "restore #{active[:id]} is running" }, status: :conflict)
@@ -83,7 +94,9 @@ module RailsAgent
   # Rack, once by Rails.
   def self.build(log_path, with_access_log:)
     app = Class.new(Rails::Application) do
-      config.root = Dir.pwd
+      # Where the BOSH package puts the agent, so that Rails' backtrace cleaner
+      # shows the agent's frames as lib/backup_agent/...
+      config.root = AGENT_PACKAGE
       config.eager_load = false
       config.api_only = true
       config.consider_all_requests_local = false
