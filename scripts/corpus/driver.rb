@@ -16,7 +16,7 @@ module Corpus
     attr_reader :port, :os_pid, :app
 
     def initialize(log:, work_dir:, pid:, now:, app: 'sinatra', server: 'puma', output: :aside,
-                   logger: 'default', rack: 'current', tz: 'UTC')
+                   logger: 'default', rack: 'current', tz: 'UTC', webrick_access_log: false)
       @port = free_port
       @app = app
       aside = File.join(work_dir, "agent-#{pid}.out")
@@ -24,7 +24,7 @@ module Corpus
         'CORPUS_LOG' => log, 'CORPUS_PORT' => @port.to_s, 'CORPUS_PID' => pid.to_s,
         'CORPUS_NOW' => Corpus.epoch(now), 'CORPUS_APP' => app, 'CORPUS_SERVER' => server,
         'CORPUS_OUTPUT' => output == :log ? 'log' : aside, 'CORPUS_LOGGER' => logger,
-        'CORPUS_RACK' => rack, 'TZ' => tz, 'RACK_ENV' => 'production', 'RAILS_ENV' => 'production'
+        'CORPUS_RACK' => rack, 'CORPUS_WEBRICK_ACCESS_LOG' => webrick_access_log ? '1' : '0', 'TZ' => tz, 'RACK_ENV' => 'production', 'RAILS_ENV' => 'production'
       }
       @crash = File.join(work_dir, "agent-#{pid}.crash")
       @aside = aside

@@ -13,6 +13,8 @@
 #   CORPUS_OUTPUT  log (the server's own output goes to production.log) | a path
 #   CORPUS_LOGGER  default | old-format | datetime-format | progname
 #   CORPUS_RACK    current | 1.5 (the access line as Rack 1.5 wrote it)
+#   CORPUS_WEBRICK_ACCESS_LOG  1: WEBrick writes its own access log (as by
+#                  default) to the server output, besides Rack's
 #
 # The agent's own files are evaluated under the paths the BOSH package would
 # give them, so backtraces in the corpus do not name the checkout they ran from;
@@ -72,7 +74,7 @@ if app_kind == 'sinatra'
   BackupAgent::App.set :agent, state
   access_logger = access_logger_class
   app = Rack::Builder.new do
-    use CorpusControl, state
+    use CorpusControl, state, server_access_log: ENV['CORPUS_WEBRICK_ACCESS_LOG'] == '1'
     use access_logger, logger
     use RequestDuration::Middleware
     use Rack::Auth::Basic, 'backup-agent' do |user, password|
@@ -95,9 +97,16 @@ when 'puma'
   Puma::Launcher.new(conf, events: Puma::Events.new(server_output, server_output)).run
 when 'webrick'
   require 'rack/handler/webrick'
-  # WEBrick's own access log is off: the agent logs requests with CommonLogger.
+  # WEBrick's own access log is off unless asked for: the agent logs requests
+  # with CommonLogger. On, it is WEBrick's default: common and referer lines.
+  access_log = if ENV['CORPUS_WEBRICK_ACCESS_LOG'] == '1'
+                 [[ServerAccessLog.new(server_output, last: false), WEBrick::AccessLog::COMMON_LOG_FORMAT],
+                  [ServerAccessLog.new(server_output, last: true), WEBrick::AccessLog::REFERER_LOG_FORMAT]]
+               else
+                 []
+               end
   Rack::Handler::WEBrick.run(app, Host: '127.0.0.1', Port: port,
-                                  Logger: WEBrick::Log.new(server_output), AccessLog: [])
+                                  Logger: WEBrick::Log.new(server_output), AccessLog: access_log)
 else
   raise ArgumentError, "unknown CORPUS_SERVER #{ENV['CORPUS_SERVER']}"
 end
