@@ -2,7 +2,6 @@
 
 require 'json'
 require 'net/http'
-require 'socket'
 require 'time'
 require 'fileutils'
 
@@ -11,17 +10,17 @@ module Corpus
   PASSWORD = 'secret'
 
   # One stand-in backup-agent process: started with `ruby serve.rb`, reached over
-  # loopback on a free port, stopped with a real SIGKILL.
+  # loopback on the port it got from the system, stopped with a real SIGKILL.
   class AgentProcess
     attr_reader :port, :os_pid, :app
 
     def initialize(log:, work_dir:, pid:, now:, app: 'sinatra', server: 'puma', output: :aside,
                    logger: 'default', rack: 'current', tz: 'UTC', webrick_access_log: false)
-      @port = free_port
       @app = app
       aside = File.join(work_dir, "agent-#{pid}.out")
+      @port_file = File.join(work_dir, "agent-#{pid}.port")
       env = {
-        'CORPUS_LOG' => log, 'CORPUS_PORT' => @port.to_s, 'CORPUS_PID' => pid.to_s,
+        'CORPUS_LOG' => log, 'CORPUS_PORT_FILE' => @port_file, 'CORPUS_PID' => pid.to_s,
         'CORPUS_NOW' => Corpus.epoch(now), 'CORPUS_APP' => app, 'CORPUS_SERVER' => server,
         'CORPUS_OUTPUT' => output == :log ? 'log' : aside, 'CORPUS_LOGGER' => logger,
         'CORPUS_RACK' => rack, 'CORPUS_WEBRICK_ACCESS_LOG' => webrick_access_log ? '1' : '0', 'TZ' => tz, 'RACK_ENV' => 'production', 'RAILS_ENV' => 'production'
@@ -63,17 +62,10 @@ module Corpus
       Net::HTTP.start('127.0.0.1', @port, open_timeout: 5, read_timeout: 30, &block)
     end
 
-    def free_port
-      server = TCPServer.new('127.0.0.1', 0)
-      server.addr[1]
-    ensure
-      server&.close
-    end
-
     def wait_until_ready
       deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 30
       loop do
-        return control({ 'ping' => true }) if port_open?
+        return control({ 'ping' => true }) if listening?
         raise "agent did not start: #{startup_output}" if Process.waitpid(@os_pid, Process::WNOHANG)
         raise "agent did not listen within 30 s: #{startup_output}" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
 
@@ -85,11 +77,11 @@ module Corpus
       [@crash, @aside].select { |f| File.exist?(f) }.map { |f| File.read(f) }.join
     end
 
-    def port_open?
-      TCPSocket.new('127.0.0.1', @port).close
-      true
-    rescue SystemCallError
-      false
+    # The agent writes its port once the server is bound.
+    def listening?
+      text = File.exist?(@port_file) ? File.read(@port_file) : ''
+      @port = Integer(text) unless text.empty?
+      !text.empty?
     end
   end
 

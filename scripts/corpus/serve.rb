@@ -2,10 +2,10 @@
 
 # Starts one stand-in backup-agent process for the corpus generator: the Sinatra
 # agent (or the Rails one) behind Rack::CommonLogger, on Puma or WEBrick, on
-# 127.0.0.1 and the port the driver chose. Everything comes from the environment:
+# 127.0.0.1 and port 0 (the system chooses). Everything comes from the environment:
 #
 #   CORPUS_LOG     production.log to append to
-#   CORPUS_PORT    port to listen on (127.0.0.1)
+#   CORPUS_PORT_FILE  where to write the port the system chose (127.0.0.1)
 #   CORPUS_PID     the pid the logs show
 #   CORPUS_NOW     the virtual wall clock at start (epoch seconds, decimal)
 #   CORPUS_APP     sinatra | rails | rails-access (Rails with Rack::CommonLogger too)
@@ -42,9 +42,14 @@ load_agent_file('control.rb', under: 'vendor/corpus')
 load_agent_file('log_formats.rb')
 
 log_path = ENV.fetch('CORPUS_LOG')
-port = Integer(ENV.fetch('CORPUS_PORT'))
+port_file = ENV.fetch('CORPUS_PORT_FILE')
+# Written whole (renamed into place), so the driver never reads half a number.
+report_port = lambda do |port|
+  File.write("#{port_file}.tmp", port.to_s)
+  File.rename("#{port_file}.tmp", port_file)
+end
 output = ENV.fetch('CORPUS_OUTPUT', 'log')
-server_output = BannerWriter.new(File.open(output == 'log' ? log_path : output, 'a'), port)
+server_output = BannerWriter.new(File.open(output == 'log' ? log_path : output, 'a'))
 $stdout = server_output
 $stderr = server_output
 
@@ -93,8 +98,10 @@ when 'puma'
   require 'rack/handler/puma'
   require 'puma/events'
   require 'puma/launcher'
-  conf = Rack::Handler::Puma.config(app, Host: '127.0.0.1', Port: port, Threads: '0:5')
-  Puma::Launcher.new(conf, events: Puma::Events.new(server_output, server_output)).run
+  conf = Rack::Handler::Puma.config(app, Host: '127.0.0.1', Port: 0, Threads: '0:5')
+  launcher = Puma::Launcher.new(conf, events: Puma::Events.new(server_output, server_output))
+  launcher.events.on_booted { report_port.call(launcher.connected_ports.first) }
+  launcher.run
 when 'webrick'
   require 'rack/handler/webrick'
   # WEBrick's own access log is off unless asked for: the agent logs requests
@@ -105,8 +112,11 @@ when 'webrick'
                else
                  []
                end
-  Rack::Handler::WEBrick.run(app, Host: '127.0.0.1', Port: port,
-                                  Logger: WEBrick::Log.new(server_output), AccessLog: access_log)
+  Rack::Handler::WEBrick.run(app, Host: '127.0.0.1', Port: 0,
+                                  Logger: WEBrick::Log.new(server_output), AccessLog: access_log) do |server|
+    # Bound already; requests wait in the backlog until start has logged its line.
+    report_port.call(server.config[:Port])
+  end
 else
   raise ArgumentError, "unknown CORPUS_SERVER #{ENV['CORPUS_SERVER']}"
 end

@@ -141,19 +141,19 @@ end
 
 # Where a server's own output goes (Puma's and WEBrick's boot banner, Sinatra's
 # dump_errors through rack.errors) when the case sends it to production.log. The
-# server listens on a free port and runs under its real pid; the banner names
-# both, so this writer shows them as port 3000 and the pinned pid. These two
-# substitutions are the only text the corpus changes after a library wrote it.
+# server listens on a port the system chose and runs under its real pid; the
+# banner names both, so this writer shows them as port 3000 and the pinned pid.
+# These two substitutions are the only text the corpus changes after a library
+# wrote it.
 class BannerWriter
-  def initialize(io, port)
+  def initialize(io)
     @io = io
     @io.sync = true
-    @port = port.to_s
   end
 
   def write(*parts)
     text = parts.join
-    text = text.gsub(/(:|port=)#{@port}\b/) { "#{Regexp.last_match(1)}3000" }
+    text = text.gsub(/(Listening on \S+:|port=)\d+/) { "#{Regexp.last_match(1)}3000" }
                .gsub(/(PID: |pid=)#{REAL_PID}\b/) { "#{Regexp.last_match(1)}#{VirtualClock.pid}" }
     @io.write(text)
   end
