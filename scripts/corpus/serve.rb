@@ -40,6 +40,7 @@ end
 load_agent_file('virtual_clock.rb', under: 'vendor/corpus')
 load_agent_file('control.rb', under: 'vendor/corpus')
 load_agent_file('log_formats.rb')
+load_agent_file('jobs.rb')
 
 log_path = ENV.fetch('CORPUS_LOG')
 port_file = ENV.fetch('CORPUS_PORT_FILE')
