@@ -85,7 +85,7 @@ module Corpus
     end
   end
 
-  # Epoch seconds of an ISO 8601 time, as an exact decimal string.
+  # Epoch seconds of an ISO 8601 time, exactly, as a fraction ("n/d").
   def self.epoch(iso)
     t = Time.iso8601(iso)
     r = t.to_r
@@ -101,8 +101,10 @@ module Corpus
   # Times are ISO 8601 with a zone; the driver moves the agent's clock to each
   # one before the request or record it belongs to.
   class Scenario
-    MANAGER = '172.28.19.56' # the Backup Manager, which asks for restores and backups
-    POLLER = '172.28.19.51'  # the service broker's poller of orders
+    # The addresses of the documentation's sample: the one that asks for the
+    # restore, and the one that polls orders.
+    MANAGER = '172.28.19.56'
+    POLLER = '172.28.19.51'
     USER = 'oy6Xh45byt4IMhMmlLSV9s_WCdKx9-gT'
 
     attr_reader :log
@@ -120,13 +122,14 @@ module Corpus
       FileUtils.touch(@log)
     end
 
-    # Starts an agent process; a later call is a restart (kill the old one first).
+    # Starts an agent process. After kill_agent, that is the agent restarted.
     def start_agent(at:, pid:, **options)
       @agent = AgentProcess.new(log: @log, work_dir: @work_dir, pid: pid, now: at, **options)
       @agents << @agent
       @agent
     end
 
+    # kill -9 of the agent, once everything it was asked has reached the log.
     def kill_agent
       @agent.control({ 'ping' => true })
       @agent.kill
@@ -213,13 +216,13 @@ module Corpus
     # in epoch milliseconds, as a9s-pg's are. It is begun 0.4 s later and polled,
     # logs "Creating backup <id>", then "backup <id> uploaded" at `uploaded`
     # (an offset) and success 0.3 s after. Returns the backup id.
-    def typical_backup(start:, id:, uploaded: '55', named: true)
+    def typical_backup(start:, id:, uploaded: '55')
       backup_id = "a9s-pg-#{(Time.iso8601(start).to_r * 1000).floor}"
       backup(at: start)
       agent(at: Corpus.plus(start, '0.4'), begin: id)
       poll(at: Corpus.plus(start, '0.6'), took: '0.6011')
-      record(at: Corpus.plus(start, '2.112233'), message: named ? "Creating backup #{backup_id}" : 'Creating backup')
-      record(at: Corpus.plus(start, uploaded), message: named ? "backup #{backup_id} uploaded" : 'backup uploaded')
+      record(at: Corpus.plus(start, '2.112233'), message: "Creating backup #{backup_id}")
+      record(at: Corpus.plus(start, uploaded), message: "backup #{backup_id} uploaded")
       finish(id, at: Corpus.plus(start, Rational(uploaded) + Rational('0.3')))
       poll(at: Corpus.plus(start, Rational(uploaded) + 2), took: '0.5530')
       backup_id
