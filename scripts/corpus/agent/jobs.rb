@@ -96,7 +96,7 @@ module BackupAgent
 
     def run_into(message)
       @message = message
-      fetch
+      @job.kind == :backup ? store : fetch
     rescue Error => e
       @job.state = :failed
       @logger.error(e)
@@ -108,7 +108,15 @@ module BackupAgent
       download_from_store
     end
 
+    def store
+      upload_to_store
+    end
+
     def download_from_store
+      raise BackupStoreError, @message
+    end
+
+    def upload_to_store
       raise BackupStoreError, @message
     end
   end
