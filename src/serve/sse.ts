@@ -146,6 +146,16 @@ export class StreamHub {
   }
 }
 
+/**
+ * The whole answer to a client turned away from a full hub: a reconnection delay
+ * with jitter (so the turned-away do not all come back at once), one `busy` event
+ * that says why, and the end of the stream, after which an EventSource tries again.
+ */
+export function busyFrames(retryMs: number, message: string): string {
+  const retry = Math.round(retryMs * (0.75 + Math.random() / 2));
+  return `retry: ${retry}\n\nevent: busy\ndata: ${JSON.stringify({ message, retryMs: retry })}\n\n`;
+}
+
 export function frames(events: readonly WatchEvent[]): string {
   let out = '';
   for (const e of events) out += `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;

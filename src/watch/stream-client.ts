@@ -7,8 +7,8 @@
  * first stream asks for the latest restore's story; every later one resumes with
  * `Last-Event-ID` after the last event received (or after that first last event
  * id, if none came yet), so nothing is shown twice or skipped. A connection that
- * fails, closes, or sends `event: shutdown` (the agent is stopping, and will
- * probably be back) is retried with exponential backoff and jitter, capped. A
+ * fails, closes, sends `event: shutdown` (the agent is stopping, and will
+ * probably be back) or `event: busy` (it serves its maximum of streams) is retried with exponential backoff and jitter, capped. A
  * connection that stays silent for three heartbeat periods is dead, whatever TCP
  * thinks: it is dropped and retried. A 401 ends it all; so does an answer that
  * says this is not an agent.
@@ -192,6 +192,13 @@ export class EventStreamClient {
     if (frame.kind !== 'event') return true;
     if (frame.event === 'shutdown') {
       this.fail('the agent is shutting down');
+      return false;
+    }
+    if (frame.event === 'busy') {
+      // The agent serves its maximum of streams: it says how long to wait, then hangs up.
+      const b = parseJson(frame.data) as { message?: unknown; retryMs?: unknown } | null;
+      const wait = typeof b?.retryMs === 'number' && b.retryMs > 0 ? b.retryMs : 0;
+      this.fail(`the agent is busy: ${typeof b?.message === 'string' ? b.message : 'too many stream clients'}`, wait);
       return false;
     }
     if (frame.event === 'missed') {
