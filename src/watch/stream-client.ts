@@ -146,7 +146,7 @@ export class EventStreamClient {
         this.emit({ kind: 'baseline', lastEventId });
         this.openStream();
       },
-      error: (err) => this.fail(describeError(err)),
+      error: (err) => this.failed(url, err),
     });
   }
 
@@ -183,7 +183,7 @@ export class EventStreamClient {
       end: () => {
         if (open) this.fail('the agent closed the connection');
       },
-      error: (err) => this.fail(describeError(err)),
+      error: (err) => this.failed(url, err),
     });
   }
 
@@ -232,6 +232,13 @@ export class EventStreamClient {
       return this.fail(status, Number.isFinite(retryAfter) ? retryAfter * 1000 : 0);
     }
     this.refuse(`${url.href} ${status}: is the URL that of a restore-watcher agent?`);
+  }
+
+  /** A transport error: retried, unless retrying cannot help. */
+  private failed(url: URL, err: Error): void {
+    const mismatch = protocolMismatch(url, err);
+    if (mismatch !== null) return this.refuse(mismatch);
+    this.fail(describeError(err));
   }
 
   private refuse(reason: string): void {
@@ -305,6 +312,20 @@ const ERROR_TEXT: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
   EPIPE: 'connection closed',
 };
+
+/**
+ * An https:// URL for an agent that speaks plain HTTP: the TLS handshake reads an
+ * HTTP answer where a TLS record should be (OpenSSL: "wrong version number"). No
+ * retry will change that, and OpenSSL's words do not say what to do.
+ */
+export function protocolMismatch(url: URL, err: Error): string | null {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (url.protocol !== 'https:' || (code !== 'EPROTO' && code !== 'ERR_SSL_WRONG_VERSION_NUMBER')) return null;
+  if (!/wrong version number|packet length too long|http request/i.test(err.message)) return null;
+  const plain = new URL(url.origin);
+  plain.protocol = 'http:';
+  return `the agent at ${url.origin} speaks plain HTTP, not HTTPS: use ${plain.origin}`;
+}
 
 export function describeError(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
