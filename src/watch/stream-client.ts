@@ -158,6 +158,7 @@ export class EventStreamClient {
     const headers: Record<string, string> = { ...this.headers, Accept: 'text/event-stream', 'Cache-Control': 'no-cache' };
     if (after !== null) headers['Last-Event-ID'] = String(after);
     let open = false;
+    let announced = false;
     let sse: SseState = initialSseState(after !== null ? String(after) : '');
     this.armIdle();
     this.request = this.deps.transport(url, headers, {
@@ -167,9 +168,6 @@ export class EventStreamClient {
           return this.refuse(`${url.href} answered, but not with an event stream: is the URL right?`);
         }
         open = true;
-        this.failures = 0;
-        this.counters.streams++;
-        this.emit({ kind: 'connected', after });
       },
       data: (text) => {
         if (!open) return;
@@ -177,6 +175,13 @@ export class EventStreamClient {
         const r = parseSse(sse, text);
         sse = r.state;
         for (const frame of r.frames) {
+          // Connected once the first frame says this is a stream, not a busy agent turning us away.
+          if (!announced && !(frame.kind === 'event' && frame.event === 'busy')) {
+            announced = true;
+            this.failures = 0;
+            this.counters.streams++;
+            this.emit({ kind: 'connected', after });
+          }
           if (this.stopped || !this.take(frame)) return;
         }
       },

@@ -180,8 +180,9 @@ describe('EventStreamClient', () => {
     const { clock, agent, client, inputs } = setup();
     client.start();
     agent.answerStatus(3);
-    const s = agent.openStream();
-    s.handlers.data('retry: 4800\n\nevent: busy\ndata: {"message":"too many stream clients; try again later","retryMs":4800}\n\n');
+    const s = agent.last;
+    s.handlers.response({ status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
+    s.handlers.data('event: busy\ndata: {"message":"too many stream clients; try again later","retryMs":4800}\n\nretry: 4800\n\n');
     expect(s.closed).toBe(true);
     expect(inputs.at(-1)).toEqual({
       kind: 'lost',
@@ -194,6 +195,9 @@ describe('EventStreamClient', () => {
     clock.advance(1);
     expect(agent.requests).toHaveLength(before + 1);
     expect(agent.last.path).toMatch(/\/events\/stream$/);
+    // Turned away is not connected; and the story so far is still asked for, since none came yet.
+    expect(inputs.filter((i) => i.kind === 'connected')).toEqual([]);
+    expect(agent.last.headers['Last-Event-ID']).toBeUndefined();
     client.stop();
   });
 
