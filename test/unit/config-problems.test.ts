@@ -20,6 +20,7 @@ describe('config problems', () => {
     [{ auth: { user: 'x' } }, 'auth.user: unknown key'],
     [{ http: { tls: { certfile: 'a', keyFile: 'b' } } }, 'http.tls.certfile: unknown key (did you mean http.tls.certFile?)'],
     [{ track: { rules: { progressRequests: [{ path: '/v1/order', methd: 'GET' }] } } }, 'track.rules.progressRequests.0.methd: unknown key (did you mean track.rules.progressRequests.0.method?)'],
+    [{ http: { prot: 1 } }, 'http.prot: unknown key (did you mean http.port?)'],
     [{ colour: true }, 'colour: unknown key'],
   ])('%j: %s', (input, line) => {
     expect(problems(input)).toContain(line);
