@@ -3,12 +3,13 @@
  * line, for bpm, syslog forwarders and `jq`) or pretty (a time, a level and the
  * message, for a person at a terminal). Pretty is the default on a terminal.
  *
- * Pretty lines come from pino-pretty's `prettyFactory`: a plain function from one
- * JSON line to one readable line, called in this thread as each line is written.
- * Its transport form would run in a worker thread, which a person at a terminal
- * does not need; the factory gives the same output without one. It is loaded only
- * when pretty output is asked for, so the agent as the BOSH job runs it (stdout a
- * pipe, JSON) never loads it.
+ * Pretty lines come from pino-pretty (pino's own, well kept; about 1.7 MB with the
+ * 13 small packages it adds) rather than a formatter of our own: its
+ * `prettyFactory` is a plain function from one JSON line to one readable line,
+ * called in this thread as each line is written. Its transport form would run in
+ * a worker thread, which a person at a terminal does not need; the factory gives
+ * the same output without one. It is loaded only when pretty output is asked
+ * for, so the agent as the BOSH job runs it (stdout a pipe, JSON) never loads it.
  */
 import pino, { type Logger } from 'pino';
 import { RestoreWatcherError } from '../errors.js';
