@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULT_CONFIG as D } from './defaults.js';
 import { RestoreWatcherError } from './errors.js';
 import { SEVERITIES } from './model.js';
+import { closest } from './text.js';
 
 const regexSource = z.string().refine(
   (s) => {
@@ -125,10 +126,30 @@ export function configProblems(error: z.ZodError): string[] {
     const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
-      return issue.keys.map((k) => `${where}${k}: unknown key`).join('\n');
+      const known = keysAt(configSchema, issue.path);
+      return issue.keys
+        .map((k) => {
+          const near = closest(k, known);
+          return `${where}${k}: unknown key${near !== null ? ` (did you mean ${where}${near}?)` : ''}`;
+        })
+        .join('\n');
     }
     return `${key}: ${issue.message}`;
   });
+}
+
+/** The keys the object schema at `path` inside `schema` allows (none when it is not an object). */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let at: z.ZodType | undefined = schema;
+  for (let i = 0; ; i++) {
+    // Past defaults, prefaults and nullables to the schema they wrap.
+    while (at !== undefined && !(at instanceof z.ZodObject) && !(at instanceof z.ZodArray) && 'unwrap' in at) {
+      at = (at as unknown as { unwrap(): z.ZodType }).unwrap();
+    }
+    if (i === path.length || at === undefined) break;
+    at = at instanceof z.ZodObject ? (at.shape as Record<string, z.ZodType>)[String(path[i])] : at instanceof z.ZodArray ? (at.element as z.ZodType) : undefined;
+  }
+  return at instanceof z.ZodObject ? Object.keys(at.shape) : [];
 }
 
 /** Validates an already-parsed object; throws RW_CONFIG_INVALID listing every problem. */

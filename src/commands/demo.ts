@@ -8,8 +8,8 @@ import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
-import { parseConfig } from '../config.js';
+import pino, { type Logger } from 'pino';
+import { parseConfig, type Config } from '../config.js';
 import { DEFAULT_PORT } from '../defaults.js';
 import { RestoreWatcherError } from '../errors.js';
 import { accessLine, loggerLine, loggerTime, rackTime } from '../log-lines.js';
@@ -102,6 +102,25 @@ export const demoCommand: Command = {
   run: demo,
 };
 
+/**
+ * Starts the demo's service on the configured port. When that is the default and
+ * it is taken (an agent already runs here?), any free port will do for a demo, and
+ * `say` tells the user, whose curl commands would otherwise reach the other one.
+ */
+export async function startDemoService(
+  config: Config,
+  o: { logger: Logger; portChosen: boolean; say: (text: string) => void },
+): Promise<RunningService> {
+  try {
+    return await startService(config, { logger: o.logger });
+  } catch (err) {
+    if (!(err instanceof RestoreWatcherError) || err.code !== 'RW_LISTEN_FAILED' || o.portChosen) throw err;
+    const service = await startService({ ...config, http: { ...config.http, port: 0 } }, { logger: o.logger });
+    o.say(`port ${config.http.port} is taken (another restore-watcher?); serving on ${service.port} instead`);
+    return service;
+  }
+}
+
 async function demo(args: string[]): Promise<number> {
   const { values } = parseFlags(
     args,
@@ -123,14 +142,11 @@ async function demo(args: string[]): Promise<number> {
   await appendFile(logPath, '');
   const config = parseConfig({ log: { path: logPath, pollIntervalMs: 100 }, http: { host: '127.0.0.1', port }, stateDir: join(dir, 'state') });
   const logger = pino({ level: 'warn' });
-  let service: RunningService;
-  try {
-    service = await startService(config, { logger });
-  } catch (err) {
-    if (!(err instanceof RestoreWatcherError) || err.code !== 'RW_LISTEN_FAILED' || values.port !== undefined) throw err;
-    // The default port is taken (an agent already runs here?): any free port will do for a demo.
-    service = await startService({ ...config, http: { ...config.http, port: 0 } }, { logger });
-  }
+  const service = await startDemoService(config, {
+    logger,
+    portChosen: values.port !== undefined,
+    say: (text) => process.stderr.write(`restore-watcher demo: ${text}\n`),
+  });
   const url = service.url;
   process.stdout.write(`restore-watcher demo: a simulated a9s-pg restore is being written to
   ${logPath}

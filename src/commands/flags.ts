@@ -6,6 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RestoreWatcherError } from '../errors.js';
+import { closest } from '../text.js';
 
 /** One subcommand: its help (shown by `--help`) and what it does. */
 export interface Command {
@@ -78,34 +79,6 @@ function flagProblem(err: NodeJS.ErrnoException, args: string[], options: Option
     default:
       return raw;
   }
-}
-
-/** The known name nearest to `name` by edit distance, if it is plausibly a typo of it. */
-export function closest(name: string, known: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(name, k);
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
-  return best !== null && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? best : null;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }
 
 /** A TCP port given on the command line: digits only, 0–65535. */

@@ -3,20 +3,21 @@
  * tells the story of every restore and backup in it. Streams with one reused
  * buffer, so a 1 GB log replays in constant memory.
  */
-import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import { defaultConfig } from '../defaults.js';
-import { fileError, RestoreWatcherError } from '../errors.js';
+import { RestoreWatcherError } from '../errors.js';
 import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
 import { summaryLine, TimelinePrinter } from '../report/timeline.js';
 import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, type Command } from './flags.js';
+import { openByteSource } from './replay-input.js';
 
 const REPLAY_HELP = `Usage: restore-watcher replay FILE [--json] [--timezone TZ] [--config FILE]
 
-Reads FILE (a backup-agent production.log) from start to end and prints a timeline
-for each restore and backup: when it was requested and by whom, state changes,
+Reads FILE (a backup-agent production.log, or a rotated production.log.1.gz:
+gzip-compressed files are read as such; - reads stdin) from start to end and prints
+a timeline for each restore and backup: when it was requested and by whom, state changes,
 logger messages, order polls (counted), and the failure message in full; then one
 summary line per restore. Lines in neither log format are counted, never fatal.
 
@@ -32,6 +33,8 @@ cannot be read, 64 on a usage error.
 Examples:
   restore-watcher replay /var/vcap/sys/log/backup-agent/production.log
   restore-watcher replay production.log --json | jq -r 'select(.type == "restore.failed") | .message'
+  restore-watcher replay /var/vcap/sys/log/backup-agent/production.log.1.gz
+  bosh -d a9s-pg ssh pg/0 -c 'sudo cat /var/vcap/sys/log/backup-agent/production.log' | restore-watcher replay -
 `;
 
 export const replayCommand: Command = {
@@ -80,13 +83,9 @@ const READ_SIZE = 64 * 1024;
 const WRITE_BATCH = 64 * 1024;
 
 export async function replayFile(path: string, options: ReplayOptions): Promise<ReplayResult> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw fileError(path, err);
-  }
-  const pipeline = new Pipeline(pipelineOptions(options.config), path);
+  const source = await openByteSource(path);
+  const name = path === '-' ? 'stdin' : path;
+  const pipeline = new Pipeline(pipelineOptions(options.config), name);
   const out = new BatchedWriter(options.out);
   const timeline = options.json ? null : new TimelinePrinter();
   const emit = async (events: WatchEvent[]): Promise<void> => {
@@ -96,11 +95,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   // The next read is on its way while a chunk is parsed: two buffers, one being
   // filled by the thread pool, one being split (the splitter copies what it keeps).
   const buffers = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
-  const read = (buffer: Buffer): Promise<number> =>
-    handle.read(buffer, 0, READ_SIZE, null).then(
-      (r) => r.bytesRead,
-      (err: unknown) => Promise.reject(fileError(path, err)),
-    );
+  const read = (buffer: Buffer): Promise<number> => source.read(buffer);
   let next = 0;
   let reading: Promise<number> | null = read(buffers[next]!);
   try {
@@ -117,7 +112,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   } finally {
     // Never close the file under a read in flight (an output error can end the loop early).
     await reading?.catch(() => 0);
-    await handle.close();
+    await source.close();
   }
   if (timeline !== null) {
     out.add(timeline.finish());
@@ -130,7 +125,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
       .map(([reason, n]) => `${n} ${reason}`)
       .join(', ');
     out.add(
-      `\n${path}: ${plural(c.lines, 'line')} (${c.records.unknown} not recognised${why ? `: ${why}` : ''}), ` +
+      `\n${name}: ${plural(c.lines, 'line')} (${c.records.unknown} not recognised${why ? `: ${why}` : ''}), ` +
         `${plural(restores, 'restore')}, ${plural(backups, 'backup')}\n`,
     );
     for (const op of ops) if (op.kind === 'restore') out.add(`${summaryLine(op)}\n`);

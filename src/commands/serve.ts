@@ -3,12 +3,19 @@
  * lets flags override it, starts the service and stops it cleanly on SIGTERM or
  * SIGINT (bpm sends SIGTERM and kills about 20 s later; we are done well before).
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseConfig, readConfigJson, type Config } from '../config.js';
 import { DEFAULT_LOG_PATH, DEFAULT_PORT, DEFAULT_STATE_DIR } from '../defaults.js';
-import { startService } from '../service.js';
+import { RestoreWatcherError } from '../errors.js';
+import { startService, type RunningService } from '../service.js';
+import { wantsColour } from '../watch/render.js';
 import { HELP_FLAG, helpShown, parseFlags, parsePort, passwordFromEnv, type Command } from './flags.js';
+import { agentLogger, logFormat } from './log-format.js';
 
-const SERVE_HELP = `Usage: restore-watcher serve [--config FILE] [--log PATH] [--host ADDR] [--port N] [--state-dir DIR]
+const SYNOPSIS = 'restore-watcher serve [--config FILE] [--log PATH] [--host ADDR] [--port N] [--state-dir DIR] [--log-format pretty|json]';
+
+const SERVE_HELP = `Usage: ${SYNOPSIS}
 
 Follows the backup-agent log and serves restore and backup progress over HTTP.
 Flags override the config file; the config file overrides the defaults.
@@ -18,7 +25,10 @@ Flags override the config file; the config file overrides the defaults.
   --host ADDR       Address to listen on (default 127.0.0.1).
   --port N          Port to listen on (default ${DEFAULT_PORT}).
   --state-dir DIR   Where the agent keeps its checkpoint and event journal
-                    (default ${DEFAULT_STATE_DIR}).
+                    (default ${DEFAULT_STATE_DIR}, which needs root).
+  --log-format F    How the agent's own log lines look on stdout: pretty (time,
+                    level, message) or json (one object a line). Default: pretty on
+                    a terminal, json otherwise.
 
 The password for HTTP Basic auth comes from the config (auth.password) or the
 RESTORE_WATCHER_PASSWORD environment variable. With a password every route but
@@ -30,7 +40,7 @@ Routes: GET / (text for curl, a live page for browsers), /status, /restores,
 `;
 
 export const serveCommand: Command = {
-  synopsis: 'restore-watcher serve [--config FILE] [--log PATH] [--host ADDR] [--port N] [--state-dir DIR]',
+  synopsis: SYNOPSIS,
   summary: 'Follow the log and serve status, history and a live event stream over HTTP.',
   help: SERVE_HELP,
   run: serve,
@@ -45,14 +55,19 @@ async function serve(args: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       'state-dir': { type: 'string' },
+      'log-format': { type: 'string' },
       ...HELP_FLAG,
     },
     false,
   );
   const shown = helpShown(values, SERVE_HELP);
   if (shown !== null) return shown;
+  const isTTY = process.stdout.isTTY === true;
+  const format = logFormat(values['log-format'], isTTY);
   const config = await resolveConfig(values);
-  const service = await startService(config);
+  await assertLogPathUsable(config.log.path);
+  const logger = await agentLogger({ format, colour: format === 'pretty' && wantsColour(isTTY, process.env) });
+  const service = await withStateDirHint(config, () => startService(config, { logger }));
   process.stderr.write(`restore-watcher: following ${config.log.path}, serving ${service.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -65,6 +80,37 @@ async function serve(args: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   return 0;
+}
+
+/**
+ * A log path that names a directory would be retried for ever, with the agent
+ * looking healthy: refuse it at once. A path that does not exist yet is fine (the
+ * agent waits for the file); what happens to the file later is the follower's to report.
+ */
+export async function assertLogPathUsable(path: string): Promise<void> {
+  const s = await stat(path).catch(() => null);
+  if (s?.isDirectory() === true) {
+    throw new RestoreWatcherError(
+      'RW_FILE_UNREADABLE',
+      `${path}: is a directory; --log (log.path) names the log file itself, e.g. ${join(path, 'production.log')}`,
+    );
+  }
+}
+
+/** The default state directory is the BOSH job's, which a user other than root cannot create: say what to do. */
+async function withStateDirHint(config: Config, start: () => Promise<RunningService>): Promise<RunningService> {
+  try {
+    return await start();
+  } catch (err) {
+    if (err instanceof RestoreWatcherError && err.code === 'RW_STATE_DIR' && config.stateDir === DEFAULT_STATE_DIR) {
+      throw new RestoreWatcherError(
+        'RW_STATE_DIR',
+        `${err.message} (the default, made for the BOSH job, which runs as root; give --state-dir DIR, e.g. --state-dir ~/.restore-watcher)`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
 }
 
 interface ServeFlags {

@@ -33,7 +33,8 @@ latest restore as it goes, starting with its story so far.
                   was requested, the time since its last activity, its last message,
                   a spinner while it runs; each event is logged above it (order polls
                   are only counted). Colour unless NO_COLOR is set.
-  Otherwise       one plain line per event on stdout; notices on stderr.
+  Otherwise       one plain line per event on stdout, a multi-line message (a
+                  backtrace) in full, indented; notices on stderr.
   --json          the agent's event objects as JSON Lines, exactly as it sends them,
                   and nothing else on stdout; notices on stderr.
 
@@ -43,7 +44,8 @@ for three heartbeat periods counts as a dead connection and is retried. When the
 agent stops it says so, and watch waits for it to come back.
 
   --url URL            The agent (default ${DEFAULT_URL}); https:// works, with extra
-                       CAs from NODE_EXTRA_CA_CERTS.
+                       CAs from NODE_EXTRA_CA_CERTS. A route at its end (…/status,
+                       …/events/stream) is ignored: watch finds its routes itself.
   --user U             User for HTTP Basic auth (default admin).
   --password P         Its password. Better: RESTORE_WATCHER_PASSWORD, which other users
                        cannot read from the process list.
@@ -80,6 +82,9 @@ In a script:
   asked=$(date -u +%Y-%m-%dT%H:%M:%SZ); request-restore
   restore-watcher watch --until-done --since "$asked" --timeout 600 --json > restore.jsonl && run-checks
 `;
+
+/** The agent's routes, as the end of a URL given to --url. */
+const ROUTE_SUFFIX = /\/(?:status|events\/stream|events|healthz|metrics|restores|backups)\/?$/;
 
 export interface WatchSettings {
   url: URL;
@@ -144,6 +149,12 @@ export function resolveWatchSettings(flags: WatchFlags, env: NodeJS.ProcessEnv, 
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new RestoreWatcherError('RW_USAGE', `--url: expected http:// or https://, got "${flags.url}"`);
   }
+  // The agent's own URL is wanted, but a route copied from curl (…/status,
+  // …/events/stream) would have the routes resolved below it: cut it off, with
+  // any query, keeping a path prefix (an agent behind a proxy under /watcher/).
+  url.pathname = url.pathname.replace(ROUTE_SUFFIX, '/');
+  url.search = '';
+  url.hash = '';
   // Credentials in the URL work too, but are never shown.
   const urlUser = decodeURIComponent(url.username);
   const urlPassword = decodeURIComponent(url.password);
@@ -211,7 +222,8 @@ export function runWatch(
       for (const o of output) {
         if (o.kind === 'event') {
           if (settings.mode === 'json') io.stdout.write(`${o.raw}\n`);
-          else if (settings.mode === 'lines') io.stdout.write(`${eventLine(o.event, p)}\n`);
+          // A log (CI, a file) is read later and in full: a backtrace is printed whole.
+          else if (settings.mode === 'lines') io.stdout.write(`${eventLine(o.event, p, true)}\n`);
           else if (!o.poll) log.push(...eventLine(o.event, p, o.event.type.endsWith('.failed')).split('\n'));
         } else if (screen !== null) {
           if (!quietOnScreen(o.notice)) log.push(`${p.yellow('!')} ${noticeLine(o.notice, shownUrl)}`);

@@ -34,6 +34,24 @@ export function credentialsMatch(
   return user && pass;
 }
 
+/**
+ * Whether an Authorization header lets its request in: always without a password.
+ * For the requests fastify answers before any hook runs (a malformed URL), which
+ * must not tell a caller without credentials more than a 401.
+ */
+export function authorizes(auth: Config['auth'], header: string | undefined): boolean {
+  if (auth.password === null) return true;
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (m === null) return false;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('latin1');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return false;
+  return credentialsMatch(decoded.slice(0, colon), decoded.slice(colon + 1), { username: auth.username, password: auth.password });
+}
+
+/** The challenge a 401 carries, as the Basic auth plugin sends it. */
+export const CHALLENGE = `Basic realm="${REALM}"`;
+
 /** Requires Basic auth on every route except the open ones; does nothing without a password. */
 export async function registerAuth(app: FastifyInstance, auth: Config['auth']): Promise<void> {
   const password = auth.password;

@@ -4,19 +4,27 @@
  * and the human views at `/`; every error is `{ statusCode, error, message }`.
  */
 import { STATUS_CODES } from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifySchemaValidationError,
+} from 'fastify';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { AgentStatus } from '../agent.js';
 import type { Config } from '../config.js';
 import type { Journal } from '../journal/journal.js';
 import { VERSION } from '../version.js';
 import { RestoreWatcherError } from '../errors.js';
-import { EVENT_TYPES, type OperationKind } from '../model.js';
+import type { EventType, Operation, OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
-import { registerAuth } from './auth.js';
+import { authorizes, CHALLENGE, registerAuth } from './auth.js';
 import { buildMetrics } from './metrics.js';
-import { StreamHub } from './sse.js';
+import { busyFrames, StreamHub } from './sse.js';
+import { ERROR_SCHEMA, EVENTS_QUERY, HEALTHZ_SCHEMA, STATUS_SCHEMA, STREAM_QUERY } from './schemas.js';
 import type { TlsFiles } from './tls.js';
 import { PAGE_CSP, PAGE_HTML } from './views/page.js';
 import { renderText } from './views/text.js';
@@ -34,15 +42,9 @@ export interface ServerDeps {
   now?: () => number;
 }
 
-const eventsQuery = z.strictObject({
-  after: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  type: z.enum(EVENT_TYPES).optional(),
-});
-
-const streamQuery = z.strictObject({
-  after: z.coerce.number().int().min(0).optional(),
-});
+/** How long a client turned away from a full stream should wait before trying again. */
+const BUSY_RETRY_SECONDS = 5;
+const BUSY_MESSAGE = 'too many stream clients; try again later';
 
 /** A restore-watcher server and its stream hub (the caller closes the hub on shutdown). */
 export interface WatcherServer {
@@ -60,6 +62,11 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       logController: new LogController({ disableRequestLogging: true }),
       return503OnClosing: true,
       forceCloseConnections: false,
+      // Query parameters are checked, not cleaned: an unknown one is an error, never dropped.
+      ajv: { customOptions: { removeAdditional: false } },
+      // A malformed URL or an over-long path parameter: answered before any hook runs,
+      // so the password is checked here, and the URL is never echoed back.
+      frameworkErrors: (error, request, reply) => frameworkError(deps.config.auth, error, request, reply),
       ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
     }) as unknown as FastifyInstance;
   } catch (err) {
@@ -76,16 +83,14 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url}` });
+    void reply.code(404).send(errorBody(404, `no route for ${request.method} at this path (serve --help lists the routes)`));
   });
-  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
     const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (statusCode >= 500) app.log.error({ err: error }, 'request failed');
-    void reply.code(statusCode).send({
-      statusCode,
-      error: statusText(statusCode),
-      message: statusCode >= 500 ? 'internal error' : error.message,
-    });
+    const message =
+      statusCode >= 500 ? 'internal error' : error.validation !== undefined ? validationMessage(error.validation) : error.message;
+    void reply.code(statusCode).send(errorBody(statusCode, message));
   });
 
   await registerAuth(app, config.auth);
@@ -94,6 +99,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     const s = deps.status();
     return {
       state: s.state,
+      lastRestore: lastRestore(s.restore),
       restore: s.restore,
       backup: s.backup,
       follower: s.follower,
@@ -146,12 +152,12 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     return reply.type(metrics.contentType).send(text);
   });
 
-  app.get('/healthz', async () => {
+  app.get('/healthz', { schema: { response: { 200: HEALTHZ_SCHEMA } } }, async () => {
     const s = deps.status();
     return { ok: true, state: s.state, logExists: s.follower.exists };
   });
 
-  app.get('/status', async () => statusBody());
+  app.get('/status', { schema: { response: { 200: STATUS_SCHEMA, '4xx': ERROR_SCHEMA } } }, async () => statusBody());
 
   for (const kind of ['restore', 'backup'] as const satisfies readonly OperationKind[]) {
     app.get(`/${kind}s`, async () => ({ [`${kind}s`]: journal.operations(kind) }));
@@ -162,27 +168,44 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     });
   }
 
-  app.get('/events', async (request, reply) => {
-    const q = parseQuery(eventsQuery, request.query, reply);
-    if (q === null) return reply;
-    return { events: journal.since(q.after ?? 0, q.limit, q.type) };
-  });
+  app.get<{ Querystring: { after?: number; limit: number; type?: EventType } }>(
+    '/events',
+    { schema: { querystring: EVENTS_QUERY, response: { '4xx': ERROR_SCHEMA } } },
+    async (request) => {
+      const q = request.query;
+      return { events: journal.since(q.after ?? 0, q.limit, q.type) };
+    },
+  );
 
-  app.get('/events/stream', (request, reply) => {
-    const q = parseQuery(streamQuery, request.query, reply);
-    if (q === null) return reply;
-    if (!streams.admits()) {
-      return reply
-        .code(503)
-        .header('Retry-After', '5')
-        .send({ statusCode: 503, error: 'Service Unavailable', message: 'too many stream clients; try again later' });
-    }
-    const header = request.headers['last-event-id'];
-    const lastEventId = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
-    reply.hijack();
-    streams.open(reply.raw, { after: lastEventId ?? q.after ?? null });
-    return reply;
-  });
+  app.get<{ Querystring: { after?: number } }>(
+    '/events/stream',
+    { schema: { querystring: STREAM_QUERY } },
+    (request, reply) => {
+      // When full: EventSource and `watch` (which ask for an event stream) get a 200 that
+      // says `busy`, sets the reconnection delay and ends, since by the SSE standard a
+      // non-200 answer ends an EventSource for good; curl and scripts get a 503 error object.
+      const full = !streams.admits();
+      const refused = full && !wantsEventStream(request);
+      if (full) void reply.header('Retry-After', String(BUSY_RETRY_SECONDS));
+      if (refused) return reply.code(503).send(errorBody(503, BUSY_MESSAGE));
+      if (request.method === 'HEAD') {
+        // What a GET would be answered with, without taking a stream slot or waiting for events.
+        return reply.code(200).type('text/event-stream; charset=utf-8').header('Cache-Control', 'no-cache').send();
+      }
+      if (full) {
+        return reply
+          .code(200)
+          .type('text/event-stream; charset=utf-8')
+          .header('Cache-Control', 'no-cache')
+          .send(busyFrames(BUSY_RETRY_SECONDS * 1000, BUSY_MESSAGE));
+      }
+      const header = request.headers['last-event-id'];
+      const lastEventId = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
+      reply.hijack();
+      streams.open(reply.raw, { after: lastEventId ?? request.query.after ?? null });
+      return reply;
+    },
+  );
 
   // Streams end first (each gets `event: shutdown`), then the server stops listening.
   app.addHook('preClose', async () => {
@@ -192,16 +215,58 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
   return { app, streams };
 }
 
-/** Validates a query with zod; on failure sends 400 naming the parameter and returns null. */
-function parseQuery<T extends z.ZodType>(schema: T, query: unknown, reply: FastifyReply): z.infer<T> | null {
-  const r = schema.safeParse(query);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const name =
-    issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.length > 0 ? issue.path.join('.') : 'query';
-  const what = issue.code === 'unrecognized_keys' ? 'unknown query parameter' : issue.message;
-  void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `${name}: ${what}` });
-  return null;
+/** The body of every error answer. */
+function errorBody(statusCode: number, message: string): { statusCode: number; error: string; message: string } {
+  return { statusCode, error: statusText(statusCode), message };
+}
+
+/** A query that failed its schema, in words that name the parameter. */
+function validationMessage(errors: readonly FastifySchemaValidationError[]): string {
+  const e = errors[0]!;
+  const params = e.params as Record<string, unknown>;
+  const name = e.instancePath.replace(/^\//, '') || String(params.additionalProperty ?? params.missingProperty ?? 'query');
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${name}: unknown query parameter`;
+    case 'pattern':
+      return `${name}: expected a whole number in decimal digits`;
+    case 'type':
+      return `${name}: expected one value, given more than once`;
+    case 'minimum':
+    case 'maximum':
+      return `${name}: expected a number ${String(params.comparison)} ${String(params.limit)}`;
+    case 'enum':
+      return `${name}: expected one of ${(params.allowedValues as unknown[]).join(', ')}`;
+    default:
+      return `${name}: ${e.message ?? 'invalid'}`;
+  }
+}
+
+/** fastify's own errors before routing, answered in the documented shape (and after the password check). */
+function frameworkError(auth: Config['auth'], error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (!authorizes(auth, request.headers.authorization)) {
+    void reply.code(401).header('WWW-Authenticate', CHALLENGE).send(errorBody(401, 'authentication required (HTTP Basic)'));
+    return;
+  }
+  const statusCode = error.statusCode ?? 400;
+  const message =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'the URL is malformed (an invalid percent-encoding)'
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? 'a path parameter is too long'
+        : 'the request cannot be routed';
+  void reply.code(statusCode).send(errorBody(statusCode, message));
+}
+
+/** EventSource and `watch` ask for an event stream; curl and scripts take what they get. */
+function wantsEventStream(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').toLowerCase().includes('text/event-stream');
+}
+
+/** The latest restore's outcome, for scripts: `state` says what the agent does now, this how the last restore went. */
+function lastRestore(r: Operation | null) {
+  if (r === null) return null;
+  return { id: r.id, state: r.state, requestedAt: r.requestedAt, finishedAt: r.finishedAt, failure: r.failure };
 }
 
 const OFFERED = ['text/plain', 'text/html', 'application/json'] as const;
@@ -230,7 +295,7 @@ export function preferredType(accept: string | undefined): (typeof OFFERED)[numb
 }
 
 function notFound(reply: FastifyReply, message: string): FastifyReply {
-  return reply.code(404).send({ statusCode: 404, error: 'Not Found', message });
+  return reply.code(404).send(errorBody(404, message));
 }
 
 function statusText(code: number): string {

@@ -122,28 +122,44 @@ export function liveView(state: WatchState, now: number, o: ViewOptions): string
   } else if (r === null) {
     lines.push(state.everConnected ? `${spinner} no restore yet: waiting for one` : `${spinner} waiting for the agent`);
   } else {
-    lines.push(...restoreLines(r, state, now, spinner, p));
+    lines.push(...restoreLines(r, state, now, spinner, p, o.width));
   }
   lines.push(`  ${p.dim(o.url)}  ${connectionText(state, now, p)}`);
   return lines.map((l) => fit(l, o.width));
 }
 
-function restoreLines(r: Operation, state: WatchState, now: number, spinner: string, p: Palette): string[] {
+function restoreLines(r: Operation, state: WatchState, now: number, spinner: string, p: Palette, width: number): string[] {
   const colour = stateColour(r.state, p);
   const polls = r.orderPolls > 0 ? `  ${p.dim(`${r.orderPolls} order poll${r.orderPolls === 1 ? '' : 's'}`)}` : '';
   if (isTerminal(r.state)) {
     const mark = r.state === 'succeeded' ? p.green('✔') : p.red('✖');
     const took = r.durationMs !== null ? formatDuration(r.durationMs) : '?';
-    const head = `${mark} ${p.bold(r.id)}  ${colour(r.state)} ${r.state === 'succeeded' ? 'in' : 'after'} ${took}${polls}`;
+    const outcome = `${colour(r.state)} ${r.state === 'succeeded' ? 'in' : 'after'} ${took}`;
+    const head = narrowest(width, [
+      `${mark} ${p.bold(r.id)}  ${outcome}${polls}`,
+      `${mark} ${p.bold(r.id)}  ${outcome}`,
+      `${mark} ${outcome}  ${p.bold(r.id)}`,
+    ]);
     const why = r.state === 'failed' ? (r.failure ?? r.lastMessage) : r.lastMessage;
     const unseen = state.outcome?.kind === 'unseen' ? [`  ${p.yellow('its end was not seen: counted as failed')}`] : [];
     return [head, `  ${firstLine(why)}`, ...unseen];
   }
-  const elapsed = formatDuration(Math.max(0, now - Date.parse(r.requestedAt)));
-  const quiet = formatDuration(Math.max(0, now - Date.parse(r.lastActivityAt)));
-  const head = `${spinner} ${p.bold(r.id)}  ${colour(r.state)}  ${elapsed} elapsed  last activity ${quiet} ago${polls}`;
+  const elapsed = `${formatDuration(Math.max(0, now - Date.parse(r.requestedAt)))} elapsed`;
+  const quiet = `last activity ${formatDuration(Math.max(0, now - Date.parse(r.lastActivityAt)))} ago`;
+  const head = narrowest(width, [
+    `${spinner} ${p.bold(r.id)}  ${colour(r.state)}  ${elapsed}  ${quiet}${polls}`,
+    `${spinner} ${p.bold(r.id)}  ${colour(r.state)}  ${elapsed}  ${quiet}`,
+    `${spinner} ${p.bold(r.id)}  ${colour(r.state)}  ${elapsed}`,
+    // Narrower still: the state and the time come first, the id is cut.
+    `${spinner} ${colour(r.state)}  ${elapsed}  ${p.bold(r.id)}`,
+  ]);
   const unseen = state.outcome?.kind === 'unseen' ? [`  ${p.red('its end was not seen: counted as failed')}`] : [];
   return [head, `  ${firstLine(r.lastMessage)}`, ...unseen];
+}
+
+/** The first of `layouts` (widest first) that fits in `width`, or the last, to be cut by fit(). */
+function narrowest(width: number, layouts: string[]): string {
+  return layouts.find((l) => [...stripAnsi(l)].length <= width) ?? layouts.at(-1)!;
 }
 
 function connectionText(state: WatchState, now: number, p: Palette): string {

@@ -7,8 +7,8 @@
  * first stream asks for the latest restore's story; every later one resumes with
  * `Last-Event-ID` after the last event received (or after that first last event
  * id, if none came yet), so nothing is shown twice or skipped. A connection that
- * fails, closes, or sends `event: shutdown` (the agent is stopping, and will
- * probably be back) is retried with exponential backoff and jitter, capped. A
+ * fails, closes, sends `event: shutdown` (the agent is stopping, and will
+ * probably be back) or `event: busy` (it serves its maximum of streams) is retried with exponential backoff and jitter, capped. A
  * connection that stays silent for three heartbeat periods is dead, whatever TCP
  * thinks: it is dropped and retried. A 401 ends it all; so does an answer that
  * says this is not an agent.
@@ -146,7 +146,7 @@ export class EventStreamClient {
         this.emit({ kind: 'baseline', lastEventId });
         this.openStream();
       },
-      error: (err) => this.fail(describeError(err)),
+      error: (err) => this.failed(url, err),
     });
   }
 
@@ -158,6 +158,7 @@ export class EventStreamClient {
     const headers: Record<string, string> = { ...this.headers, Accept: 'text/event-stream', 'Cache-Control': 'no-cache' };
     if (after !== null) headers['Last-Event-ID'] = String(after);
     let open = false;
+    let announced = false;
     let sse: SseState = initialSseState(after !== null ? String(after) : '');
     this.armIdle();
     this.request = this.deps.transport(url, headers, {
@@ -167,9 +168,6 @@ export class EventStreamClient {
           return this.refuse(`${url.href} answered, but not with an event stream: is the URL right?`);
         }
         open = true;
-        this.failures = 0;
-        this.counters.streams++;
-        this.emit({ kind: 'connected', after });
       },
       data: (text) => {
         if (!open) return;
@@ -177,13 +175,20 @@ export class EventStreamClient {
         const r = parseSse(sse, text);
         sse = r.state;
         for (const frame of r.frames) {
+          // Connected once the first frame says this is a stream, not a busy agent turning us away.
+          if (!announced && !(frame.kind === 'event' && frame.event === 'busy')) {
+            announced = true;
+            this.failures = 0;
+            this.counters.streams++;
+            this.emit({ kind: 'connected', after });
+          }
           if (this.stopped || !this.take(frame)) return;
         }
       },
       end: () => {
         if (open) this.fail('the agent closed the connection');
       },
-      error: (err) => this.fail(describeError(err)),
+      error: (err) => this.failed(url, err),
     });
   }
 
@@ -192,6 +197,13 @@ export class EventStreamClient {
     if (frame.kind !== 'event') return true;
     if (frame.event === 'shutdown') {
       this.fail('the agent is shutting down');
+      return false;
+    }
+    if (frame.event === 'busy') {
+      // The agent serves its maximum of streams: it says how long to wait, then hangs up.
+      const b = parseJson(frame.data) as { message?: unknown; retryMs?: unknown } | null;
+      const wait = typeof b?.retryMs === 'number' && b.retryMs > 0 ? b.retryMs : 0;
+      this.fail(`the agent is busy: ${typeof b?.message === 'string' ? b.message : 'too many stream clients'}`, wait);
       return false;
     }
     if (frame.event === 'missed') {
@@ -225,6 +237,13 @@ export class EventStreamClient {
       return this.fail(status, Number.isFinite(retryAfter) ? retryAfter * 1000 : 0);
     }
     this.refuse(`${url.href} ${status}: is the URL that of a restore-watcher agent?`);
+  }
+
+  /** A transport error: retried, unless retrying cannot help. */
+  private failed(url: URL, err: Error): void {
+    const mismatch = protocolMismatch(url, err);
+    if (mismatch !== null) return this.refuse(mismatch);
+    this.fail(describeError(err));
   }
 
   private refuse(reason: string): void {
@@ -298,6 +317,20 @@ const ERROR_TEXT: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
   EPIPE: 'connection closed',
 };
+
+/**
+ * An https:// URL for an agent that speaks plain HTTP: the TLS handshake reads an
+ * HTTP answer where a TLS record should be (OpenSSL: "wrong version number"). No
+ * retry will change that, and OpenSSL's words do not say what to do.
+ */
+export function protocolMismatch(url: URL, err: Error): string | null {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (url.protocol !== 'https:' || (code !== 'EPROTO' && code !== 'ERR_SSL_WRONG_VERSION_NUMBER')) return null;
+  if (!/wrong version number|packet length too long|http request/i.test(err.message)) return null;
+  const plain = new URL(url.origin);
+  plain.protocol = 'http:';
+  return `the agent at ${url.origin} speaks plain HTTP, not HTTPS: use ${plain.origin}`;
+}
 
 export function describeError(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;

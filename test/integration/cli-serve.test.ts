@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { access } from '../helpers/lines.js';
-import { cli } from '../helpers/cli.js';
+import { execa } from 'execa';
+import { BIN, cli } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/output.js';
+import { haveTool } from '../helpers/tools.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'rw-cli-'));
 
@@ -47,6 +49,43 @@ describe('serve', () => {
     expect(r.exitCode).toBe(73);
     expect(r.stderr).toMatch(/^restore-watcher: state directory \/dev\/null\/state: ENOTDIR/m);
     expect(r.stderr).not.toContain('    at ');
+  });
+
+  it('refuses a log path that is a directory at once, in one line, instead of looking healthy', async () => {
+    const dir = tmp();
+    const r = await cli(['serve', '--log', dir, '--port', '0', '--state-dir', join(dir, 'state')], { timeout: 15_000 });
+    expect(r.exitCode).toBe(66);
+    expect(r.stderr).toBe(`restore-watcher: ${dir}: is a directory; --log (log.path) names the log file itself, e.g. ${join(dir, 'production.log')}`);
+    expect(r.stdout).toBe('');
+  });
+
+  it.skipIf(!haveTool('setpriv', 'util-linux'))('suggests --state-dir when the default state directory cannot be made by this user', async () => {
+    const dir = tmp();
+    const args = [process.execPath, BIN, 'serve', '--log', join(dir, 'production.log'), '--port', '0'];
+    // Run as nobody, as an operator trying the agent on a workstation would (not root).
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...args] : args;
+    const r = await execa(asUser[0]!, asUser.slice(1), { reject: false, timeout: 15_000 });
+    expect(r.exitCode).toBe(73);
+    expect(r.stderr).toMatch(/^restore-watcher: state directory \/var\/vcap\/data\/restore-watcher: EACCES.*give --state-dir DIR/);
+    expect(r.stderr.split('\n')).toHaveLength(1);
+  });
+
+  it('logs JSON when stdout is not a terminal, pretty lines when asked, and refuses another format', async () => {
+    const dir = tmp();
+    const run = async (extra: string[]): Promise<string> => {
+      const child = cli(['serve', '--log', join(dir, 'production.log'), '--port', '0', '--state-dir', join(dir, 'state'), ...extra]);
+      await waitForOutput(child, /restore-watcher listening/);
+      child.kill('SIGTERM');
+      return String((await child).stdout);
+    };
+    const json = (await run([])).split('\n').filter((l) => l !== '');
+    expect(json.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('restore-watcher listening');
+    const pretty = await run(['--log-format', 'pretty']);
+    expect(pretty).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: restore-watcher listening \{"address":"http:\/\/127\.0\.0\.1:\d+"/m);
+    expect(pretty).not.toContain('"level"');
+    expect(pretty).not.toContain('\x1b[');
+    const bad = await cli(['serve', '--log-format', 'yaml', '--state-dir', dir]);
+    expect([bad.exitCode, bad.stderr]).toEqual([64, 'restore-watcher: --log-format: expected pretty or json, got "yaml"']);
   });
 
   it('explains itself with --help', async () => {

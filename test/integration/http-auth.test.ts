@@ -63,7 +63,7 @@ describe('HTTP Basic auth', () => {
     const nope = await get('/nope', basic('admin', PASSWORD));
     expect([nope.status, JSON.parse(nope.text)]).toEqual([
       404,
-      { statusCode: 404, error: 'Not Found', message: 'no route GET /nope' },
+      { statusCode: 404, error: 'Not Found', message: 'no route for GET at this path (serve --help lists the routes)' },
     ]);
     const bad = await get('/events?limit=0', basic('admin', PASSWORD));
     expect(bad.status).toBe(400);
@@ -71,7 +71,7 @@ describe('HTTP Basic auth', () => {
     const post = await fetch(`${service.url}/status`, { method: 'POST', headers: { Authorization: basic('admin', PASSWORD) } });
     expect([post.status, await post.json()]).toEqual([
       404,
-      { statusCode: 404, error: 'Not Found', message: 'no route POST /status' },
+      { statusCode: 404, error: 'Not Found', message: 'no route for POST at this path (serve --help lists the routes)' },
     ]);
   });
 

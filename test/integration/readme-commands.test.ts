@@ -68,7 +68,7 @@ const ELSEWHERE: Record<string, { test: string; mentions: string }> = {
 /** Commands run here, each by a test below. */
 const RUN_HERE = [
   'restore-watcher watch --until-done && run-checks',
-  "curl -s -u admin:$RESTORE_WATCHER_PASSWORD http://127.0.0.1:9465/status | jq '{state, restore: .restore | {id, state, requestedAt, finishedAt, failure}}'",
+  "curl -s -u admin:$RESTORE_WATCHER_PASSWORD http://127.0.0.1:9465/status | jq '{state, lastRestore}'",
   'curl -N -u admin:$RESTORE_WATCHER_PASSWORD http://127.0.0.1:9465/events/stream',
   'restore-watcher replay /var/vcap/sys/log/backup-agent/production.log',
 ];
@@ -117,12 +117,13 @@ describe.skipIf(!haveTool('curl', 'curl') || !haveTool('jq', 'jq'))('the README 
   it('curl /status | jq shows what the README shows', async () => {
     const r = await shell(here(RUN_HERE[1]!), { RESTORE_WATCHER_PASSWORD: PASSWORD });
     expect(r.exitCode).toBe(0);
-    const got = JSON.parse(r.stdout) as { restore: { failure: string } };
-    const shown = JSON.parse(outputShownAfter(RUN_HERE[1]!)) as { restore: { failure: string } };
+    const got = JSON.parse(r.stdout) as { lastRestore: { failure: string } };
+    const shown = JSON.parse(outputShownAfter(RUN_HERE[1]!)) as { lastRestore: { failure: string } };
     // The README cuts the failure's backtrace short with an ellipsis.
-    const [failureHead] = shown.restore.failure.split('\n');
-    expect(got.restore.failure.startsWith(`${failureHead}\n`)).toBe(true);
-    expect({ ...got, restore: { ...got.restore, failure: failureHead } }).toEqual({ ...shown, restore: { ...shown.restore, failure: failureHead } });
+    const [failureHead] = shown.lastRestore.failure.split('\n');
+    expect(got.lastRestore.failure.startsWith(`${failureHead}\n`)).toBe(true);
+    const head = <T extends { lastRestore: object }>(o: T): T => ({ ...o, lastRestore: { ...o.lastRestore, failure: failureHead } });
+    expect(head(got)).toEqual(head(shown));
   });
 
   it('curl -N /events/stream follows the events', async () => {

@@ -40,6 +40,24 @@ describe('stream limits', () => {
     expect((await open()).status).toBe(200);
   });
 
+  it('answers HEAD /events/stream at once without taking a stream slot, so a monitor cannot fill the cap', async () => {
+    service = await startTestService({ http: { maxStreamClients: 1 } });
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${service.url}/events/stream`, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      expect(await res.text()).toBe('');
+    }
+    expect(service.server.streams.size).toBe(0);
+    expect(service.server.streams.counters.opened).toBe(0);
+    expect((await open()).status).toBe(200);
+    // Full: HEAD says so as a GET would, and still takes nothing.
+    const full = await fetch(`${service.url}/events/stream`, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+    expect(full.status).toBe(503);
+    expect(full.headers.get('retry-after')).toBe('5');
+    expect(service.server.streams.size).toBe(1);
+  });
+
   it('sends a heartbeat comment on an idle stream, so proxies keep it open', async () => {
     service = await startTestService({ http: { heartbeatSeconds: 0.1 } });
     const idle = await open();

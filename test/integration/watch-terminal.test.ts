@@ -23,12 +23,12 @@ afterEach(async () => {
   service = null;
 });
 
-async function watchInTerminal(env: string): Promise<TestService> {
+async function watchInTerminal(env: string, columns = 110): Promise<TestService> {
   service = await startTestService();
   writeFileSync(service.logPath, `${access('12:00:00', '/v1/restore')}\n`);
   await expect.poll(() => service!.agent.status().lastEventId, SLOW).toBe(1);
   const command = `env ${env} RESTORE_WATCHER_PASSWORD= ${process.execPath} ${BIN} watch --url ${service.url} --until-done; echo EXIT=$?; sleep 600`;
-  tmux('new-session', '-d', '-s', 'watch', '-x', '110', '-y', '20', command);
+  tmux('new-session', '-d', '-s', 'watch', '-x', String(columns), '-y', '20', command);
   return service;
 }
 
@@ -61,5 +61,16 @@ describe.skipIf(!haveTool('tmux', 'tmux'))('watch in a real terminal', () => {
     appendFileSync(s.logPath, `${logger('12:00:09', 'FATAL: no space left', 'FATAL')}\n`);
     await expect.poll(() => screen(), SLOW).toContain('EXIT=1');
     expect(screen()).toContain('✖ restore-20181120T120000Z  failed after 9s');
+  });
+
+  it('keeps the state and the elapsed time on a terminal 40 columns wide', async () => {
+    const s = await watchInTerminal('NO_COLOR=1', 40);
+    await expect.poll(() => screen(), SLOW).toMatch(/^. requested {2}\d+\S* elapsed {2}restor/m);
+    appendFileSync(s.logPath, `${logger('12:00:04', 'restoring base backup into /var/vcap/store/postgresql')}\n`);
+    await expect.poll(() => screen(), SLOW).toMatch(/^. running {2}\d+\S* elapsed {2}restor/m);
+    // The view's lines are cut to fit, never wrapped (the event log above them may wrap).
+    const head = screen().split('\n').find((l) => /^. running/.test(l))!;
+    expect([...head].length).toBeLessThanOrEqual(40);
+    expect(screen()).toMatch(/^ {2}restoring base backup into \/var\/vcap…$/m);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { closest, parseFlags, parsePort, parseSeconds, passwordFromEnv } from '../../src/commands/flags.js';
+import { parseFlags, parsePort, parseSeconds, passwordFromEnv } from '../../src/commands/flags.js';
+import { closest } from '../../src/text.js';
 import { RestoreWatcherError } from '../../src/errors.js';
 
 const options = {

@@ -122,6 +122,24 @@ describe('liveView', () => {
     );
   });
 
+  it.each([
+    [90, '⠹ restore-20181120T120000Z  running  1m05s elapsed  last activity 10s ago  1 order poll'],
+    [75, '⠹ restore-20181120T120000Z  running  1m05s elapsed  last activity 10s ago'],
+    [50, '⠹ restore-20181120T120000Z  running  1m05s elapsed'],
+    [39, '⠹ running  1m05s elapsed  restore-2018…'],
+    [24, '⠹ running  1m05s elapse…'],
+  ])('keeps the state and the elapsed time on a terminal %i columns wide, giving up the rest first', (width, head) => {
+    const state = stateAfter([...connected(3), ...asInputs(running)]);
+    const lines = liveView(state, at('2018-11-20T12:01:05Z'), { ...mono, width });
+    expect(lines[0]).toBe(head);
+    expect([...lines[1]!].length).toBeLessThanOrEqual(width);
+  });
+
+  it('keeps how a restore ended on a narrow terminal', () => {
+    const state = stateAfter([...connected(0), ...asInputs(failing)]);
+    expect(liveView(state, at('2018-11-20T12:05:00Z'), { ...mono, width: 39 })[0]).toBe('✖ failed after 20s  restore-20181120T1…');
+  });
+
   it('fits every line to the terminal width, escape sequences and all', () => {
     const state = stateAfter([...connected(3), ...asInputs(running)]);
     const lines = liveView(state, at('2018-11-20T12:01:05Z'), { palette: palette(true), width: 30, url: URL });

@@ -176,6 +176,31 @@ describe('EventStreamClient', () => {
     client.stop();
   });
 
+  it('waits as long as a busy agent asks before trying again, and then resumes', () => {
+    const { clock, agent, client, inputs } = setup();
+    client.start();
+    agent.answerStatus(3);
+    const s = agent.last;
+    s.handlers.response({ status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
+    s.handlers.data('event: busy\ndata: {"message":"too many stream clients; try again later","retryMs":4800}\n\nretry: 4800\n\n');
+    expect(s.closed).toBe(true);
+    expect(inputs.at(-1)).toEqual({
+      kind: 'lost',
+      reason: 'the agent is busy: too many stream clients; try again later',
+      retryInMs: 4800,
+    });
+    const before = agent.requests.length;
+    clock.advance(4799);
+    expect(agent.requests).toHaveLength(before);
+    clock.advance(1);
+    expect(agent.requests).toHaveLength(before + 1);
+    expect(agent.last.path).toMatch(/\/events\/stream$/);
+    // Turned away is not connected; and the story so far is still asked for, since none came yet.
+    expect(inputs.filter((i) => i.kind === 'connected')).toEqual([]);
+    expect(agent.last.headers['Last-Event-ID']).toBeUndefined();
+    client.stop();
+  });
+
   it('backs off more after each failed attempt, and starts over once connected', () => {
     const { clock, agent, client, inputs } = setup();
     client.start();
