@@ -32,6 +32,19 @@ interface BpmProcess {
 }
 
 const JOB_DIR_ON_VM = '/var/vcap/jobs/restore-watcher';
+
+/**
+ * Why bpm (v1.1.7 and later, config.ProcessConfig.Validate) would refuse an additional volume,
+ * or undefined: the path must be canonical (Go's filepath.Clean leaves it unchanged), lie
+ * strictly below /var/vcap, and not be the job's own data or store directory.
+ */
+function bpmVolumeProblem(path: string, job: string): string | undefined {
+  const cleaned = posix.normalize(path).replace(/(.)\/+$/, '$1');
+  if (cleaned !== path) return `volume path must be canonical, expected ${cleaned} but got ${path}`;
+  if ([`/var/vcap/data/${job}`, `/var/vcap/store/${job}`].includes(path)) return `${path} conflicts with the job's data or store`;
+  if (!path.startsWith('/var/vcap/') || path === '/var/vcap/') return `${path} must be within /var/vcap`;
+  return undefined;
+}
 const PASSWORD_ONLY = boshFixture('password-only.yml');
 const OVERRIDES = boshFixture('overrides.yml');
 
@@ -203,16 +216,34 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('bpm.yml.erb', { concurrent: true }, 
     expect(config.stateDir).toBe(`/var/vcap/data/${process.name}`);
   });
 
-  it("mounts the backup-agent's log directory read-only and as it is, and nothing else from outside", async () => {
+  it("mounts the backup-agent's log directory read-only, as it is, where bpm accepts it", async () => {
     for (const properties of [PASSWORD_ONLY, OVERRIDES]) {
       const process = await renderBpm(properties);
       const config = await renderConfig(properties);
       const logDir = dirname(config.log!.path!);
-      expect(process.unsafe?.unrestricted_volumes).toEqual([{ path: logDir, writable: false, mount_only: true }]);
-      // bpm refuses additional volumes anywhere else; none are needed.
+      expect(process.additional_volumes).toEqual([{ path: logDir, writable: false, mount_only: true }]);
+      // bpm expands unrestricted volumes as globs: a directory missing at start would be left
+      // out without a word, and the agent would never see the log.
+      expect(process.unsafe).toBeUndefined();
       for (const volume of process.additional_volumes ?? []) {
-        expect(volume.path).toMatch(/^\/var\/vcap\/(data|store|sys\/run)\/[^/]/);
+        expect(bpmVolumeProblem(volume.path, process.name), volume.path).toBeUndefined();
       }
+    }
+  });
+
+  it('refuses at render time a log directory bpm would refuse at start', async () => {
+    for (const [path, problem] of [
+      ['/var/log/backup-agent/production.log', 'must lie in a directory below /var/vcap'],
+      ['/var/vcap/production.log', 'must lie in a directory below /var/vcap'],
+      ['/var/vcap/sys/log//backup-agent/production.log', 'must be a canonical path'],
+      ['/var/vcap/sys/log/../log/backup-agent/production.log', 'must be a canonical path'],
+      ['/var/vcap/data/restore-watcher/production.log', "must not lie in the job's own data or store directory"],
+      ['/var/vcap/store/restore-watcher/production.log', "must not lie in the job's own data or store directory"],
+    ] as const) {
+      expect(bpmVolumeProblem(dirname(path), 'restore-watcher'), path).toBeDefined();
+      const r = await render('bpm.yml.erb', { properties: { restore_watcher: { auth: { password: 'x' }, log: { path } } } });
+      expect(r.ok, path).toBe(false);
+      expect(r.error, path).toContain(problem);
     }
   });
 
