@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -268,5 +268,39 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('bpm.yml.erb', { concurrent: true }, 
     const process = await renderBpm(OVERRIDES);
     expect(JSON.stringify(process)).not.toContain('quoted');
     expect(Object.keys(process.env ?? {})).not.toContain('RESTORE_WATCHER_PASSWORD');
+  });
+});
+
+describe.skipIf(!haveTool('ruby', 'ruby'))('the renderer, held to the director', { concurrent: true }, () => {
+  it('refuses a string where a property name needs a hash, as InvalidPropertyType does', async () => {
+    for (const [properties, message] of [
+      [{ restore_watcher: { auth: { password: 'x' }, http: 'x' } }, "Property 'restore_watcher.http.host' expects a hash, but received 'String'"],
+      [{ restore_watcher: 'x' }, "Property 'restore_watcher.log.path' expects a hash, but received 'String'"],
+      [{ restore_watcher: { auth: { password: 'x' }, bpm: false } }, "Property 'restore_watcher.bpm.memory_limit_mb' expects a hash, but received 'FalseClass'"],
+    ] as const) {
+      for (const template of ['config.json.erb', 'monit']) {
+        const r = await render(template, { properties });
+        expect(r.ok, JSON.stringify(properties)).toBe(false);
+        expect(r.error.trim()).toBe(message);
+      }
+    }
+  });
+
+  it('renders the monit file with the same context as the templates', async () => {
+    const job = join(scratch, 'erb-job');
+    mkdirSync(join(job, 'templates'), { recursive: true });
+    writeFileSync(join(job, 'spec'), 'name: erb-job\ntemplates: {}\nproperties:\n  erb.port: {default: 8080}\n');
+    writeFileSync(join(job, 'monit'), 'check process <%= spec.job.templates.first.name %>-<%= p("erb.port") %>\n');
+    expect(await renderOrThrow('monit', { jobDir: job })).toBe('check process erb-job-8080');
+    expect(await renderOrThrow('monit')).toBe(readFileSync(join(JOB, 'monit'), 'utf8').trimEnd());
+  });
+
+  it('gives spec.job the instance group, as BOSH v1 named it, and spec.release the release', async () => {
+    const job = join(scratch, 'spec-job');
+    mkdirSync(join(job, 'templates'), { recursive: true });
+    writeFileSync(join(job, 'spec'), 'name: spec-job\ntemplates: {}\n');
+    writeFileSync(join(job, 'templates', 'who'), '<%= spec.job.name %> <%= spec.name %> <%= spec.release.name %>');
+    expect(await renderOrThrow('who', { jobDir: job })).toBe('pg pg restore-watcher');
+    expect(await renderOrThrow('who', { jobDir: job, spec: { name: 'postgres' } })).toBe('postgres postgres restore-watcher');
   });
 });
