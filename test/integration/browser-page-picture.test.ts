@@ -183,4 +183,29 @@ describe.skipIf(!haveTool('chromium', 'chromium'))('the page as a picture of the
     await page.screenshot({ path: join(SHOTS, 'succeeded-1200.png'), fullPage: true });
     await page.context().close();
   }, 60_000);
+
+  it('shows a failed restore: its failure, the error on the axis, the failed phase', async () => {
+    writeFileSync(
+      service.logPath,
+      [
+        access('08:00:00', '/v1/restore'),
+        poll('08:00:20'),
+        logger('08:01:00', 'restoring base backup'),
+        logger('08:02:30', 'restore failed: could not connect to the blob store\n/var/vcap/packages/backup-agent/lib/restore.rb:42:in `fetch\'', 'ERROR'),
+      ].join('\n') + '\n',
+    );
+    await expect.poll(() => service.agent.status().restore?.state).toBe('failed');
+    const page = await open(380);
+    await expect.poll(() => page.locator('#restore-state').textContent()).toBe('failed');
+    expect(await page.locator('#phases .phase-name').allTextContents()).toEqual(['requested', 'running', 'failed']);
+    expect(await page.locator('#failure').isVisible()).toBe(true);
+    expect(await page.locator('#failure').textContent()).toMatch(/^restore failed: could not connect to the blob store\n.*restore\.rb:42/);
+    expect(await page.locator('#timeline .mark.error').count()).toBe(1);
+    expect(await page.locator('#timeline .outcome.failed').count()).toBe(1);
+    expect(await page.locator('#history-rows td.state').allTextContents()).toEqual(['failed']);
+    expect(await page.locator('#history-rows td.took').allTextContents()).toEqual(['2m30s']);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(380);
+    await page.screenshot({ path: join(SHOTS, 'failed-380.png'), fullPage: true });
+    await page.context().close();
+  }, 30_000);
 });

@@ -212,7 +212,7 @@ function render() {
   renderHistory();
   const list = $("events");
   list.replaceChildren(...events.filter((e) => restore !== null && e.restoreId === restore.id).slice(-50).reverse().map((e) => {
-    const li = el("li", "event " + activity(e));
+    const li = el("li", "event act-" + activity(e));
     li.appendChild(el("time", "", stamp(e.time)));
     li.appendChild(el("span", "type " + e.state, e.type.split(".")[1]));
     li.appendChild(el("span", "message", firstLine(e.message)));

@@ -45,6 +45,7 @@ td.id { overflow-wrap: anywhere; } tr.current td.id { font-weight: 600; }
 ol#events { list-style: none; padding: 0; font: 13px/1.4 ui-monospace, monospace; }
 #events li { display: grid; grid-template-columns: 11.5rem 6rem minmax(0, 1fr); gap: 0 .6rem; padding: .15rem 0; border-top: 1px solid var(--line); }
 #events .message { white-space: pre-wrap; overflow-wrap: anywhere; }
+#events .act-error { color: var(--bad); } #events .act-stall, #events .act-warn { color: var(--warn); }
 @media (max-width: 34rem) {
   dl { grid-template-columns: 6.5rem minmax(0, 1fr); }
   #events li { grid-template-columns: 1fr auto; }
