@@ -134,6 +134,7 @@ describe.skipIf(!haveTool('chromium', 'chromium'))('the page as a picture of the
       expect(frame.width).toBeGreaterThan(250);
       expect(frame.x + frame.width).toBeLessThanOrEqual(width);
       expect(await svg.locator('.mark.poll').count()).toBe(CURRENT_POLLS);
+      for (const mark of await svg.locator('.mark').all()) expect(await mark.isVisible()).toBe(true);
       expect(await svg.locator('.mark.message').count()).toBe(2);
       expect(await svg.locator('.mark.warn').count()).toBe(1);
       expect(await svg.locator('.mark.stall').count()).toBe(1);
@@ -201,6 +202,7 @@ describe.skipIf(!haveTool('chromium', 'chromium'))('the page as a picture of the
     expect(await page.locator('#failure').isVisible()).toBe(true);
     expect(await page.locator('#failure').textContent()).toMatch(/^restore failed: could not connect to the blob store\n.*restore\.rb:42/);
     expect(await page.locator('#timeline .mark.error').count()).toBe(1);
+    expect(await page.locator('#counts').textContent()).toBe('1 order poll, 2 log messages');
     expect(await page.locator('#timeline .outcome.failed').count()).toBe(1);
     expect(await page.locator('#history-rows td.state').allTextContents()).toEqual(['failed']);
     expect(await page.locator('#history-rows td.took').allTextContents()).toEqual(['2m30s']);

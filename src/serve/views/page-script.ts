@@ -41,6 +41,7 @@ function ago(iso) { return iso ? duration(Date.now() - ms(iso)) + " ago" : "-"; 
 function day(iso) { return iso.slice(0, 10); }
 function clock(iso) { return iso.slice(11, 19); }
 function stamp(iso) { return day(iso) + " " + clock(iso) + "Z"; }
+function count(n, noun) { return n + " " + noun + (n === 1 ? "" : "s"); }
 function firstLine(text) { return (text || "-").split("\n")[0]; }
 function setText(id, text, cls) { const el = $(id); el.textContent = text; if (cls !== undefined) el.className = cls; }
 function el(tag, cls, text) {
@@ -152,7 +153,7 @@ function renderTimeline(op, evs, start, end) {
   for (const e of evs) {
     const kind = activity(e), t = x(ms(e.time));
     const title = stamp(e.time) + "  " + firstLine(e.message);
-    if (kind === "poll") g.appendChild(svg("line", { x1: t, x2: t, y1: lanes.poll - 7, y2: lanes.poll + 7, class: "mark poll" }, title));
+    if (kind === "poll") g.appendChild(svg("rect", { x: t - 1, y: lanes.poll - 7, width: 2, height: 14, class: "mark poll" }, title));
     else if (kind === "request") continue; // the start of the state band
     else if (kind === "message") g.appendChild(svg("circle", { cx: t, cy: lanes.message, r: 3.5, class: "mark message" }, title));
     else if (kind === "warn") g.appendChild(svg("circle", { cx: t, cy: lanes.message, r: 4, class: "mark warn" }, title));
@@ -199,7 +200,7 @@ function render() {
     setText("restore-state", restore.state, "state " + restore.state);
     setText("requested", stamp(restore.requestedAt) + " by " + restore.requestedBy);
     setText("elapsed", restore.durationMs !== null ? "took " + duration(restore.durationMs) : duration(end - start) + " so far");
-    setText("counts", restore.orderPolls + " order polls, " + restore.messages + " log messages");
+    setText("counts", count(restore.orderPolls, "order poll") + ", " + count(restore.messages, "log message"));
     setText("last-activity", stamp(restore.lastActivityAt) + " (" + ago(restore.lastActivityAt) + ")");
     setText("last-message", firstLine(restore.lastMessage));
     for (const e of document.querySelectorAll(".failure")) e.hidden = restore.failure === null;

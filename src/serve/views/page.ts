@@ -36,7 +36,7 @@ dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 .lane-label, .tick { fill: var(--muted); font: 11px system-ui, sans-serif; }
 .band.requested { fill: var(--req); } .band.running { fill: var(--run); } .band.stalled { fill: var(--warn); }
 .outcome.succeeded, .band.succeeded { fill: var(--ok); } .outcome.failed, .band.failed { fill: var(--bad); }
-.mark.poll { stroke: var(--run); stroke-width: 1.5; } .mark.message { fill: var(--muted); }
+.mark.poll { fill: var(--run); } .mark.message { fill: var(--muted); }
 .mark.warn, .mark.stall { fill: var(--warn); } .mark.error { fill: var(--bad); }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th { text-align: left; color: var(--muted); font-weight: normal; }
