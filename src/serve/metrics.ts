@@ -155,6 +155,12 @@ export function buildMetrics(sources: MetricsSources): Registry {
   }
 
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  // prom-client exports these three totals as gauges named `_total`, a suffix Prometheus
+  // keeps for counters (`promtool check metrics` fails on them). They are the sums of the
+  // by-type gauges it also exports (`…_active_handles{type}`, …), so drop them.
+  for (const total of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(METRIC_PREFIX + total);
+  }
   return registry;
 }
 

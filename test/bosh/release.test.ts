@@ -64,7 +64,7 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('the release', { concurrent: true }, 
     };
     expect(step('/releases/name=restore-watcher?').value).toEqual({ name: 'restore-watcher', version: 'latest' });
     expect(step('/instance_groups/name=pg/jobs/name=bpm?').value).toEqual({ name: 'bpm', release: 'bpm' });
-    expect(step('/variables/name=restore_watcher_password?').value).toEqual({
+    expect(step('/variables?/name=restore_watcher_password?').value).toEqual({
       name: 'restore_watcher_password',
       type: 'password',
     });

@@ -36,13 +36,15 @@ export interface RenderOptions {
   spec?: object;
   /** Parse the rendered text as YAML and return it as JSON. */
   yamlToJson?: boolean;
+  /** Another job's directory (the renderer's own tests); the restore-watcher job by default. */
+  jobDir?: string;
 }
 
-/** Renders one of the job's templates as the BOSH director would (see render.rb). */
+/** Renders one of the job's templates, or `monit`, as the BOSH director would (see render.rb). */
 export async function render(template: string, options: RenderOptions = {}): Promise<Rendered> {
   const scratch = mkdtempSync(join(tmpdir(), 'rw-render-'));
   try {
-    const args = [RENDERER, JOB, template];
+    const args = [RENDERER, options.jobDir ?? JOB, template];
     if (options.properties !== undefined) args.push('--properties', dataFile(scratch, 'properties.json', options.properties));
     if (options.spec !== undefined) args.push('--spec', dataFile(scratch, 'spec.json', options.spec));
     if (options.yamlToJson === true) args.push('--yaml-to-json');

@@ -1,8 +1,19 @@
-# Renders one template of a BOSH job the way the director does: ERB with the
-# '-' trim mode, evaluated against the properties the job's spec declares (an
-# operator's value, else the spec's default, else unset), with `p`, `if_p` and
-# `spec`. `p` on an unset property without a default raises, as the director's
-# UnknownProperty does, and the error is reported in the director's words.
+# Renders one template of a BOSH job the way the director does (bosh-director's
+# JobTemplateRenderer and DeploymentPlan::Job#bind_properties, bosh-common's
+# EvaluationContext and PropertyHelper): ERB with the '-' trim mode, evaluated
+# against the properties the job's spec declares (an operator's value, else the
+# spec's default, else unset), with `p`, `if_p` and `spec`.
+#
+# - `p` on an unset property without a default raises, as the director's
+#   UnknownProperty does, and the error is reported in the director's words.
+# - An operator's value that is not a hash where a declared property's name needs
+#   one (`restore_watcher: {http: "x"}` for restore_watcher.http.port) is refused
+#   before rendering, as the director's InvalidPropertyType refuses it.
+# - TEMPLATE `monit` renders the job's monit file, which the director renders
+#   with the same context as the templates.
+# - `spec.job` is the instance group (BOSH v1's name for it): spec.job.name is
+#   the instance group's name, spec.job.templates lists its jobs; spec.release
+#   is the job's release.
 #
 #   ruby render.rb JOB_DIR TEMPLATE [--properties FILE] [--spec FILE] [--yaml-to-json]
 #
@@ -30,6 +41,10 @@ class UnknownProperty < StandardError
     super("Can't find property '#{names.inspect}'")
   end
 end
+
+# The director's error for an operator's value that is not a hash where the
+# dotted name of a declared property needs one.
+class InvalidPropertyType < StandardError; end
 
 # `if_p`'s result, so that `if_p(...) { }.else { }` works as in BOSH.
 class ElseBlock
@@ -95,10 +110,24 @@ def set_dotted(hash, name, value)
   node[leaf] = value
 end
 
+# PropertyHelper#validate_properties_format: every key of a declared name but
+# the last must find a hash (or nothing) in the operator's properties.
+def validate_properties_format(operator, name)
+  node = operator
+  name.split('.').each do |key|
+    unless node.is_a?(Hash)
+      raise InvalidPropertyType, "Property '#{name}' expects a hash, but received '#{node.class}'"
+    end
+    node = node[key]
+    break if node.nil?
+  end
+end
+
 # Only declared properties reach a template; an operator's value wins over the
 # default, and a property with neither stays unset.
 def effective_properties(job_spec, operator)
   (job_spec['properties'] || {}).each_with_object({}) do |(name, definition), result|
+    validate_properties_format(operator, name)
     value = dig_dotted(operator, name)
     value = (definition || {})['default'] if value.nil?
     set_dotted(result, name, value) unless value.nil?
@@ -131,11 +160,22 @@ spec = {
   'address' => '10.0.0.10',
   'ip' => '10.0.0.10',
   'networks' => { 'default' => { 'ip' => '10.0.0.10' } },
-  'job' => { 'name' => job_spec['name'] },
 }.merge(load_data(option(ARGV, '--spec')))
-properties = effective_properties(job_spec, load_data(option(ARGV, '--properties')))
+spec['job'] ||= {
+  'name' => spec['name'],
+  'templates' => [{ 'name' => job_spec['name'], 'version' => 'dev' }],
+}
+spec['release'] ||= { 'name' => 'restore-watcher', 'version' => 'dev' }
 
-erb = ERB.new(File.read(File.join(job_dir, 'templates', template_name)), trim_mode: '-')
+begin
+  properties = effective_properties(job_spec, load_data(option(ARGV, '--properties')))
+rescue InvalidPropertyType => e
+  warn e.message
+  exit 1
+end
+
+source = template_name == 'monit' ? File.join(job_dir, 'monit') : File.join(job_dir, 'templates', template_name)
+erb = ERB.new(File.read(source), trim_mode: '-')
 erb.filename = template_name
 begin
   rendered = erb.result(EvaluationContext.new(properties, spec).get_binding)

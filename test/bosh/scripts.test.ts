@@ -17,9 +17,11 @@ async function monitCheck(included: string) {
   return execa('monit', ['-t', '-c', control], { reject: false, all: true });
 }
 
-describe.skipIf(!haveTool('monit', 'monit'))('the monit file', () => {
-  it('passes monit -t', async () => {
-    const r = await monitCheck(join(JOB, 'monit'));
+describe.skipIf(!haveTool('monit', 'monit') || !haveTool('ruby', 'ruby'))('the monit file', () => {
+  it('passes monit -t as the director renders it', async () => {
+    const rendered = join(scratch, 'monit');
+    writeFileSync(rendered, `${await renderOrThrow('monit', { properties: boshFixture('password-only.yml') })}\n`);
+    const r = await monitCheck(rendered);
     expect(r.all).toContain('Control file syntax OK');
     expect(r.exitCode).toBe(0);
   });

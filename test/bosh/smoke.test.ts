@@ -122,16 +122,17 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('the packaged agent', () => {
   async function startAgent(): Promise<{ url: string; child: ResultPromise }> {
     const logDir = mkdtempSync(join(scratch, 'backup-agent-'));
     copyFileSync(fixture('seed-sample.log'), join(logDir, 'production.log'));
-    const properties = {
-      restore_watcher: {
-        auth: { password: PASSWORD },
-        log: { path: join(logDir, 'production.log') },
-        http: { host: '127.0.0.1', port: 0 },
-      },
-    };
-    // On a VM the state directory is bpm's mount of /var/vcap/data/restore-watcher.
+    // The log at its default path below /var/vcap, the only place bpm can mount it from.
+    const properties = { restore_watcher: { auth: { password: PASSWORD }, http: { host: '127.0.0.1', port: 0 } } };
+    // On a VM the state directory is bpm's mount of /var/vcap/data/restore-watcher, and
+    // the log's directory bpm's mount of /var/vcap/sys/log/backup-agent.
     const stateDir = join(logDir, 'state');
-    const vcap = await vcapRoot({ properties, packages, adjustConfig: (config) => ({ ...config, stateDir }) });
+    const log = { path: join(logDir, 'production.log') };
+    const vcap = await vcapRoot({
+      properties,
+      packages,
+      adjustConfig: (config) => ({ ...config, stateDir, log: { ...config.log, ...log } }),
+    });
     vcaps.push(vcap);
     const bpm = await render('bpm.yml.erb', { properties, yamlToJson: true });
     expect(bpm.error).toBe('');

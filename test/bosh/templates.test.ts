@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,19 @@ interface BpmProcess {
 }
 
 const JOB_DIR_ON_VM = '/var/vcap/jobs/restore-watcher';
+
+/**
+ * Why bpm (v1.1.7 and later, config.ProcessConfig.Validate) would refuse an additional volume,
+ * or undefined: the path must be canonical (Go's filepath.Clean leaves it unchanged), lie
+ * strictly below /var/vcap, and not be the job's own data or store directory.
+ */
+function bpmVolumeProblem(path: string, job: string): string | undefined {
+  const cleaned = posix.normalize(path).replace(/(.)\/+$/, '$1');
+  if (cleaned !== path) return `volume path must be canonical, expected ${cleaned} but got ${path}`;
+  if ([`/var/vcap/data/${job}`, `/var/vcap/store/${job}`].includes(path)) return `${path} conflicts with the job's data or store`;
+  if (!path.startsWith('/var/vcap/') || path === '/var/vcap/') return `${path} must be within /var/vcap`;
+  return undefined;
+}
 const PASSWORD_ONLY = boshFixture('password-only.yml');
 const OVERRIDES = boshFixture('overrides.yml');
 
@@ -204,16 +217,34 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('bpm.yml.erb', { concurrent: true }, 
     expect(config.stateDir).toBe(`/var/vcap/data/${process.name}`);
   });
 
-  it("mounts the backup-agent's log directory read-only and as it is, and nothing else from outside", async () => {
+  it("mounts the backup-agent's log directory read-only, as it is, where bpm accepts it", async () => {
     for (const properties of [PASSWORD_ONLY, OVERRIDES]) {
       const process = await renderBpm(properties);
       const config = await renderConfig(properties);
       const logDir = dirname(config.log!.path!);
-      expect(process.unsafe?.unrestricted_volumes).toEqual([{ path: logDir, writable: false, mount_only: true }]);
-      // bpm refuses additional volumes anywhere else; none are needed.
+      expect(process.additional_volumes).toEqual([{ path: logDir, writable: false, mount_only: true }]);
+      // bpm expands unrestricted volumes as globs: a directory missing at start would be left
+      // out without a word, and the agent would never see the log.
+      expect(process.unsafe).toBeUndefined();
       for (const volume of process.additional_volumes ?? []) {
-        expect(volume.path).toMatch(/^\/var\/vcap\/(data|store|sys\/run)\/[^/]/);
+        expect(bpmVolumeProblem(volume.path, process.name), volume.path).toBeUndefined();
       }
+    }
+  });
+
+  it('refuses at render time a log directory bpm would refuse at start', async () => {
+    for (const [path, problem] of [
+      ['/var/log/backup-agent/production.log', 'must lie in a directory below /var/vcap'],
+      ['/var/vcap/production.log', 'must lie in a directory below /var/vcap'],
+      ['/var/vcap/sys/log//backup-agent/production.log', 'must be a canonical path'],
+      ['/var/vcap/sys/log/../log/backup-agent/production.log', 'must be a canonical path'],
+      ['/var/vcap/data/restore-watcher/production.log', "must not lie in the job's own data or store directory"],
+      ['/var/vcap/store/restore-watcher/production.log', "must not lie in the job's own data or store directory"],
+    ] as const) {
+      expect(bpmVolumeProblem(dirname(path), 'restore-watcher'), path).toBeDefined();
+      const r = await render('bpm.yml.erb', { properties: { restore_watcher: { auth: { password: 'x' }, log: { path } } } });
+      expect(r.ok, path).toBe(false);
+      expect(r.error, path).toContain(problem);
     }
   });
 
@@ -238,5 +269,39 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('bpm.yml.erb', { concurrent: true }, 
     const process = await renderBpm(OVERRIDES);
     expect(JSON.stringify(process)).not.toContain('quoted');
     expect(Object.keys(process.env ?? {})).not.toContain('RESTORE_WATCHER_PASSWORD');
+  });
+});
+
+describe.skipIf(!haveTool('ruby', 'ruby'))('the renderer, held to the director', { concurrent: true }, () => {
+  it('refuses a string where a property name needs a hash, as InvalidPropertyType does', async () => {
+    for (const [properties, message] of [
+      [{ restore_watcher: { auth: { password: 'x' }, http: 'x' } }, "Property 'restore_watcher.http.host' expects a hash, but received 'String'"],
+      [{ restore_watcher: 'x' }, "Property 'restore_watcher.log.path' expects a hash, but received 'String'"],
+      [{ restore_watcher: { auth: { password: 'x' }, bpm: false } }, "Property 'restore_watcher.bpm.memory_limit_mb' expects a hash, but received 'FalseClass'"],
+    ] as const) {
+      for (const template of ['config.json.erb', 'monit']) {
+        const r = await render(template, { properties });
+        expect(r.ok, JSON.stringify(properties)).toBe(false);
+        expect(r.error.trim()).toBe(message);
+      }
+    }
+  });
+
+  it('renders the monit file with the same context as the templates', async () => {
+    const job = join(scratch, 'erb-job');
+    mkdirSync(join(job, 'templates'), { recursive: true });
+    writeFileSync(join(job, 'spec'), 'name: erb-job\ntemplates: {}\nproperties:\n  erb.port: {default: 8080}\n');
+    writeFileSync(join(job, 'monit'), 'check process <%= spec.job.templates.first.name %>-<%= p("erb.port") %>\n');
+    expect(await renderOrThrow('monit', { jobDir: job })).toBe('check process erb-job-8080');
+    expect(await renderOrThrow('monit')).toBe(readFileSync(join(JOB, 'monit'), 'utf8').trimEnd());
+  });
+
+  it('gives spec.job the instance group, as BOSH v1 named it, and spec.release the release', async () => {
+    const job = join(scratch, 'spec-job');
+    mkdirSync(join(job, 'templates'), { recursive: true });
+    writeFileSync(join(job, 'spec'), 'name: spec-job\ntemplates: {}\n');
+    writeFileSync(join(job, 'templates', 'who'), '<%= spec.job.name %> <%= spec.name %> <%= spec.release.name %>');
+    expect(await renderOrThrow('who', { jobDir: job })).toBe('pg pg restore-watcher');
+    expect(await renderOrThrow('who', { jobDir: job, spec: { name: 'postgres' } })).toBe('postgres postgres restore-watcher');
   });
 });

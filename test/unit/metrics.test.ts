@@ -90,10 +90,12 @@ describe('/metrics', () => {
     expect(body).not.toMatch(/^restore_watcher_postgresql_ready /m);
   });
 
-  it('follows the Prometheus naming conventions', () => {
+  it('follows the Prometheus naming conventions, prom-client\'s default metrics included', () => {
     expect(ours().length).toBeGreaterThan(20);
-    for (const { name, type } of ours()) {
-      expect(name).toMatch(/^restore_watcher_[a-z_]+$/);
+    const all = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
+    expect(all.map((m) => m.name)).toContain('restore_watcher_nodejs_active_handles');
+    for (const { name, type } of all) {
+      expect(name).toMatch(/^restore_watcher_[a-z0-9_]+$/);
       if (type === 'counter') expect(name, name).toMatch(/_total$/);
       else expect(name, name).not.toMatch(/_total$/);
       if (/bytes|seconds/.test(name)) expect(name, name).toMatch(/_(bytes|seconds)(_total)?$/);
