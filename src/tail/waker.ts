@@ -1,0 +1,89 @@
+/**
+ * What tells the follower to look at its file again. In service, fs.watch on the
+ * log's directory wakes it milliseconds after a write, and a short poll catches
+ * what fs.watch misses (some filesystems, events lost under load, a directory
+ * that does not exist yet). Tests use the manual waker and decide themselves when
+ * the follower looks.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+
+/** Owns the wake-ups of one follower: calls `wake` whenever the path may have changed. */
+export interface Waker {
+  start(wake: () => void): void;
+  /** The path is there now (opened): a watcher that could not start before may start now. */
+  pathSeen?(): void;
+  stop(): void;
+}
+
+/** fs.watch on the directory of `path` for names starting with its base name, plus a poll every `pollIntervalMs`. */
+export class FsWaker implements Waker {
+  private watcher: FSWatcher | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly path: string,
+    private readonly pollIntervalMs: number,
+  ) {}
+
+  start(wake: () => void): void {
+    this.wake = wake;
+    this.startWatcher();
+    this.timer = setInterval(wake, this.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  pathSeen(): void {
+    if (this.watcher === null && this.wake !== null) this.startWatcher();
+  }
+
+  stop(): void {
+    this.wake = null;
+    this.watcher?.close();
+    this.watcher = null;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private startWatcher(): void {
+    const wake = this.wake;
+    if (wake === null) return;
+    const name = basename(this.path);
+    try {
+      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, file) => {
+        if (file === null || file.startsWith(name)) wake();
+      });
+      this.watcher.on('error', () => {
+        // The directory went away or cannot be watched: the poll carries on alone.
+        this.watcher?.close();
+        this.watcher = null;
+      });
+    } catch {
+      // No directory yet, or no inotify: polling alone still finds every change.
+      this.watcher = null;
+    }
+  }
+}
+
+/** Wakes only when told to: `wake()` runs the follower's next check. */
+export class ManualWaker implements Waker {
+  private target: (() => void) | null = null;
+
+  start(wake: () => void): void {
+    this.target = wake;
+  }
+
+  stop(): void {
+    this.target = null;
+  }
+
+  /** True between start and stop. */
+  get started(): boolean {
+    return this.target !== null;
+  }
+
+  wake(): void {
+    this.target?.();
+  }
+}
