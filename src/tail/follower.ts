@@ -36,47 +36,19 @@ import type { FileHandle } from 'node:fs/promises';
 import { RotatedCopies, type QueuedFile } from './copies.js';
 import { Fingerprinter, holds } from './fingerprint.js';
 import { openLog, statOrNull, type Opened } from './fs.js';
-import { identityOf, sameFile, type FileIdentity, type FilePosition } from './identity.js';
-import type { FollowerCounters, FollowerSink, ReadFile } from './sink.js';
+import { identityOf, sameFile, type FilePosition } from './identity.js';
+import {
+  noCounts,
+  type FollowerCounters,
+  type FollowerOptions,
+  type FollowerSink,
+  type FollowerStatus,
+  type ReadFile,
+  type ResumePoint,
+} from './sink.js';
 import { FsWaker, type Waker } from './waker.js';
 
-export type { FollowerCounters, FollowerNotice, FollowerSink, ReadFile } from './sink.js';
-
-/** Where to resume: a checkpointed position. `head` and `tail` absent: trust the inode alone. */
-export interface ResumePoint {
-  identity: FileIdentity;
-  offset: number;
-  head?: Buffer;
-  tail?: Buffer;
-}
-
-export interface FollowerOptions {
-  path: string;
-  pollIntervalMs: number;
-  rotationGraceMs: number;
-  /** Resume here (see ResumePoint); otherwise the file is read from 0. */
-  resume?: ResumePoint | null;
-  /** Rotated copies looked at: `<log>.1` … `<log>.N` (logrotate's `rotate N`). */
-  maxRotatedCopies?: number;
-  /** Bytes per read. */
-  readSize?: number;
-  /** Set false in tests that drive `check()` themselves: no waker. */
-  watch?: boolean;
-  /** What wakes the follower; by default fs.watch plus a poll every `pollIntervalMs`. */
-  waker?: Waker;
-  /** The clock for the rotation grace period (injected for tests). */
-  now?: () => number;
-}
-
-export interface FollowerStatus {
-  path: string;
-  exists: boolean;
-  /** False while the path is there but cannot be read (a directory, no permission); `error` says why. */
-  readable: boolean;
-  error: string | null;
-  offset: number;
-  identity: FileIdentity | null;
-}
+export type { FollowerCounters, FollowerNotice, FollowerOptions, FollowerSink, FollowerStatus, ReadFile, ResumePoint } from './sink.js';
 
 /** The file being read. */
 interface OpenFile {
@@ -86,19 +58,7 @@ interface OpenFile {
 }
 
 export class FileFollower {
-  readonly counters: FollowerCounters = {
-    bytesRead: 0,
-    rotations: 0,
-    truncations: 0,
-    missing: 0,
-    reopens: 0,
-    copiesRead: 0,
-    bytesRecovered: 0,
-    resumes: 0,
-    resumesLost: 0,
-    unreadable: 0,
-    errors: 0,
-  };
+  readonly counters: FollowerCounters = noCounts();
   private current: OpenFile | null = null;
   /** Files to read after the current one, in order, opened when they were found. */
   private readonly queue: QueuedFile[] = [];
@@ -177,7 +137,7 @@ export class FileFollower {
 
   /** Starts the waker; the first check runs at once. */
   async start(): Promise<void> {
-    this.waker?.start(() => void this.check());
+    this.waker?.start(() => this.check());
     await this.check();
   }
 

@@ -1,8 +1,47 @@
 /**
- * What a follower hands on and counts: the sink that receives its bytes and its
- * notices of what happened to the file, and its counters.
+ * What a follower takes and hands on: its options and resume point, the sink that
+ * receives its bytes and its notices of what happened to the file, its counters
+ * and its status.
  */
 import type { FileIdentity, SourceFile } from '../model.js';
+import type { Waker } from './waker.js';
+
+/** Where to resume: a checkpointed position. `head` and `tail` absent: trust the inode alone. */
+export interface ResumePoint {
+  identity: FileIdentity;
+  offset: number;
+  head?: Buffer;
+  tail?: Buffer;
+}
+
+export interface FollowerOptions {
+  path: string;
+  pollIntervalMs: number;
+  rotationGraceMs: number;
+  /** Resume here (see ResumePoint); otherwise the file is read from 0. */
+  resume?: ResumePoint | null;
+  /** Rotated copies looked at: `<log>.1` … `<log>.N` (logrotate's `rotate N`). */
+  maxRotatedCopies?: number;
+  /** Bytes per read. */
+  readSize?: number;
+  /** Set false in tests that drive `check()` themselves: no waker. */
+  watch?: boolean;
+  /** What wakes the follower; by default fs.watch plus a poll every `pollIntervalMs`. */
+  waker?: Waker;
+  /** The clock for the rotation grace period (injected for tests). */
+  now?: () => number;
+}
+
+export interface FollowerStatus {
+  path: string;
+  exists: boolean;
+  /** False while the path is there but cannot be read (a directory, no permission); `error` says why. */
+  readable: boolean;
+  error: string | null;
+  offset: number;
+  identity: FileIdentity | null;
+}
+
 
 /** A file read: the path as read and the file behind it. */
 export interface ReadFile extends SourceFile {
@@ -60,4 +99,20 @@ export interface FollowerCounters {
   /** Checks that found the log path there but not readable (a directory, no permission). */
   unreadable: number;
   errors: number;
+}
+
+export function noCounts(): FollowerCounters {
+  return {
+    bytesRead: 0,
+    rotations: 0,
+    truncations: 0,
+    missing: 0,
+    reopens: 0,
+    copiesRead: 0,
+    bytesRecovered: 0,
+    resumes: 0,
+    resumesLost: 0,
+    unreadable: 0,
+    errors: 0,
+  };
 }

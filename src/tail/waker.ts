@@ -8,9 +8,12 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
+/** Runs the follower's next check; resolves when it is done. */
+export type Wake = () => Promise<void>;
+
 /** Owns the wake-ups of one follower: calls `wake` whenever the path may have changed. */
 export interface Waker {
-  start(wake: () => void): void;
+  start(wake: Wake): void;
   /** The path is there now (opened): a watcher that could not start before may start now. */
   pathSeen?(): void;
   stop(): void;
@@ -20,17 +23,17 @@ export interface Waker {
 export class FsWaker implements Waker {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private wake: (() => void) | null = null;
+  private wake: Wake | null = null;
 
   constructor(
     private readonly path: string,
     private readonly pollIntervalMs: number,
   ) {}
 
-  start(wake: () => void): void {
+  start(wake: Wake): void {
     this.wake = wake;
     this.startWatcher();
-    this.timer = setInterval(wake, this.pollIntervalMs);
+    this.timer = setInterval(() => void wake(), this.pollIntervalMs);
     this.timer.unref();
   }
 
@@ -52,7 +55,7 @@ export class FsWaker implements Waker {
     const name = basename(this.path);
     try {
       this.watcher = watch(dirname(this.path), { persistent: false }, (_event, file) => {
-        if (file === null || file.startsWith(name)) wake();
+        if (file === null || file.startsWith(name)) void wake();
       });
       this.watcher.on('error', () => {
         // The directory went away or cannot be watched: the poll carries on alone.
@@ -68,9 +71,9 @@ export class FsWaker implements Waker {
 
 /** Wakes only when told to: `wake()` runs the follower's next check. */
 export class ManualWaker implements Waker {
-  private target: (() => void) | null = null;
+  private target: Wake | null = null;
 
-  start(wake: () => void): void {
+  start(wake: Wake): void {
     this.target = wake;
   }
 
@@ -83,7 +86,8 @@ export class ManualWaker implements Waker {
     return this.target !== null;
   }
 
-  wake(): void {
-    this.target?.();
+  /** Runs a check now; resolves when it is done (at once when the follower is not started). */
+  wake(): Promise<void> {
+    return this.target?.() ?? Promise.resolve();
   }
 }
