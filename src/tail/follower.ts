@@ -34,7 +34,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { RotatedCopies, type QueuedFile } from './copies.js';
-import { Fingerprinter, holds } from './fingerprint.js';
+import { Fingerprinter } from './fingerprint.js';
 import { openLog, statOrNull, type Opened } from './fs.js';
 import { identityOf, sameFile, type FilePosition } from './identity.js';
 import {
@@ -46,6 +46,7 @@ import {
   type ReadFile,
   type ResumePoint,
 } from './sink.js';
+import { findResumption } from './resume.js';
 import { FsWaker, type Waker } from './waker.js';
 
 export type { FollowerCounters, FollowerNotice, FollowerOptions, FollowerSink, FollowerStatus, ReadFile, ResumePoint } from './sink.js';
@@ -387,51 +388,34 @@ export class FileFollower {
   /** Restart: find the checkpointed content, read what follows it, then go on with the file at the path. */
   private async resumeFrom(r: ResumePoint): Promise<void> {
     const path = this.options.path;
-    const mark = { head: r.head ?? Buffer.alloc(0), tail: r.tail ?? Buffer.alloc(0), offset: r.offset };
     // Nothing had been read of that content: wherever it went, it is an unread file among
     // the others, which a start without a position finds in order (see RotatedCopies.queueUnseen).
     if (r.offset === 0 && r.head !== undefined && r.head.length === 0 && this.copies.restored) {
       this.counters.resumes++;
       return;
     }
-    const opened = await openLog(path);
-    if (opened.kind === 'unreadable') {
-      // Whether the checkpointed content is still there cannot be told yet: resume once it can.
-      this.pathNotReadable(opened);
+    const found = await findResumption(path, r, this.copies);
+    if (found.kind === 'unreadable') {
+      // Resume once the path can be read again, rather than read it from 0.
+      this.pathNotReadable(found);
       this.resume = r;
       return;
     }
-    // With the copies known at the checkpoint, one made while we were down is recognised as new.
-    const settle = async (): Promise<void> => {
-      if (!this.copies.restored) await this.copies.learn();
-    };
-    const live = opened.kind === 'open' ? opened : null;
-    if (live !== null) {
-      const identity = identityOf(live.stats);
-      // Another inode at the path is another file, whatever its first bytes say.
-      if (sameFile(identity, r.identity) && (await holds(live.handle, live.stats.size, mark))) {
-        this.counters.resumes++;
-        this.beginReading(live.handle, { path, identity }, await Fingerprinter.at(live.handle, r.offset));
-        this.sink.notice({ kind: 'resumed', path, offset: r.offset, from: path });
-        await settle();
-        return;
-      }
-    }
-    // Rotated or truncated while we were down: the rest is in a rotated copy, if anywhere.
-    const { match, recovered } =
-      r.head !== undefined ? await this.copies.continueFrom({ ...mark, identity: r.identity }, false) : { match: null, recovered: 0 };
-    if (match !== null) {
-      this.counters.bytesRecovered += recovered;
+    if (found.kind === 'in-place') {
       this.counters.resumes++;
-      this.sink.notice({ kind: 'resumed', path, offset: r.offset, from: match.path });
+      this.beginReading(found.handle, { path, identity: found.identity }, found.position);
+      this.sink.notice({ kind: 'resumed', path, offset: r.offset, from: path });
+    } else if (found.copy !== null) {
+      this.counters.bytesRecovered += found.recovered;
+      this.counters.resumes++;
+      this.sink.notice({ kind: 'resumed', path, offset: r.offset, from: found.copy });
     } else {
       this.counters.resumesLost++;
       this.sink.notice({ kind: 'resume-lost', path, offset: r.offset });
     }
-    if (live !== null) {
-      this.beginReading(live.handle, { path, identity: identityOf(live.stats) }, new Fingerprinter());
-      await settle();
-    }
+    if (found.kind === 'moved' && found.live !== null) this.beginReading(found.live.handle, { path, identity: found.live.identity }, new Fingerprinter());
+    // With the copies known at the checkpoint, one made while we were down is recognised as new.
+    if ((found.kind === 'in-place' || found.live !== null) && !this.copies.restored) await this.copies.learn();
   }
 
   private async readAvailable(cur: OpenFile): Promise<void> {
