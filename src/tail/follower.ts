@@ -35,7 +35,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { RotatedCopies, type QueuedFile } from './copies.js';
 import { Fingerprinter } from './fingerprint.js';
-import { openLog, statOrNull, type Opened } from './fs.js';
+import { openLog, PathCondition, statOrNull, type Opened } from './fs.js';
 import { identityOf, sameFile, type FilePosition } from './identity.js';
 import {
   noCounts,
@@ -47,7 +47,7 @@ import {
   type ResumePoint,
 } from './sink.js';
 import { findResumption } from './resume.js';
-import { FsWaker, type Waker } from './waker.js';
+import { FsWaker, SerialChecks, type Waker } from './waker.js';
 
 export type { FollowerCounters, FollowerNotice, FollowerOptions, FollowerSink, FollowerStatus, ReadFile, ResumePoint } from './sink.js';
 
@@ -69,16 +69,10 @@ export class FileFollower {
   private resume: ResumePoint | null;
   private generation = 0;
   private readonly waker: Waker | null;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly checks: SerialChecks;
   private stopped = false;
   private openedOnce = false;
-  /** The path's condition last told (`waiting`, or why it is unreadable): each is told once per change. */
-  private told: string | null = null;
-  /** Why the path cannot be read, while it cannot. */
-  private unreadableReason: string | null = null;
-  /** The last unexpected error told: repeats of it are counted, not told again. */
-  private lastError: string | null = null;
+  private readonly pathCondition = new PathCondition();
   private readonly buffer: Buffer;
   private readonly now: () => number;
 
@@ -91,6 +85,15 @@ export class FileFollower {
     this.resume = options.resume ?? null;
     this.copies = new RotatedCopies(options.path, options.maxRotatedCopies ?? 7, sink, this.counters);
     this.waker = options.waker ?? (options.watch === false ? null : new FsWaker(options.path, options.pollIntervalMs));
+    this.checks = new SerialChecks({
+      pass: () => this.checkOnce(),
+      stopped: () => this.stopped,
+      failed: (err, repeated) => {
+        this.counters.errors++;
+        if (!repeated) this.sink.notice({ kind: 'error', path: options.path, message: err.message });
+      },
+      settled: () => this.sink.idle?.(),
+    });
   }
 
   status(): FollowerStatus {
@@ -98,8 +101,8 @@ export class FileFollower {
     return {
       path: this.options.path,
       exists: c !== null,
-      readable: this.unreadableReason === null,
-      error: this.unreadableReason,
+      readable: this.pathCondition.unreadable === null,
+      error: this.pathCondition.unreadable,
       offset: c?.position.offset ?? 0,
       identity: c?.from.identity ?? null,
     };
@@ -107,7 +110,7 @@ export class FileFollower {
 
   /** True while a check is reading: positions are then in flux. */
   get busy(): boolean {
-    return this.running !== null;
+    return this.checks.busy;
   }
 
   /**
@@ -146,7 +149,7 @@ export class FileFollower {
   async halt(): Promise<void> {
     this.stopped = true;
     this.waker?.stop();
-    await this.running?.catch(() => undefined);
+    await this.checks.finished();
   }
 
   /**
@@ -172,29 +175,7 @@ export class FileFollower {
 
   /** Runs one check now, or once more after the one in progress. Resolves when the file is read up to date. */
   check(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running !== null) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.checkOnce();
-        } while (this.again && !this.stopped);
-        this.lastError = null;
-      } catch (err) {
-        this.counters.errors++;
-        const message = (err as Error).message;
-        if (message !== this.lastError) this.sink.notice({ kind: 'error', path: this.options.path, message });
-        this.lastError = message;
-      } finally {
-        this.running = null;
-      }
-      if (!this.stopped) this.sink.idle?.();
-    })();
-    return this.running;
+    return this.checks.run();
   }
 
   private async checkOnce(): Promise<void> {
@@ -208,7 +189,7 @@ export class FileFollower {
       const next = this.queue.shift();
       if (next !== undefined) {
         await this.readNext(next);
-        this.again = true;
+        this.checks.repeat();
         return;
       }
       if (!(await this.openPath())) return;
@@ -226,7 +207,7 @@ export class FileFollower {
       if (before.length > 0) {
         this.queue.unshift(...before, { handle: cur.handle, identity: cur.from.identity, path: cur.from.path, gz: false });
         this.current = null;
-        this.again = true;
+        this.checks.repeat();
         return;
       }
     }
@@ -243,7 +224,7 @@ export class FileFollower {
       await this.readAvailable(cur);
       this.sink.pause();
       await this.finishCurrent();
-      this.again = true;
+      this.checks.repeat();
       return;
     }
 
@@ -266,7 +247,7 @@ export class FileFollower {
         this.sink.notice({ kind: 'rotated', path, from: cur.from.identity, to, between });
       }
     }
-    this.again = true;
+    this.checks.repeat();
   }
 
   /** The file was emptied in place: read what we had not read from its copy, then start again at 0. */
@@ -360,14 +341,11 @@ export class FileFollower {
   }
 
   /** The path is missing or unreadable: told once per change, unreadable checks counted. */
-  private pathNotReadable(opened: Exclude<Opened, { kind: 'open' }>): void {
+  private pathNotReadable(found: Exclude<Opened, { kind: 'open' }>): void {
     const path = this.options.path;
-    if (opened.kind === 'unreadable') this.counters.unreadable++;
-    this.unreadableReason = opened.kind === 'unreadable' ? opened.reason : null;
-    const condition = opened.kind === 'unreadable' ? opened.reason : 'waiting';
-    if (condition === this.told) return;
-    this.told = condition;
-    this.sink.notice(opened.kind === 'unreadable' ? { kind: 'unreadable', path, reason: opened.reason } : { kind: 'waiting', path });
+    if (found.kind === 'unreadable') this.counters.unreadable++;
+    if (!this.pathCondition.note(found)) return;
+    this.sink.notice(found.kind === 'unreadable' ? { kind: 'unreadable', path, reason: found.reason } : { kind: 'waiting', path });
   }
 
   /** Makes `handle` the current file, read from `position`, and tells the sink. */
@@ -375,10 +353,7 @@ export class FileFollower {
     this.current = { handle, from, position };
     this.generation++;
     this.openedOnce = true;
-    if (from.path === this.options.path) {
-      this.told = null;
-      this.unreadableReason = null;
-    }
+    if (from.path === this.options.path) this.pathCondition.opened();
     this.copies.lookAgain();
     this.sink.switchFile(from, position.offset);
     this.sink.notice({ kind: 'opened', path: from.path, identity: from.identity, offset: position.offset });

@@ -79,3 +79,28 @@ export async function preadExactly(handle: FileHandle, position: number, length:
   }
   return out.subarray(0, have);
 }
+
+/**
+ * Owns what is known, and was told, of the log path's condition when it could not
+ * be opened: missing, or there but unreadable (and why). Each is news once per change.
+ */
+export class PathCondition {
+  private told: string | null = null;
+  /** Why the path cannot be read, while it cannot. */
+  unreadable: string | null = null;
+
+  /** Records what opening found; true when that is news. */
+  note(found: Exclude<Opened, { kind: 'open' }>): boolean {
+    this.unreadable = found.kind === 'unreadable' ? found.reason : null;
+    const condition = this.unreadable ?? 'missing';
+    if (condition === this.told) return false;
+    this.told = condition;
+    return true;
+  }
+
+  /** The path was opened: whatever it becomes next is news. */
+  opened(): void {
+    this.told = null;
+    this.unreadable = null;
+  }
+}

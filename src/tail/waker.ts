@@ -91,3 +91,65 @@ export class ManualWaker implements Waker {
     return this.target?.() ?? Promise.resolve();
   }
 }
+
+/**
+ * Owns the running of checks, so that they never overlap: asked while one runs, it
+ * runs one more pass after it, and every caller is answered when the passes are
+ * done. An error ends the run; one that repeats the last is flagged as such, so it
+ * can be counted without being told again.
+ */
+export class SerialChecks {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly hooks: {
+      pass(): Promise<void>;
+      stopped(): boolean;
+      failed(err: Error, repeated: boolean): void;
+      settled(): void;
+    },
+  ) {}
+
+  /** True while a check runs. */
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  /** From inside a pass: run one more pass after this one. */
+  repeat(): void {
+    this.again = true;
+  }
+
+  run(): Promise<void> {
+    const { hooks } = this;
+    if (hooks.stopped()) return Promise.resolve();
+    if (this.running !== null) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await hooks.pass();
+        } while (this.again && !hooks.stopped());
+        this.lastError = null;
+      } catch (err) {
+        const message = (err as Error).message;
+        hooks.failed(err as Error, message === this.lastError);
+        this.lastError = message;
+      } finally {
+        this.running = null;
+      }
+      if (!hooks.stopped()) hooks.settled();
+    })();
+    return this.running;
+  }
+
+  /** Waits for the check in progress, if any. */
+  async finished(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+}
