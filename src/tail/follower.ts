@@ -34,6 +34,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { RotatedCopies, type QueuedFile } from './copies.js';
+import { Successors } from './successors.js';
 import { Fingerprinter } from './fingerprint.js';
 import { openLog, PathCondition, statOrNull, type Opened } from './fs.js';
 import { identityOf, sameFile, type FilePosition } from './identity.js';
@@ -61,10 +62,7 @@ interface OpenFile {
 export class FileFollower {
   readonly counters: FollowerCounters = noCounts();
   private current: OpenFile | null = null;
-  /** Files to read after the current one, in order, opened when they were found. */
-  private readonly queue: QueuedFile[] = [];
-  /** Set while the current file has been rotated away: until when it is kept open. */
-  private rotatedUntil: number | null = null;
+  private readonly successors: Successors;
   private readonly copies: RotatedCopies;
   private resume: ResumePoint | null;
   private generation = 0;
@@ -84,6 +82,7 @@ export class FileFollower {
     this.now = options.now ?? Date.now;
     this.resume = options.resume ?? null;
     this.copies = new RotatedCopies(options.path, options.maxRotatedCopies ?? 7, sink, this.counters);
+    this.successors = new Successors(options.path, this.copies, options.rotationGraceMs, this.now);
     this.waker = options.waker ?? (options.watch === false ? null : new FsWaker(options.path, options.pollIntervalMs));
     this.checks = new SerialChecks({
       pass: () => this.checkOnce(),
@@ -170,7 +169,7 @@ export class FileFollower {
     await this.halt();
     await this.current?.handle.close().catch(() => undefined);
     this.current = null;
-    for (const q of this.queue.splice(0)) await q.handle.close().catch(() => undefined);
+    await this.successors.close();
   }
 
   /** Runs one check now, or once more after the one in progress. Resolves when the file is read up to date. */
@@ -186,7 +185,7 @@ export class FileFollower {
       await this.resumeFrom(resume);
     }
     if (this.current === null) {
-      const next = this.queue.shift();
+      const next = this.successors.next();
       if (next !== undefined) {
         await this.readNext(next);
         this.checks.repeat();
@@ -199,13 +198,13 @@ export class FileFollower {
     const pathIsCurrent = atPath !== null && sameFile(cur.from.identity, identityOf(atPath));
 
     // Checked on the open file, not the path: it may have been emptied just before being deleted or renamed.
-    const size = this.rotatedUntil === null ? (await cur.handle.stat()).size : null;
+    const size = this.successors.rotatedAway ? null : (await cur.handle.stat()).size;
     if (size !== null && (await cur.position.truncated(cur.handle, size))) await this.recoverTruncation(cur, size, pathIsCurrent);
     // Also right after a truncation: what was written since may have been rotated away already.
     if (cur.position.offset === 0) {
       const before = await this.copies.queueUnseen({ handle: cur.handle, identity: cur.from.identity }, pathIsCurrent);
       if (before.length > 0) {
-        this.queue.unshift(...before, { handle: cur.handle, identity: cur.from.identity, path: cur.from.path, gz: false });
+        this.successors.putFirst([...before, { handle: cur.handle, identity: cur.from.identity, path: cur.from.path, gz: false }]);
         this.current = null;
         this.checks.repeat();
         return;
@@ -214,10 +213,10 @@ export class FileFollower {
     await this.readAvailable(cur);
     if (this.stopped) return;
 
-    if (this.rotatedUntil !== null) {
+    if (this.successors.rotatedAway) {
       // The writer appends to the old file until it reopens; once the new file has
       // bytes, it has reopened and the old file is final.
-      if (!(await this.successorHasBytes(cur)) && this.now() < this.rotatedUntil) {
+      if (!(await this.successors.graceOver(cur.from.identity))) {
         this.sink.pause();
         return;
       }
@@ -234,17 +233,16 @@ export class FileFollower {
     }
 
     this.sink.pause();
-    this.rotatedUntil = this.now() + this.options.rotationGraceMs;
+    this.successors.startGrace();
     // Files queued after this one are already known: it was superseded by them.
-    if (this.queue.length === 0) {
+    if (this.successors.empty) {
       if (atPath === null) {
         this.counters.missing++;
         this.sink.notice({ kind: 'missing', path });
       } else {
         this.counters.rotations++;
-        const between = await this.queueSuccessors(cur);
-        const to = this.queue.at(-1)?.identity ?? identityOf(atPath);
-        this.sink.notice({ kind: 'rotated', path, from: cur.from.identity, to, between });
+        const { between, to } = await this.successors.queueAfter(cur.from.identity, (found) => this.pathNotReadable(found));
+        this.sink.notice({ kind: 'rotated', path, from: cur.from.identity, to: to ?? identityOf(atPath), between });
       }
     }
     this.checks.repeat();
@@ -271,30 +269,6 @@ export class FileFollower {
     this.copies.lookAgain();
   }
 
-  /**
-   * At a rotation: opens the file now at the path and any rotated in between, so none
-   * can be taken away; returns how many were rotated in between.
-   */
-  private async queueSuccessors(cur: OpenFile): Promise<number> {
-    const between = await this.copies.rotatedAfter(cur.from.identity);
-    this.queue.push(...between);
-    const opened = await openLog(this.options.path);
-    if (opened.kind === 'unreadable') this.pathNotReadable(opened);
-    if (opened.kind === 'open') {
-      const identity = identityOf(opened.stats);
-      if (sameFile(identity, cur.from.identity)) await opened.handle.close();
-      else this.queue.push({ handle: opened.handle, identity, path: this.options.path, gz: false });
-    }
-    return between.length;
-  }
-
-  private async successorHasBytes(cur: OpenFile): Promise<boolean> {
-    const last = this.queue.at(-1);
-    if (last !== undefined) return (await last.handle.stat()).size > 0;
-    const atPath = await statOrNull(this.options.path);
-    return atPath !== null && atPath.isFile() && !sameFile(cur.from.identity, identityOf(atPath)) && atPath.size > 0;
-  }
-
   /** Moves on to the next queued file: a compressed copy is read whole at once, any other followed. */
   private async readNext(next: QueuedFile): Promise<void> {
     if (next.gz) {
@@ -303,24 +277,19 @@ export class FileFollower {
     }
     this.counters.reopens++;
     this.beginReading(next.handle, { path: next.path, identity: next.identity }, new Fingerprinter());
-    // A file with more queued after it was superseded already. Only the one just before
-    // the file at the path may still be appended to by its writer: it gets the grace period.
-    if (this.queue.length > 0) {
-      const writerMayAppend = this.queue[0]!.path === this.options.path;
-      this.rotatedUntil = this.now() + (writerMayAppend ? this.options.rotationGraceMs : 0);
-    }
+    this.successors.adopted();
   }
 
   private async finishCurrent(): Promise<void> {
     const c = this.current;
     this.current = null;
-    this.rotatedUntil = null;
+    this.successors.finished();
     if (c !== null) {
       // Its rotated copy (renamed, maybe compressed later) is content we have read.
       this.copies.remember(c.position.head);
       await c.handle.close().catch(() => undefined);
     }
-    if (this.queue.length === 0) this.sink.end?.();
+    if (this.successors.empty) this.sink.end?.();
   }
 
   /** Opens the file at the path from 0; false when it does not exist (yet) or cannot be read. */
