@@ -31,13 +31,20 @@
  * hand or call `check()`). Checks never overlap. Expected conditions are counted
  * and reported through the sink's `notice`; only unexpected errors propagate (and
  * are counted as errors, told once while they repeat).
+ *
+ * The roles it composes have modules of their own: the read position and
+ * fingerprint (fingerprint.ts), the rotated copies (copies.ts), the files queued
+ * after the current one and the grace period (successors.ts), finding a
+ * checkpoint's content (resume.ts), wake-ups and non-overlapping checks (waker.ts),
+ * opening files and wording why not (fs.ts). At a little over 350 lines it keeps
+ * one check's cases together in `checkOnce`, where they read as the paragraph above.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { RotatedCopies, type QueuedFile } from './copies.js';
-import { Successors } from './successors.js';
 import { Fingerprinter } from './fingerprint.js';
 import { openLog, PathCondition, statOrNull, type Opened } from './fs.js';
 import { identityOf, sameFile, type FilePosition } from './identity.js';
+import { findResumption } from './resume.js';
 import {
   noCounts,
   type FollowerCounters,
@@ -47,7 +54,7 @@ import {
   type ReadFile,
   type ResumePoint,
 } from './sink.js';
-import { findResumption } from './resume.js';
+import { Successors } from './successors.js';
 import { FsWaker, SerialChecks, type Waker } from './waker.js';
 
 export type { FollowerCounters, FollowerNotice, FollowerOptions, FollowerSink, FollowerStatus, ReadFile, ResumePoint } from './sink.js';
