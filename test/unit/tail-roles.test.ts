@@ -4,7 +4,7 @@
  * checks, and fs.watch waking the follower on a write.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -31,30 +31,31 @@ describe('Fingerprinter', () => {
     expect(fp.tail).toEqual(all.subarray(300 - FINGERPRINT_BYTES));
   });
 
-  it('tells a truncation by size, and a refill past the offset by the bytes before it', async () => {
+  /** A file of 200 bytes, open, and a Fingerprinter that has read them all. */
+  async function readFile(test: (file: string, handle: FileHandle, fp: Fingerprinter) => Promise<void>): Promise<void> {
     const file = join(dir, 'f');
     writeFileSync(file, bytes(200));
     const handle = await open(file, 'r');
+    const fp = new Fingerprinter();
+    fp.advance(bytes(200));
     try {
-      const fp = new Fingerprinter();
-      fp.advance(bytes(200));
+      await test(file, handle, fp);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  it('tells a truncation by size, and a refill past the offset by the bytes before it', () =>
+    readFile(async (file, handle, fp) => {
       expect(await fp.truncated(handle, 200)).toBe(false);
       expect(await fp.truncated(handle, 100)).toBe(true);
       truncateSync(file, 0);
       appendFileSync(file, bytes(300, 5));
       expect(await fp.truncated(handle, 300)).toBe(true);
-    } finally {
-      await handle.close();
-    }
-  });
+    }));
 
-  it('names a position inside what was read, and none past it or once the bytes changed', async () => {
-    const file = join(dir, 'f');
-    writeFileSync(file, bytes(200));
-    const handle = await open(file, 'r');
-    try {
-      const fp = new Fingerprinter();
-      fp.advance(bytes(200));
+  it('names a position inside what was read, and none past it or once the bytes changed', () =>
+    readFile(async (file, handle, fp) => {
       const id = { dev: 1, ino: 2 };
       const at = fp.positionAt(handle.fd, id, 150)!;
       expect(at).toEqual({ identity: id, head: bytes(FINGERPRINT_BYTES), tail: bytes(200).subarray(150 - FINGERPRINT_BYTES, 150), offset: 150 });
@@ -64,10 +65,7 @@ describe('Fingerprinter', () => {
       expect(fp.positionAt(handle.fd, id, 150)).toBeNull();
       expect(await holds(handle, 200, at)).toBe(false);
       expect((await Fingerprinter.at(handle, 150)).head).toEqual(bytes(FINGERPRINT_BYTES, 1));
-    } finally {
-      await handle.close();
-    }
-  });
+    }));
 });
 
 describe('openLog', () => {
