@@ -189,7 +189,8 @@ export class FileFollower {
     if (this.resume !== null) {
       const resume = this.resume;
       this.resume = null;
-      await this.resumeFrom(resume);
+      // The path cannot be read yet: nothing else to do until it can.
+      if (!(await this.resumeFrom(resume))) return;
     }
     if (this.current === null) {
       const next = this.successors.next();
@@ -336,21 +337,24 @@ export class FileFollower {
     if (!this.stopped) this.waker?.pathSeen?.();
   }
 
-  /** Restart: find the checkpointed content, read what follows it, then go on with the file at the path. */
-  private async resumeFrom(r: ResumePoint): Promise<void> {
+  /**
+   * Restart: find the checkpointed content, read what follows it, then go on with the
+   * file at the path. False when the path cannot be read: the point is kept for later.
+   */
+  private async resumeFrom(r: ResumePoint): Promise<boolean> {
     const path = this.options.path;
     // Nothing had been read of that content: wherever it went, it is an unread file among
     // the others, which a start without a position finds in order (see RotatedCopies.queueUnseen).
     if (r.offset === 0 && r.head !== undefined && r.head.length === 0 && this.copies.restored) {
       this.counters.resumes++;
-      return;
+      return true;
     }
     const found = await findResumption(path, r, this.copies);
     if (found.kind === 'unreadable') {
       // Resume once the path can be read again, rather than read it from 0.
       this.pathNotReadable(found);
       this.resume = r;
-      return;
+      return false;
     }
     if (found.kind === 'in-place') {
       this.counters.resumes++;
@@ -367,6 +371,7 @@ export class FileFollower {
     if (found.kind === 'moved' && found.live !== null) this.beginReading(found.live.handle, { path, identity: found.live.identity }, new Fingerprinter());
     // With the copies known at the checkpoint, one made while we were down is recognised as new.
     if ((found.kind === 'in-place' || found.live !== null) && !this.copies.restored) await this.copies.learn();
+    return true;
   }
 
   private async readAvailable(cur: OpenFile): Promise<void> {

@@ -205,4 +205,26 @@ describe('FileFollower alone', () => {
     expect(sink.texts()).toEqual([text('a')]);
     expect(sink.kinds()).toEqual(['unreadable', 'waiting', 'opened']);
   });
+
+  it('keeps its resume point while the path cannot be read, and resumes there once it can', async () => {
+    writeFileSync(log, line('a') + line('b'));
+    const first = follower();
+    await first.f.start();
+    const at = first.f.positionAt(line('a').length)!;
+    await first.f.stop();
+
+    renameSync(log, `${log}.away`);
+    mkdirSync(log);
+    const { f, sink, waker } = follower({ resume: at });
+    await f.start();
+    await waker.wake();
+    expect(f.status()).toMatchObject({ readable: false, error: `EISDIR: ${log} is a directory` });
+    expect(f.counters).toMatchObject({ unreadable: 2, resumes: 0, resumesLost: 0 });
+    rmdirSync(log);
+    renameSync(`${log}.away`, log);
+    await waker.wake();
+    expect(sink.texts()).toEqual([text('b')]);
+    expect(sink.kinds()).toEqual(['unreadable', 'opened', 'resumed']);
+    expect(f.counters).toMatchObject({ resumes: 1, resumesLost: 0 });
+  });
 });
