@@ -39,7 +39,7 @@ export interface AgentOptions {
   watch?: boolean;
 }
 
-export type AgentState = 'waiting-for-log' | 'idle' | `${'restore' | 'backup'}-${Operation['state']}`;
+export type AgentState = 'waiting-for-log' | 'log-unreadable' | 'idle' | `${'restore' | 'backup'}-${Operation['state']}`;
 
 export interface PersistenceCounters {
   checkpoints: number;
@@ -49,7 +49,11 @@ export interface PersistenceCounters {
 }
 
 export interface AgentStatus {
-  /** The active restore's or backup's state (e.g. `restore-running`), `idle`, or `waiting-for-log`. */
+  /**
+   * The active restore's or backup's state (e.g. `restore-running`), `idle`,
+   * `waiting-for-log`, or `log-unreadable` (the path is a directory or may not be
+   * read: `follower.error` says why; nothing can be followed until that changes).
+   */
   state: AgentState;
   restore: Operation | null;
   backup: Operation | null;
@@ -88,7 +92,7 @@ export class Agent {
   private stopped = false;
   /** The first read of what was already written has finished. */
   private caughtUp = false;
-  /** The follower's content (see FileFollower.content) the last checkpoint knew by some of its bytes. */
+  /** The follower's content (see FileFollower.contentGeneration) the last checkpoint knew by some of its bytes. */
   private checkpointedContent = -1;
   /** The follower's count of rotated copies read, as of the last checkpoint. */
   private checkpointedCopies = 0;
@@ -110,17 +114,17 @@ export class Agent {
         now: this.now,
       },
       {
-        data: (chunk) => {
+        data: (chunk, _offset, from) => {
           this.dirty = true;
-          this.file(this.pipe.push(chunk));
+          this.file(this.pipe.push(chunk, from));
         },
         pause: () => {
           this.file(this.pipe.pause());
           this.noteClock();
         },
-        switchFile: (_identity, offset) => {
+        switchFile: (from, offset) => {
           this.dirty = true;
-          this.file(this.pipe.startFile(config.log.path, offset));
+          this.file(this.pipe.startFile(from, offset));
         },
         end: () => {
           this.dirty = true;
@@ -128,7 +132,7 @@ export class Agent {
         },
         idle: () => {
           // A file is recognised after a rotation by its first bytes: checkpoint them as soon as they are read.
-          const firstBytes = this.follower.headLength > 0 && this.checkpointedContent !== this.follower.content;
+          const firstBytes = this.follower.headLength > 0 && this.checkpointedContent !== this.follower.contentGeneration;
           // Bytes read from rotated copies are not a position a checkpoint can name: it must follow them.
           const copies = this.follower.counters.copiesRead !== this.checkpointedCopies;
           if (this.checkpointDue || firstBytes || copies) this.checkpoint();
@@ -298,7 +302,7 @@ export class Agent {
     });
     this.persistence.checkpoints++;
     this.dirty = false;
-    this.checkpointedContent = at !== null && at.head.length > 0 ? this.follower.content : -1;
+    this.checkpointedContent = at !== null && at.head.length > 0 ? this.follower.contentGeneration : -1;
     this.checkpointedCopies = this.follower.counters.copiesRead;
     return true;
   }
@@ -306,8 +310,13 @@ export class Agent {
   status(): AgentStatus {
     const active = this.pipe.trackerState.active?.op ?? null;
     const follower = this.follower.status();
-    const state: AgentState =
-      active !== null ? `${active.kind}-${active.state}` : follower.exists ? 'idle' : 'waiting-for-log';
+    const state: AgentState = !follower.readable
+      ? 'log-unreadable'
+      : active !== null
+        ? `${active.kind}-${active.state}`
+        : follower.exists
+          ? 'idle'
+          : 'waiting-for-log';
     return {
       state,
       restore: this.journal.latest('restore'),
@@ -382,6 +391,9 @@ export class Agent {
     switch (n.kind) {
       case 'waiting':
         this.logger.warn({ path: n.path }, 'log file does not exist yet; waiting for it to appear');
+        break;
+      case 'unreadable':
+        this.logger.error({ path: n.path, reason: n.reason }, 'log file cannot be read; looking again on every check');
         break;
       case 'opened':
         this.logger.info({ path: n.path, offset: n.offset, inode: n.identity.ino }, 'following log file');

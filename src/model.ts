@@ -4,13 +4,35 @@
  * so every stage can be tested by handing it literals.
  */
 
+/** What a file is, as opposed to what it is called: its device and inode. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** The file some bytes were read from: the path as read and the file behind it. */
+export interface SourceFile {
+  /** The log's path, or a rotated copy's (`production.log.1`, `production.log.1.gz`). */
+  path: string;
+  /** The file read (for a compressed copy, the `.gz` file); null for bytes not read from a file. */
+  identity: FileIdentity | null;
+}
+
+/** Where a line or an event came from: the file as read and the offset in its content. */
+export interface LineSource extends SourceFile {
+  /** Byte offset of the line's first byte in that file's content (uncompressed, for a `.gz` copy). */
+  offset: number;
+}
+
 /** One line cut from a file's bytes by the splitter; knows where it came from. */
 export interface Line {
   /** The line's text without its line ending, decoded as UTF-8 (invalid bytes become U+FFFD). */
   text: string;
-  /** Path of the file the line was read from. */
+  /** Path the line was read through: the log, or the rotated copy it was read from. */
   file: string;
-  /** Byte offset of the line's first byte in that file. */
+  /** The file behind `file` (device and inode); null for bytes not read from a file. */
+  identity: FileIdentity | null;
+  /** Byte offset of the line's first byte in that file's content. */
   offset: number;
   /** Byte offset just past the line's newline: where reading resumes after this line. */
   end: number;
@@ -133,9 +155,15 @@ export interface WatchEvent {
   backupId?: string;
   /** The operation's state after this event. */
   state: OperationState;
-  /** Source file and byte offset of the line's start. */
+  /** Source file and byte offset of the line's start (`source.path` and `source.offset`, kept for older readers). */
   file: string;
   offset: number;
+  /**
+   * Where the line was read: the log or the rotated copy, with its device and inode,
+   * and the offset in that file's content. Absent on events made by silence (a
+   * stall) and on events journaled before sources were recorded.
+   */
+  source?: LineSource;
   /** The raw source line, capped. */
   line: string;
   /** A one-line summary, or the logger message in full. */

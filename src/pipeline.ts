@@ -4,9 +4,9 @@
  * order and returns events; it counts what it saw. It does no I/O.
  */
 import type { Config } from './config.js';
-import type { LogRecord, UnknownReason, WatchEvent } from './model.js';
+import type { LogRecord, SourceFile, UnknownReason, WatchEvent } from './model.js';
 import { RecordAssembler } from './parse/records.js';
-import { flushSplit, initialSplitState, resumeOffset, splitChunk, type SplitState } from './split/splitter.js';
+import { flushSplit, initialSplitState, resumeOffset, sourceFile, splitChunk, type SplitState } from './split/splitter.js';
 import { compileRules, type TrackerRules } from './track/rules.js';
 import { initialTrackerState, trackRecord, trackTick, type TrackerState } from './track/tracker.js';
 
@@ -42,7 +42,8 @@ export class Pipeline {
     events: 0,
   };
   private split: SplitState;
-  private file: string;
+  /** The file the next bytes come from: every line cut from them names it. */
+  private from: SourceFile;
   private assembler: RecordAssembler;
   private tracker: TrackerState;
   /** Called for every record, for those who count or log them. */
@@ -50,11 +51,11 @@ export class Pipeline {
 
   constructor(
     private readonly options: PipelineOptions,
-    file: string,
+    file: SourceFile | string,
     offset = 0,
     tracker: TrackerState = initialTrackerState(),
   ) {
-    this.file = file;
+    this.from = sourceFile(file);
     this.split = initialSplitState(offset);
     this.assembler = new RecordAssembler({ timezone: options.timezone, maxMessageChars: options.maxLineBytes });
     this.tracker = tracker;
@@ -67,20 +68,25 @@ export class Pipeline {
   /** The file and the offset to resume from so that nothing is read twice or missed. */
   get position(): { file: string; offset: number } {
     const pending = this.assembler.pendingOffset;
-    return { file: this.file, offset: pending ?? resumeOffset(this.split) };
+    return { file: this.from.path, offset: pending ?? resumeOffset(this.split) };
   }
 
   /** Starts reading another file (after a rotation) at `offset`; what was pending is finished first. */
-  startFile(file: string, offset = 0): WatchEvent[] {
+  startFile(file: SourceFile | string, offset = 0): WatchEvent[] {
     const events = this.end();
-    this.file = file;
+    this.from = sourceFile(file);
     this.split = initialSplitState(offset);
     return events;
   }
 
-  /** Takes the next bytes of the current file. */
-  push(chunk: Buffer): WatchEvent[] {
-    const { state, lines } = splitChunk(this.split, chunk, this.file, this.options.maxLineBytes);
+  /**
+   * Takes the next bytes of the current file's content. `from` names where they were
+   * read when that is another file holding the same content (a rotated copy holding
+   * what a truncated file had): lines completed from here on name it.
+   */
+  push(chunk: Buffer, from?: SourceFile): WatchEvent[] {
+    if (from !== undefined) this.from = from;
+    const { state, lines } = splitChunk(this.split, chunk, this.from, this.options.maxLineBytes);
     this.split = state;
     if (lines.length === 0) return [];
     const events: WatchEvent[] = [];
@@ -101,7 +107,7 @@ export class Pipeline {
 
   /** The file is complete: a last line without a newline counts too. */
   end(): WatchEvent[] {
-    const { state, lines } = flushSplit(this.split, this.file);
+    const { state, lines } = flushSplit(this.split, this.from);
     this.split = state;
     const events: WatchEvent[] = [];
     for (const line of lines) {

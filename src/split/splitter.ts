@@ -6,7 +6,7 @@
  * and the rest is skipped up to the next newline.
  */
 import { isUtf8 } from 'node:buffer';
-import type { Line } from '../model.js';
+import type { Line, SourceFile } from '../model.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -40,7 +40,8 @@ export function resumeOffset(state: SplitState): number {
 }
 
 /** Cuts `chunk` (the bytes following `state.offset`) into the lines it completes. */
-export function splitChunk(state: SplitState, chunk: Buffer, file: string, maxLineBytes: number): SplitResult {
+export function splitChunk(state: SplitState, chunk: Buffer, file: SourceFile | string, maxLineBytes: number): SplitResult {
+  const from = sourceFile(file);
   const lines: Line[] = [];
   const chunkStart = state.offset;
   let pending = state.pending;
@@ -72,18 +73,19 @@ export function splitChunk(state: SplitState, chunk: Buffer, file: string, maxLi
       let stop = nl;
       if (stop > pos && chunk[stop - 1] === CR) stop--;
       if (stop - pos > maxLineBytes) {
-        lines.push(makeLine(chunk.subarray(pos, pos + maxLineBytes), true, file, start, lineEnd, false));
+        lines.push(makeLine(chunk.subarray(pos, pos + maxLineBytes), true, from, start, lineEnd, false));
       } else if (chunkValid) {
         lines.push({
           text: chunk.toString('utf8', pos, stop),
-          file,
+          file: from.path,
+          identity: from.identity,
           offset: start,
           end: lineEnd,
           cut: false,
           invalidUtf8: false,
         });
       } else {
-        lines.push(makeLine(chunk.subarray(pos, stop), false, file, start, lineEnd, true));
+        lines.push(makeLine(chunk.subarray(pos, stop), false, from, start, lineEnd, true));
       }
     } else {
       // The line began in an earlier chunk.
@@ -100,7 +102,7 @@ export function splitChunk(state: SplitState, chunk: Buffer, file: string, maxLi
       }
       let bytes = pending;
       if (!cut && bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
-      lines.push(makeLine(bytes, cut, file, pendingStart, lineEnd, true));
+      lines.push(makeLine(bytes, cut, from, pendingStart, lineEnd, true));
       pending = EMPTY;
       skipping = false;
     }
@@ -115,19 +117,19 @@ export function splitChunk(state: SplitState, chunk: Buffer, file: string, maxLi
 }
 
 /** Ends the input: a last line without a newline is returned as a line of its own (for files that are complete). */
-export function flushSplit(state: SplitState, file: string): SplitResult {
+export function flushSplit(state: SplitState, file: SourceFile | string): SplitResult {
   if (state.pending.length === 0 && !state.skipping) return { state, lines: [] };
   let bytes = state.pending;
   if (!state.skipping && bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
-  const line = makeLine(bytes, state.skipping, file, state.pendingStart, state.offset, true);
+  const line = makeLine(bytes, state.skipping, sourceFile(file), state.pendingStart, state.offset, true);
   return { state: initialSplitState(state.offset), lines: [line] };
 }
 
-function makeLine(bytes: Buffer, cut: boolean, file: string, offset: number, end: number, check: boolean): Line {
+function makeLine(bytes: Buffer, cut: boolean, from: SourceFile, offset: number, end: number, check: boolean): Line {
   let body = bytes;
   if (cut) body = trimPartialCharacter(body);
   const invalidUtf8 = check ? !isUtf8(body) : false;
-  return { text: body.toString('utf8'), file, offset, end, cut, invalidUtf8 };
+  return { text: body.toString('utf8'), file: from.path, identity: from.identity, offset, end, cut, invalidUtf8 };
 }
 
 /** Drops a UTF-8 sequence left incomplete by a cut, so the kept head decodes cleanly. */
@@ -145,4 +147,9 @@ function trimPartialCharacter(bytes: Buffer): Buffer {
 function concat(a: Buffer, b: Buffer): Buffer {
   if (a.length === 0) return Buffer.from(b); // copy: the chunk's memory is reused by readers
   return Buffer.concat([a, b]);
+}
+
+/** A bare path names bytes not read from a file we know the identity of (replay input, tests). */
+export function sourceFile(file: SourceFile | string): SourceFile {
+  return typeof file === 'string' ? { path: file, identity: null } : file;
 }

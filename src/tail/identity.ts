@@ -9,11 +9,9 @@
  * that offset is the one we were reading.
  */
 import type { Stats } from 'node:fs';
+import type { FileIdentity } from '../model.js';
 
-export interface FileIdentity {
-  dev: number;
-  ino: number;
-}
+export type { FileIdentity };
 
 /** Bytes kept of a file's head and of the tail before the offset read. */
 export const FINGERPRINT_BYTES = 64;

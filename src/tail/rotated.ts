@@ -8,10 +8,11 @@
  * Uncompressed copies are read by offset; compressed ones are gunzipped as a
  * stream, so memory stays bounded whatever their size.
  */
-import type { Stats } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { holds, type ContentMark } from './fingerprint.js';
+import { openIfReadable, preadExactly, statOrNull } from './fs.js';
 import { FINGERPRINT_BYTES, identityOf, type FileIdentity } from './identity.js';
 
 export interface RotatedCopy {
@@ -74,17 +75,11 @@ export async function headOf(handle: FileHandle, gz: boolean): Promise<Buffer> {
 export async function readRest(
   handle: FileHandle,
   gz: boolean,
-  expect: { head: Buffer; tail: Buffer; offset: number },
+  expect: ContentMark,
   deliver: Deliver,
 ): Promise<number | null> {
   const { head, tail, offset } = expect;
-  if (!gz) {
-    const size = (await handle.stat()).size;
-    if (size < offset) return null;
-    if (!(await preadExactly(handle, 0, head.length)).equals(head)) return null;
-    if (!(await preadExactly(handle, offset - tail.length, tail.length)).equals(tail)) return null;
-    return readPlain(handle, offset, deliver);
-  }
+  if (!gz) return (await holds(handle, (await handle.stat()).size, expect)) ? readPlain(handle, offset, deliver) : null;
   // A gzip stream can only be read from its start: check the head and the tail on the
   // way to `offset`, and hand on nothing before both are confirmed.
   const headParts: Buffer[] = [];
@@ -131,13 +126,8 @@ export async function readAll(handle: FileHandle, gz: boolean, deliver: Deliver)
 }
 
 /** Opens a copy by path; null when it went away in the meantime (the next rotation moved it). */
-export async function openCopy(copy: RotatedCopy): Promise<FileHandle | null> {
-  try {
-    return await open(copy.path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+export function openCopy(copy: RotatedCopy): Promise<FileHandle | null> {
+  return openIfReadable(copy.path);
 }
 
 async function readPlain(handle: FileHandle, from: number, deliver: Deliver): Promise<number> {
@@ -150,18 +140,6 @@ async function readPlain(handle: FileHandle, from: number, deliver: Deliver): Pr
     deliver(Buffer.from(buffer.subarray(0, bytesRead)), pos);
     pos += bytesRead;
   }
-}
-
-export async function preadExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  if (length <= 0) return Buffer.alloc(0);
-  const out = Buffer.alloc(length);
-  let have = 0;
-  while (have < length) {
-    const { bytesRead } = await handle.read(out, have, length - have, position + have);
-    if (bytesRead === 0) break;
-    have += bytesRead;
-  }
-  return out.subarray(0, have);
 }
 
 async function* gunzipped(handle: FileHandle): AsyncGenerator<Buffer> {
@@ -188,14 +166,5 @@ async function* compressedChunks(handle: FileHandle): AsyncGenerator<Buffer> {
     if (bytesRead === 0) return;
     pos += bytesRead;
     yield buffer.subarray(0, bytesRead);
-  }
-}
-
-export async function statOrNull(path: string): Promise<Stats | null> {
-  try {
-    return await stat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
   }
 }

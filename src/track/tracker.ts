@@ -103,7 +103,7 @@ export function trackTick(state: TrackerState, now: number, rules: TrackerRules)
 function stallIfSilent(
   state: TrackerState,
   now: number,
-  src: { file: string; offset: number; line: string },
+  src: EventSource,
   rules: TrackerRules,
   events: WatchEvent[],
 ): TrackerState {
@@ -216,7 +216,7 @@ function emit(
   next: ActiveOperation,
   step: 'requested' | 'progress' | 'stalled' | 'succeeded' | 'failed',
   time: number,
-  src: { file: string; offset: number; line: string },
+  src: EventSource,
   message: string,
   events: WatchEvent[],
 ): TrackerState {
@@ -229,6 +229,7 @@ function emit(
     state: op.state,
     file: src.file,
     offset: src.offset,
+    ...(src.source !== undefined ? { source: src.source } : {}),
     line: src.line,
     message,
     operation: op,
@@ -245,11 +246,15 @@ function emit(
   };
 }
 
-function source(r: AccessRecord | LoggerRecord): { file: string; offset: number; line: string } {
+/** What an event says of the line that made it; a stall, made by silence, has no source. */
+type EventSource = Pick<WatchEvent, 'file' | 'offset' | 'line' | 'source'>;
+
+function source(r: AccessRecord | LoggerRecord): EventSource {
   const text = r.line.text;
   return {
     file: r.line.file,
     offset: r.line.offset,
+    source: { path: r.line.file, identity: r.line.identity, offset: r.line.offset },
     line: text.length > MAX_EVENT_LINE_CHARS ? text.slice(0, MAX_EVENT_LINE_CHARS) : text,
   };
 }

@@ -26,7 +26,7 @@ export function statusOf(journal: Journal, pipeline: Pipeline, overrides: Partia
     state: 'idle',
     restore: journal.latest('restore'),
     backup: journal.latest('backup'),
-    follower: { path: 'production.log', exists: true, offset: 0, identity: null, linesRead: pipeline.counters.lines, caughtUp: true },
+    follower: { path: 'production.log', exists: true, readable: true, error: null, offset: 0, identity: null, linesRead: pipeline.counters.lines, caughtUp: true },
     lastEventId: journal.lastId,
     journal: { events: journal.size, firstId: journal.firstId, dropped: 0 },
     counters: {
@@ -39,6 +39,7 @@ export function statusOf(journal: Journal, pipeline: Pipeline, overrides: Partia
         reopens: 2,
         copiesRead: 1,
         bytesRecovered: 99,
+        unreadable: 0,
         resumes: 0,
         resumesLost: 0,
         errors: 0,

@@ -6,7 +6,7 @@ export function linesOf(texts: string[], file = 'production.log'): Line[] {
   let offset = 0;
   return texts.map((text) => {
     const end = offset + Buffer.byteLength(text) + 1;
-    const line: Line = { text, file, offset, end, cut: false, invalidUtf8: false };
+    const line: Line = { text, file, identity: null, offset, end, cut: false, invalidUtf8: false };
     offset = end;
     return line;
   });

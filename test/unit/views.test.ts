@@ -48,7 +48,7 @@ describe('GET / for curl', () => {
     const text = renderText({
       status: statusOf(empty.journal, empty.pipeline, {
         state: 'waiting-for-log',
-        follower: { path: '/var/log/p.log', exists: false, offset: 0, identity: null, linesRead: 0, caughtUp: true },
+        follower: { path: '/var/log/p.log', exists: false, readable: true, error: null, offset: 0, identity: null, linesRead: 0, caughtUp: true },
       }),
       events: [],
       probe: null,

@@ -1,0 +1,52 @@
+/**
+ * Every event names the file its line was read from: after copytruncate with
+ * compression at once (BOSH), lines the agent had not read yet are read from
+ * `production.log.1.gz`, and their events say so, with that file's inode and the
+ * offset in its decompressed content; lines read from the log name the log.
+ */
+import { appendFileSync, rmSync, statSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Agent } from '../../src/agent.js';
+import { agentDir, startDrivenAgent, type AgentDir } from '../helpers/agent.js';
+import { numberedLine, numberedLines } from '../helpers/lines.js';
+import { BOSH_DIRECTIVES, logrotate } from '../helpers/rotate.js';
+import { haveTool } from '../helpers/tools.js';
+
+let where: AgentDir;
+let agent: Agent;
+afterEach(async () => {
+  await agent?.stop();
+  rmSync(where.dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!haveTool('logrotate', 'logrotate'))('the source of each event', () => {
+  it('names production.log.1.gz for lines read from the compressed copy, and the log for the rest', async () => {
+    where = agentDir();
+    appendFileSync(where.log, numberedLines(1, 2));
+    agent = await startDrivenAgent(where);
+    const logIno = statSync(where.log).ino;
+    appendFileSync(where.log, numberedLines(3, 4)); // not read yet
+    logrotate(where.log, BOSH_DIRECTIVES);
+    const copyIno = statSync(`${where.log}.1.gz`).ino;
+    appendFileSync(where.log, numberedLine(5));
+    await agent.follower.check();
+
+    const size = Buffer.byteLength(numberedLine(1));
+    const sources = agent.journal.all().map((e) => ({ file: e.file, offset: e.offset, source: e.source }));
+    expect(sources).toEqual([
+      { file: where.log, offset: 0, source: { path: where.log, identity: expect.objectContaining({ ino: logIno }), offset: 0 } },
+      { file: where.log, offset: size, source: { path: where.log, identity: expect.objectContaining({ ino: logIno }), offset: size } },
+      {
+        file: `${where.log}.1.gz`,
+        offset: 2 * size,
+        source: { path: `${where.log}.1.gz`, identity: expect.objectContaining({ ino: copyIno }), offset: 2 * size },
+      },
+      {
+        file: `${where.log}.1.gz`,
+        offset: 3 * size,
+        source: { path: `${where.log}.1.gz`, identity: expect.objectContaining({ ino: copyIno }), offset: 3 * size },
+      },
+      { file: where.log, offset: 0, source: { path: where.log, identity: expect.objectContaining({ ino: logIno }), offset: 0 } },
+    ]);
+  });
+});
