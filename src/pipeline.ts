@@ -8,12 +8,20 @@ import type { LogRecord, UnknownReason, WatchEvent } from './model.js';
 import { RecordAssembler } from './parse/records.js';
 import { flushSplit, initialSplitState, resumeOffset, splitChunk, type SplitState } from './split/splitter.js';
 import { compileRules, type TrackerRules } from './track/rules.js';
-import { initialTrackerState, trackRecord, trackTick, type TrackerState } from './track/tracker.js';
+import {
+  initialTrackerState,
+  trackEnd,
+  trackRecord,
+  trackTick,
+  upgradeTrackerState,
+  type Decision,
+  type TrackerState,
+} from './track/tracker.js';
 
 export interface PipelineCounters {
   lines: number;
   cutLines: number;
-  records: { access: number; logger: number; unknown: number };
+  records: Record<LogRecord['kind'], number>;
   unknown: Record<UnknownReason, number>;
   events: number;
 }
@@ -32,12 +40,14 @@ export function pipelineOptions(config: Config): PipelineOptions {
   };
 }
 
+const NO_OPTIONS = {};
+
 /** Split, parse and track for one file at a time; `startFile` switches files, keeping the tracker. */
 export class Pipeline {
   readonly counters: PipelineCounters = {
     lines: 0,
     cutLines: 0,
-    records: { access: 0, logger: 0, unknown: 0 },
+    records: { access: 0, logger: 0, banner: 0, exception: 0, unknown: 0 },
     unknown: { unmatched: 0, blank: 0, cut: 0, 'invalid-utf8': 0 },
     events: 0,
   };
@@ -47,6 +57,8 @@ export class Pipeline {
   private tracker: TrackerState;
   /** Called for every record, for those who count or log them. */
   onRecord: ((record: LogRecord) => void) | null = null;
+  /** When set, the tracker says here how it told every record (`replay --explain`). */
+  decisions: Decision[] | null = null;
 
   constructor(
     private readonly options: PipelineOptions,
@@ -57,7 +69,7 @@ export class Pipeline {
     this.file = file;
     this.split = initialSplitState(offset);
     this.assembler = new RecordAssembler({ timezone: options.timezone, maxMessageChars: options.maxLineBytes });
-    this.tracker = tracker;
+    this.tracker = upgradeTrackerState(tracker);
   }
 
   get trackerState(): TrackerState {
@@ -114,6 +126,20 @@ export class Pipeline {
   }
 
   /**
+   * The input is complete and nothing more will come (`replay` at the end of the
+   * file): the last line is read, and what the tracker held back or left pending
+   * is settled. The live agent never calls this: for it more lines may come.
+   */
+  finish(): WatchEvent[] {
+    const events = this.end();
+    const result = trackEnd(this.tracker, this.options.rules, { decisions: this.decisions });
+    this.tracker = result.state;
+    this.counters.events += result.events.length;
+    for (const e of result.events) events.push(e);
+    return events;
+  }
+
+  /**
    * Moves the numbering of events on by `shift`: after a restart, when the log no
    * longer holds the bytes that made events already journaled, new events must not
    * take their ids.
@@ -124,7 +150,7 @@ export class Pipeline {
 
   /** Lets the tracker notice silence at `now` (log clock). */
   tick(now: number): WatchEvent[] {
-    const { state, events } = trackTick(this.tracker, now, this.options.rules);
+    const { state, events } = trackTick(this.tracker, now, this.options.rules, { decisions: this.decisions });
     this.tracker = state;
     this.counters.events += events.length;
     return events;
@@ -134,7 +160,7 @@ export class Pipeline {
     this.counters.records[record.kind]++;
     if (record.kind === 'unknown') this.counters.unknown[record.reason]++;
     this.onRecord?.(record);
-    const result = trackRecord(this.tracker, record, this.options.rules);
+    const result = trackRecord(this.tracker, record, this.options.rules, this.decisions === null ? NO_OPTIONS : { decisions: this.decisions });
     this.tracker = result.state;
     if (result.events.length > 0) {
       this.counters.events += result.events.length;

@@ -113,7 +113,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
       reading = read(buffers[next]!);
       await emit(pipeline.push(chunk));
     }
-    await emit(pipeline.end());
+    await emit(pipeline.finish());
   } finally {
     // Never close the file under a read in flight (an output error can end the loop early).
     await reading?.catch(() => 0);
@@ -133,7 +133,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
       `\n${path}: ${plural(c.lines, 'line')} (${c.records.unknown} not recognised${why ? `: ${why}` : ''}), ` +
         `${plural(restores, 'restore')}, ${plural(backups, 'backup')}\n`,
     );
-    for (const op of ops) if (op.kind === 'restore') out.add(`${summaryLine(op)}\n`);
+    for (const op of ops) out.add(`${summaryLine(op)}\n`);
   }
   await out.flush();
   return { lines: pipeline.counters.lines, events: pipeline.counters.events };
