@@ -113,11 +113,11 @@ export function shortTime(iso: string): string {
 
 /** One line per operation: id, outcome, when, how long, why it failed. */
 export function summaryLine(op: Operation): string {
-  const took =
+  const duration =
     op.durationMs !== null
       ? `took ${took(op)}`
       : `still ${op.state} at end of input, last activity ${shortTime(op.lastActivityAt)}`;
   const backup = op.namedBackupId != null ? `, backup ${op.namedBackupId}` : '';
   const why = op.failure !== null ? `: ${op.failure.split('\n')[0]}` : '';
-  return `  ${op.id.padEnd(28)} ${op.state.padEnd(10)} requested ${shortTime(op.requestedAt)} by ${requester(op)}  ${took}${backup}${why}`;
+  return `  ${op.id.padEnd(28)} ${op.state.padEnd(10)} requested ${shortTime(op.requestedAt)} by ${requester(op)}  ${duration}${backup}${why}`;
 }
