@@ -50,6 +50,7 @@ module BackupAgent
         case name
         when 'log' then log(*arg)
         when 'begin' then jobs.fetch(arg).state = :running
+        when 'running' then start(arg['kind'].to_sym, arg['backup_id']).state = :running
         when 'finish' then jobs.fetch(arg).state = :done
         when 'fail' then fail_job(jobs.fetch(arg['job']), arg['message'])
         when 'next_id' then self.next_id = arg
