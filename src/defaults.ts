@@ -53,7 +53,7 @@ export const DEFAULT_CONFIG = {
       failureGraceSeconds: 60,
       phases: [
         { name: 'download', pattern: '\\bdownload', kind: 'restore' },
-        { name: 'restore', pattern: '\\brestor(?:e|ing) (?:the )?(?:base ?backup|database|data)', kind: 'restore' },
+        { name: 'restore', pattern: '\\brestor(?:e|ing) (?:the )?(?:base ?)?(?:backup|database|data)', kind: 'restore' },
         { name: 'wal-replay', pattern: '\\b(?:wal|xlog)\\b.*\\breplay|\\breplay(?:ing)? (?:the )?(?:wal|xlog)', kind: 'restore' },
         { name: 'upload', pattern: '\\bupload', kind: 'backup' },
       ] as PhaseRule[],

@@ -133,17 +133,28 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** The summary of one restore or backup, as it stands after an event. */
+/**
+ * The summary of one restore or backup, as it stands after an event. The tracker
+ * sets every field; those marked optional are absent from operations journaled by
+ * earlier versions, which readers must still show.
+ */
 export interface Operation {
   kind: OperationKind;
   /** Stable id derived from the request line's time: the same on every replay of the same log. */
   id: string;
   state: OperationState;
+  /**
+   * When it was requested (the request line's time, or its handler's first line if
+   * earlier). For an operation already running when the log begins (`requestSeen`
+   * false), when it was first seen.
+   */
   requestedAt: string;
-  /** The access line's host: who asked for it. */
+  /** False for an operation whose request is not in the log (it began before the log did). */
+  requestSeen?: boolean;
+  /** The access line's host: who asked for it ('' when the request is not in the log). */
   requestedBy: string;
   /** The Basic-auth user on the request line; null when none was written. */
-  requestedByUser: string | null;
+  requestedByUser?: string | null;
   /** HTTP status the request was answered with. */
   requestStatus: number;
   finishedAt: string | null;
@@ -153,21 +164,21 @@ export interface Operation {
   /** Order polls answered 2xx. */
   orderPolls: number;
   /** Order polls answered otherwise (not progress), by status code. */
-  failedPolls: Record<string, number>;
+  failedPolls?: Record<string, number>;
   messages: number;
   lastMessage: string | null;
   /** Why it failed: the logger message in full, or the refused status. */
   failure: string | null;
   /** The named phase (from `track.rules.phases`) the last message entered; null before any. */
-  phase: string | null;
+  phase?: string | null;
   /**
    * The backup id (e.g. `a9s-pg-1542859215559`) a record attributed to this
    * operation named: for a restore, the backup restored; for a backup, the one made.
    * Not to be confused with a `WatchEvent`'s `backupId`, the backup operation's id.
    */
-  namedBackupId: string | null;
+  namedBackupId?: string | null;
   /** Errors logged during an operation that went on to end otherwise (first lines, at most a few). */
-  warnings: string[];
+  warnings?: string[];
 }
 
 /**

@@ -4,7 +4,7 @@
  * order and returns events; it counts what it saw. It does no I/O.
  */
 import type { Config } from './config.js';
-import type { LogRecord, UnknownReason, WatchEvent } from './model.js';
+import type { Line, LogRecord, UnknownReason, WatchEvent } from './model.js';
 import { RecordAssembler } from './parse/records.js';
 import { flushSplit, initialSplitState, resumeOffset, splitChunk, type SplitState } from './split/splitter.js';
 import { compileRules, type TrackerRules } from './track/rules.js';
@@ -57,6 +57,8 @@ export class Pipeline {
   private tracker: TrackerState;
   /** Called for every record, for those who count or log them. */
   onRecord: ((record: LogRecord) => void) | null = null;
+  /** Called for every line, before it is parsed (`replay --explain`). */
+  onLine: ((line: Line) => void) | null = null;
   /** When set, the tracker says here how it told every record (`replay --explain`). */
   decisions: Decision[] | null = null;
 
@@ -99,6 +101,7 @@ export class Pipeline {
     for (const line of lines) {
       this.counters.lines++;
       if (line.cut) this.counters.cutLines++;
+      this.onLine?.(line);
       for (const record of this.assembler.push(line)) this.track(record, events);
     }
     return events;
@@ -119,6 +122,7 @@ export class Pipeline {
     for (const line of lines) {
       this.counters.lines++;
       if (line.cut) this.counters.cutLines++;
+      this.onLine?.(line);
       for (const record of this.assembler.push(line)) this.track(record, events);
     }
     for (const record of this.assembler.flush()) this.track(record, events);

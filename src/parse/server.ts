@@ -17,7 +17,7 @@ export interface BannerFields {
 const PUMA = /^(?:\[(\d+)\] )?Puma starting in (?:single|cluster) mode/;
 const PUMA_PID = /^\*\s+PID: (\d+)$/;
 const PUMA_OTHER = /^(?:\* (?:Puma version|Version \d|Listening on |Min threads|Environment: )|Use Ctrl-C to stop$)/;
-const WEBRICK = /^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\] INFO  WEBrick(?:::HTTPServer#start: pid=(\d+) port=\d+$| \d)/;
+const WEBRICK = /^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\] INFO  (?:WEBrick::HTTPServer#start: pid=(\d+) port=\d+$|WEBrick \d|ruby \d)/;
 const THIN = /^>> (?:Thin web server|Listening on |Maximum connections)/;
 const SINATRA = /^== Sinatra .*has taken the stage/;
 

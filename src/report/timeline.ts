@@ -72,20 +72,21 @@ function pollStatus(e: WatchEvent, op: Operation, previous: Operation | undefine
   if (previous === undefined) return null;
   if (e.type.endsWith('.progress') && op.orderPolls > previous.orderPolls) return '200';
   if (e.type.endsWith('.error')) {
-    for (const [status, n] of Object.entries(op.failedPolls)) if (n > (previous.failedPolls?.[status] ?? 0)) return status;
+    for (const [status, n] of Object.entries(op.failedPolls ?? {})) if (n > (previous.failedPolls?.[status] ?? 0)) return status;
   }
   return null;
 }
 
 /** `admin at 172.28.19.56`, or the host alone when no user was written. */
 export function requester(op: Operation): string {
+  if (op.requestSeen === false) return 'someone before this log began';
   return op.requestedByUser != null ? `${op.requestedByUser} at ${op.requestedBy}` : op.requestedBy;
 }
 
 function ending(op: Operation): string {
   const parts = [`took ${took(op)}`];
   if (op.namedBackupId != null) parts.push(`backup ${op.namedBackupId}`);
-  if (op.warnings?.length) parts.push(`${op.warnings.length} error${op.warnings.length === 1 ? '' : 's'} logged on the way: ${op.warnings.join('; ')}`);
+  if (op.warnings?.length) parts.push(`${op.warnings.length} warning${op.warnings.length === 1 ? '' : 's'}: ${op.warnings.join('; ')}`);
   return `${INDENT}${parts.join(', ')}\n`;
 }
 

@@ -64,6 +64,11 @@ export interface ActiveOperation {
   pendingError: PendingFailure | null;
   /** The first of the order polls answered with trouble since the last good one. */
   failingPolls: PendingFailure | null;
+  /**
+   * Polls answered 2xx while an error awaits its verdict: progress only if the
+   * operation succeeds (an agent answers polls after a failure too). Told then.
+   */
+  deferredPolls: { file: string; offset: number }[];
 }
 
 /** A request seen in the Rails request log (`Started …`), to attribute its tagged lines and to count it once. */
@@ -111,6 +116,13 @@ export interface TrackerState {
   heldChars: number;
   /** Recent Rails requests (at most MAX_RAILS_REQUESTS). */
   requests: RailsRequest[];
+  /**
+   * A server banner without a time said the agent restarted: the operations it
+   * ends fail at the next line that carries a time.
+   */
+  restart: { message: string; src: Source; operations: string[]; ended: boolean } | null;
+  /** The operation that failed because its order polls answered with trouble, while they still do. */
+  failedByPolls: string | null;
 }
 
 export interface TrackResult {
@@ -150,7 +162,7 @@ const MAX_WARNINGS = 5;
 /** Rack writes whole seconds: an access line's real time is up to a second after the one written. */
 const SECOND = 1000;
 
-interface Source {
+export interface Source {
   file: string;
   offset: number;
   line: string;
@@ -177,6 +189,8 @@ export function initialTrackerState(nextEventId = 1): TrackerState {
     held: [],
     heldChars: 0,
     requests: [],
+    restart: null,
+    failedByPolls: null,
   };
 }
 
@@ -192,6 +206,7 @@ export function upgradeTrackerState(loaded: TrackerState): TrackerState {
     requestId: a.requestId ?? null,
     pendingError: a.pendingError ?? null,
     failingPolls: a.failingPolls ?? null,
+    deferredPolls: a.deferredPolls ?? [],
     op: upgradeOperation(a.op),
   }));
   s.active = s.operations[0] ?? null;
@@ -201,6 +216,7 @@ export function upgradeTrackerState(loaded: TrackerState): TrackerState {
 function upgradeOperation(op: Operation): Operation {
   return {
     ...op,
+    requestSeen: op.requestSeen ?? true,
     requestedByUser: op.requestedByUser ?? null,
     failedPolls: op.failedPolls ?? {},
     phase: op.phase ?? null,
@@ -218,6 +234,10 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
   }
   const time = record.time ?? state.clock ?? 0;
   let s = state;
+  if (s.restart !== null && record.kind !== 'banner') {
+    s = s.restart.ended ? { ...s, restart: null } : record.time !== null ? restartNow(s, record.time, ctx) : s;
+  }
+  if (s.failedByPolls !== null && record.kind === 'access' && s.operations.length > 0) s = { ...s, failedByPolls: null };
   if (s.operations.length > 0) {
     // The log's own clock: a silence is noticed, and verdicts fall due, when a later line shows time has passed.
     s = stallIfSilent(s, time, source(record), ctx);
@@ -265,9 +285,21 @@ export function trackTick(state: TrackerState, now: number, rules: TrackerRules,
  */
 export function trackEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
-  let s = releaseHeld(state, Infinity, ctx);
+  let s = state.restart !== null && !state.restart.ended ? restartNow(state, state.clock ?? 0, ctx) : state;
+  s = releaseHeld(s, Infinity, ctx);
   s = settle(s, Infinity, ctx);
   return { state: s, events: ctx.events };
+}
+
+/** Fails the operations a time-less banner ended, at `time`: the first time seen after it. */
+function restartNow(state: TrackerState, time: number, ctx: Ctx): TrackerState {
+  const restart = state.restart!;
+  let s: TrackerState = { ...state, restart: { ...restart, ended: true } };
+  for (const active of state.operations) {
+    if (!restart.operations.includes(active.op.id)) continue;
+    s = fail(s, active, time, time, restart.src, restart.message.replace('{kind}', active.op.kind), ctx);
+  }
+  return s;
 }
 
 /**
@@ -290,6 +322,8 @@ function withClock(s: TrackerState, clock: number): TrackerState {
     held: s.held,
     heldChars: s.heldChars,
     requests: s.requests,
+    restart: s.restart,
+    failedByPolls: s.failedByPolls,
   };
 }
 
@@ -318,7 +352,11 @@ function settle(state: TrackerState, now: number, ctx: Ctx): TrackerState {
     if (due.length === 0) continue;
     // The verdict comes late, but the failure happened when the failing record was logged.
     const first = due.reduce((a, b) => (b.atMs < a.atMs ? b : a));
+    for (const p of active.deferredPolls) {
+      ctx.decisions?.push({ ...p, record: 'access', operation: null, rule: `answered after the error that failed ${active.op.id}` });
+    }
     s = fail(s, active, first.atMs, first.atMs, first.src, first.message, ctx);
+    if (first === active.failingPolls) s = { ...s, failedByPolls: active.op.id };
   }
   return s;
 }
@@ -409,35 +447,20 @@ function onStart(
   claimed: HeldRecord[],
   ctx: Ctx,
 ): TrackerState {
-  const { id, lastOperationMs } = operationId(state, kind, q.time);
+  // The request began when its handler first logged, if that was before the (whole-second) request line.
+  let startMs = q.time;
+  for (const h of claimed) if (h.time < startMs) startMs = h.time;
+  const { id, lastOperationMs } = operationId(state, kind, startMs);
   let s: TrackerState = { ...state, lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1 };
-  const base: Operation = {
-    kind,
-    id,
-    state: 'requested',
-    requestedAt: iso(q.time),
-    requestedBy: q.host,
-    requestedByUser: q.user,
-    requestStatus: q.status,
-    finishedAt: null,
-    lastActivityAt: iso(q.time),
-    durationMs: null,
-    orderPolls: 0,
-    failedPolls: {},
-    messages: 0,
-    lastMessage: null,
-    failure: null,
-    phase: null,
-    namedBackupId: null,
-    warnings: [],
-  };
+  const base = newOperation(kind, id, startMs, q.host, q.user, q.status);
   const fresh: ActiveOperation = {
     op: base,
-    requestedMs: q.time,
-    lastActivityMs: q.time,
+    requestedMs: startMs,
+    lastActivityMs: startMs,
     requestId: q.tag,
     pendingError: null,
     failingPolls: null,
+    deferredPolls: [],
   };
   if (q.tag !== null) s = linkRequest(s, q.tag, id);
   const who = q.user !== null ? `${q.user} at ${q.host}` : q.host;
@@ -445,12 +468,12 @@ function onStart(
   if (!accepted) {
     // A refused request has a beginning and an end at the same moment, and never becomes active.
     decide(ctx, q.record, id, `${rule.name}: refused (${q.status})`);
-    s = emit(s, fresh, 'requested', q.time, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx, false);
+    s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx, false);
     const why = claimed.filter(isTrouble).map((h) => h.message);
     for (const h of claimed) decide(ctx, h, id, `logged within the window of the refused ${kind} request`);
     const failure = [`${kind} request refused: ${q.method} ${q.path} answered ${q.status}`, ...why].join('\n');
-    const op: Operation = { ...base, state: 'failed', finishedAt: iso(q.time), durationMs: 0, failure };
-    return emit(s, { ...fresh, op }, 'failed', q.time, q.src, failure, ctx, false);
+    const op: Operation = { ...base, state: 'failed', finishedAt: iso(startMs), durationMs: 0, failure };
+    return emit(s, { ...fresh, op }, 'failed', startMs, q.src, failure, ctx, false);
   }
   const same = s.operations.find((a) => a.op.kind === kind);
   if (same !== undefined) {
@@ -459,7 +482,7 @@ function onStart(
     s = fail(s, same, q.time, q.time, q.src, failure, ctx);
   }
   decide(ctx, q.record, id, rule.name);
-  s = emit(s, fresh, 'requested', q.time, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx);
+  s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx);
   for (const h of claimed) {
     const why = q.tag !== null ? `tagged with the request id ${q.tag}` : `logged within the ${kind} request's time window`;
     s = applyTo(s, id, h, why, ctx);
@@ -468,23 +491,32 @@ function onStart(
 }
 
 function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: Ctx): TrackerState {
-  if (state.operations.length === 0) {
-    decide(ctx, q.record, null, `${rule.name}: no operation active`);
-    return state;
-  }
-  let s = state;
   const good = q.status >= 200 && q.status < 300;
   const trouble = !good && pollFails(ctx.rules, q.status);
+  if (state.operations.length === 0) {
+    if (trouble && state.failedByPolls !== null) {
+      decide(ctx, q.record, state.failedByPolls, `${rule.name}: still answered ${q.status}, as when ${state.failedByPolls} failed`);
+      return state;
+    }
+    decide(ctx, q.record, null, `${rule.name}: no operation active`);
+    return state.failedByPolls !== null ? { ...state, failedByPolls: null } : state;
+  }
+  let s = state;
   for (const active of state.operations) {
-    decide(ctx, q.record, active.op.id, good ? rule.name : `${rule.name}: answered ${q.status}, not progress`);
     const message = `${q.method} ${q.path} answered ${q.status}`;
+    if (good && active.pendingError !== null) {
+      const deferredPolls = [...active.deferredPolls, { file: q.src.file, offset: q.src.offset }].slice(-MAX_HELD);
+      s = replaceActive(s, { ...active, deferredPolls });
+      continue;
+    }
+    decide(ctx, q.record, active.op.id, good ? rule.name : `${rule.name}: answered ${q.status}, not progress`);
     if (good) {
       const op: Operation = { ...active.op, state: 'running', orderPolls: active.op.orderPolls + 1, lastActivityAt: iso(q.time) };
       s = emit(s, { ...active, op, lastActivityMs: q.time, failingPolls: null }, 'progress', q.time, q.src, message, ctx);
       continue;
     }
     const key = String(q.status);
-    const failedPolls = { ...active.op.failedPolls, [key]: (active.op.failedPolls[key] ?? 0) + 1 };
+    const failedPolls = { ...active.op.failedPolls, [key]: (active.op.failedPolls?.[key] ?? 0) + 1 };
     const op: Operation = { ...active.op, failedPolls };
     const since = active.failingPolls;
     const failingPolls: PendingFailure | null = !trouble
@@ -591,8 +623,21 @@ function onRailsCompleted(state: TrackerState, r: LoggerRecord, status: number, 
 
 function onBanner(state: TrackerState, r: BannerRecord, time: number, ctx: Ctx): TrackerState {
   let s = releaseHeld(state, Infinity, ctx);
-  if (s.operations.length > 0) {
-    s = failAll(s, time, source(r), `backup-agent restarted during the {kind}: ${r.server} started${r.pid !== null ? ` (pid ${r.pid})` : ''}`, ctx);
+  const message = `backup-agent restarted during the {kind}: ${r.server} started${r.pid !== null ? ` (pid ${r.pid})` : ''}`;
+  if (s.restart !== null) {
+    // The rest of the same start-up banner.
+    decide(ctx, r, s.restart.operations[0] ?? null, `${r.server} start-up banner: the restart that ends this operation`);
+    if (r.pid !== null && !s.restart.ended) s = { ...s, restart: { ...s.restart, message } };
+  } else if (s.operations.length > 0 && r.time === null) {
+    // Puma and Thin write no time: the operations end at the next line that has one.
+    for (const a of s.operations) decide(ctx, r, a.op.id, `${r.server} start-up banner: the backup-agent restarted`);
+    s = { ...s, restart: { message, src: source(r), operations: s.operations.map((a) => a.op.id), ended: false } };
+  } else if (s.operations.length > 0) {
+    for (const a of s.operations) decide(ctx, r, a.op.id, `${r.server} start-up banner: the backup-agent restarted`);
+    const operations = s.operations.map((a) => a.op.id);
+    s = failAll(s, time, source(r), message, ctx);
+    // The rest of the banner belongs to the same restart.
+    s = { ...s, restart: { message, src: source(r), operations, ended: true } };
   } else {
     decide(ctx, r, null, `${r.server} start-up banner: no operation active`);
   }
@@ -645,6 +690,12 @@ function takeHeld(state: TrackerState, claim: (h: HeldRecord) => boolean): [Held
 function tell(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
   const ops = state.operations;
   if (ops.length === 0) {
+    // A log that begins in the middle of an operation (its request is in the previous file).
+    const phase = state.operationCount === 0 ? ctx.rules.phases.find((p) => p.kind !== null && p.regex.test(r.message)) : undefined;
+    if (phase !== undefined) {
+      const s = startUnrequested(state, phase.kind!, r, ctx);
+      return applyTo(s, s.lastOperationId!, r, `${phase.name} names a ${phase.kind} already running when the log begins`, ctx);
+    }
     decide(ctx, r, null, 'no operation active');
     return state;
   }
@@ -668,6 +719,40 @@ function tell(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
     if (ofKind !== undefined) return applyTo(state, ofKind.op.id, r, `${phase.name} names a ${phase.kind}`, ctx);
   }
   return applyTo(state, ops[0]!.op.id, r, 'names no operation: the one that started first', ctx);
+}
+
+/** An operation whose request is not in the log: it begins where its first line is. */
+function startUnrequested(state: TrackerState, kind: OperationKind, r: HeldRecord, ctx: Ctx): TrackerState {
+  const { id, lastOperationMs } = operationId(state, kind, r.time);
+  const s: TrackerState = { ...state, lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1 };
+  const op: Operation = { ...newOperation(kind, id, r.time, '', null, 0), requestSeen: false };
+  const fresh: ActiveOperation = { op, requestedMs: r.time, lastActivityMs: r.time, requestId: null, pendingError: null, failingPolls: null, deferredPolls: [] };
+  const message = `${kind} already running when the log begins: its request is not in this log`;
+  return emit(s, fresh, 'requested', r.time, source(r), message, ctx);
+}
+
+function newOperation(kind: OperationKind, id: string, at: number, host: string, user: string | null, status: number): Operation {
+  return {
+    kind,
+    id,
+    state: 'requested',
+    requestedAt: iso(at),
+    requestSeen: true,
+    requestedBy: host,
+    requestedByUser: user,
+    requestStatus: status,
+    finishedAt: null,
+    lastActivityAt: iso(at),
+    durationMs: null,
+    orderPolls: 0,
+    failedPolls: {},
+    messages: 0,
+    lastMessage: null,
+    failure: null,
+    phase: null,
+    namedBackupId: null,
+    warnings: [],
+  };
 }
 
 /** What a record does to the operation it belongs to. */
@@ -698,12 +783,16 @@ function applyTo(state: TrackerState, id: string, r: HeldRecord, why: string, ct
     const warnings = [active.pendingError, active.failingPolls]
       .filter((p): p is PendingFailure => p !== null)
       .map((p) => firstLineOf(p.message));
+    for (const p of active.deferredPolls) {
+      ctx.decisions?.push({ ...p, record: 'access', operation: id, rule: `answered while an error awaited its verdict; ${id} went on to succeed` });
+    }
     const op: Operation = {
       ...common,
+      orderPolls: common.orderPolls + active.deferredPolls.length,
       state: 'succeeded',
       finishedAt: iso(r.time),
       durationMs: r.time - active.requestedMs,
-      warnings: [...active.op.warnings, ...warnings].slice(0, MAX_WARNINGS),
+      warnings: [...(active.op.warnings ?? []), ...warnings].slice(0, MAX_WARNINGS),
     };
     return emit(state, next(op), 'succeeded', r.time, src, message, ctx);
   }
@@ -716,11 +805,12 @@ function applyTo(state: TrackerState, id: string, r: HeldRecord, why: string, ct
     const rule = r.kind === 'exception' ? 'an exception report' : `failureSeverities (${r.severity})`;
     decide(ctx, r, id, `${why}; ${rule}: fails unless a success follows within ${formatDuration(rules.failureGraceMs)}`);
     const pendingError = active.pendingError ?? { atMs: r.time, message, rule, src };
-    const warnings = active.pendingError !== null ? [...active.op.warnings, firstLine].slice(0, MAX_WARNINGS) : active.op.warnings;
+    const warnings = active.pendingError !== null ? [...(active.op.warnings ?? []), firstLine].slice(0, MAX_WARNINGS) : active.op.warnings;
     return emit(state, next({ ...common, warnings }, { pendingError }), 'error', r.time, src, message, ctx);
   }
   decide(ctx, r, id, phase !== undefined ? `${why}; ${phase.name}` : why);
-  const op: Operation = { ...common, state: 'running' };
+  const warned = r.severity === 'WARN' ? [...(common.warnings ?? []), firstLine].slice(0, MAX_WARNINGS) : common.warnings;
+  const op: Operation = { ...common, state: 'running', warnings: warned };
   return emit(state, next(op), 'progress', r.time, src, message, ctx);
 }
 
@@ -751,6 +841,12 @@ function failAll(state: TrackerState, time: number, src: Source, message: string
   let s = state;
   for (const active of state.operations) s = fail(s, active, time, time, src, message.replace('{kind}', active.op.kind), ctx);
   return s;
+}
+
+/** The state with `next` in place of the active operation of the same id, without an event. */
+function replaceActive(state: TrackerState, next: ActiveOperation): TrackerState {
+  const operations = state.operations.map((a) => (a.op.id === next.op.id ? next : a));
+  return { ...state, operations, active: operations[0] ?? null };
 }
 
 /** Appends the event for `next`'s new state and files the operation under active/latest. */

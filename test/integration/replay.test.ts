@@ -95,7 +95,7 @@ describe('replay timeline', () => {
     expect(out).toMatch(/\+20s\s+error\s+could not download backup: 403 Forbidden/);
     expect(out).toMatch(/\+20s\s+failed\s+could not download backup: 403 Forbidden/);
     expect(out).toContain("restore.rb:42:in `download'");
-    expect(out).toMatch(/\n\s+took 20s, backup a9s-pg-1542859215559\n/);
+    expect(out).toMatch(/\n\s+took 20s, backup a9s-pg-1542859215559, 1 warning: retrying download \(attempt 2 of 3\)\n/);
     expect(out).toMatch(/restore-20181120T130000Z\s+failed\s+requested 2018-11-20 13:00:00Z by admin at 172\.28\.19\.56\s+took 20s/);
   });
 
