@@ -11,6 +11,7 @@ import { compileRules, type TrackerRules } from './track/rules.js';
 import {
   initialTrackerState,
   trackEnd,
+  trackFileEnd,
   trackRecord,
   trackTick,
   upgradeTrackerState,
@@ -86,7 +87,7 @@ export class Pipeline {
 
   /** Starts reading another file (after a rotation) at `offset`; what was pending is finished first. */
   startFile(file: string, offset = 0): WatchEvent[] {
-    const events = this.end();
+    const events = this.completeFile();
     this.file = file;
     this.split = initialSplitState(offset);
     return events;
@@ -114,8 +115,23 @@ export class Pipeline {
     return events;
   }
 
-  /** The file is complete: a last line without a newline counts too. */
+  /**
+   * The file is complete: a last line without a newline counts too, and what the
+   * tracker held back for a request line of this file is told.
+   */
   end(): WatchEvent[] {
+    const events = this.completeFile();
+    this.settle(trackFileEnd(this.tracker, this.options.rules, { decisions: this.decisions }), events);
+    return events;
+  }
+
+  private settle(result: { state: TrackerState; events: WatchEvent[] }, events: WatchEvent[]): void {
+    this.tracker = result.state;
+    this.counters.events += result.events.length;
+    for (const e of result.events) events.push(e);
+  }
+
+  private completeFile(): WatchEvent[] {
     const { state, lines } = flushSplit(this.split, this.file);
     this.split = state;
     const events: WatchEvent[] = [];
@@ -135,11 +151,8 @@ export class Pipeline {
    * is settled. The live agent never calls this: for it more lines may come.
    */
   finish(): WatchEvent[] {
-    const events = this.end();
-    const result = trackEnd(this.tracker, this.options.rules, { decisions: this.decisions });
-    this.tracker = result.state;
-    this.counters.events += result.events.length;
-    for (const e of result.events) events.push(e);
+    const events = this.completeFile();
+    this.settle(trackEnd(this.tracker, this.options.rules, { decisions: this.decisions }), events);
     return events;
   }
 

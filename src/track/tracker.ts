@@ -239,9 +239,9 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
   }
   if (s.failedByPolls !== null && record.kind === 'access' && s.operations.length > 0) s = { ...s, failedByPolls: null };
   if (s.operations.length > 0) {
-    // The log's own clock: a silence is noticed, and verdicts fall due, when a later line shows time has passed.
-    s = stallIfSilent(s, time, source(record), ctx);
+    // The log's own clock: what was held is told, a silence is noticed and verdicts fall due when a later line shows time has passed.
     s = releaseHeld(s, time - HOLD_MS, ctx);
+    s = stallIfSilent(s, time, source(record), ctx);
     s = settle(s, time, ctx);
   } else if (s.held.length > 0) {
     s = releaseHeld(s, time - IDLE_HOLD_MS, ctx);
@@ -272,8 +272,8 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
 export function trackTick(state: TrackerState, now: number, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   if (state.operations.length === 0) return { state, events: [] };
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
-  let s = stallIfSilent(state, now, NO_SOURCE, ctx);
-  s = releaseHeld(s, now - HOLD_MS, ctx);
+  let s = releaseHeld(state, now - HOLD_MS, ctx);
+  s = stallIfSilent(s, now, NO_SOURCE, ctx);
   s = settle(s, now, ctx);
   return { state: s, events: ctx.events };
 }
@@ -288,6 +288,18 @@ export function trackEnd(state: TrackerState, rules: TrackerRules, options: Trac
   let s = state.restart !== null && !state.restart.ended ? restartNow(state, state.clock ?? 0, ctx) : state;
   s = releaseHeld(s, Infinity, ctx);
   s = settle(s, Infinity, ctx);
+  return { state: s, events: ctx.events };
+}
+
+/**
+ * A file ended (rotated away, or its end reached with nothing after it for now):
+ * the records held back for a request line are told, as no line of this file
+ * will claim them. Verdicts still wait for their grace.
+ */
+export function trackFileEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
+  if (state.held.length === 0) return { state, events: [] };
+  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
+  const s = releaseHeld(state, Infinity, ctx);
   return { state: s, events: ctx.events };
 }
 
@@ -665,6 +677,8 @@ function releaseHeld(state: TrackerState, before: number, ctx: Ctx): TrackerStat
   while (s.held.length > 0 && s.held[0]!.time < before) {
     const oldest = s.held[0]!;
     s = { ...s, held: s.held.slice(1), heldChars: s.heldChars - oldest.message.length - oldest.line.text.length };
+    // A verdict that fell due before this record was logged comes first.
+    if (s.operations.length > 0) s = settle(s, oldest.time, ctx);
     s = tell(s, oldest, ctx);
   }
   return s;
