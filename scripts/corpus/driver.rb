@@ -13,11 +13,12 @@ module Corpus
   # One stand-in backup-agent process: started with `ruby serve.rb`, reached over
   # loopback on a free port, stopped with a real SIGKILL.
   class AgentProcess
-    attr_reader :port, :os_pid
+    attr_reader :port, :os_pid, :app
 
     def initialize(log:, work_dir:, pid:, now:, app: 'sinatra', server: 'puma', output: :aside,
                    logger: 'default', rack: 'current', tz: 'UTC')
       @port = free_port
+      @app = app
       aside = File.join(work_dir, "agent-#{pid}.out")
       env = {
         'CORPUS_LOG' => log, 'CORPUS_PORT' => @port.to_s, 'CORPUS_PID' => pid.to_s,
@@ -99,6 +100,11 @@ module Corpus
     "#{r.numerator}/#{r.denominator}"
   end
 
+  # `iso` plus `seconds` (a decimal string), as ISO 8601 UTC with microseconds.
+  def self.plus(iso, seconds)
+    (Time.iso8601(iso) + Rational(seconds.to_s)).utc.iso8601(6)
+  end
+
   # A case: a script of what happens to the agent, run against real processes.
   # Times are ISO 8601 with a zone; the driver moves the agent's clock to each
   # one before the request or record it belongs to.
@@ -138,9 +144,20 @@ module Corpus
 
     # A request: the clock is at `at` when it arrives and moves by `took` seconds
     # while it is handled; the access line is written at the end.
-    def request(method, path, at:, took:, from: MANAGER, user: USER, **options)
+    def request(method, path, at:, took:, from: MANAGER, user: USER, headers: {}, **options)
       @agent.control({ 'at' => Corpus.epoch(at) }, { 'next_request_takes' => took.to_s })
-      @agent.request(method, path, from: from, user: user, **options)
+      headers = { 'X-Request-Id' => next_request_id }.merge(headers) if @agent.app.start_with?('rails')
+      @agent.request(method, path, from: from, user: user, headers: headers, **options)
+    end
+
+    # Request ids as Rails makes them (UUIDs), from a generator seeded by the
+    # case's name so they are the same on every run.
+    def next_request_id
+      @ids ||= Random.new(@name.bytes.sum)
+      b = @ids.bytes(16).unpack('C*')
+      b[6] = (b[6] & 0x0f) | 0x40
+      b[8] = (b[8] & 0x3f) | 0x80
+      format('%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x', *b)
     end
 
     def restore(at:, took: '0.0023', backup_id: nil, **options)
@@ -174,6 +191,46 @@ module Corpus
 
     def fail(job, at:, message:)
       @agent.control({ 'at' => Corpus.epoch(at) }, { 'fail' => { 'job' => job, 'message' => message } })
+    end
+
+    # A restore as most cases have it: asked for at `start`, begun 0.4 s later,
+    # polled at +0.6 s and +14.9 s; `steps` maps offsets (seconds after start)
+    # to what happens then: a message (an INFO record), [severity, message], or
+    # a block given the scenario and the time. With `success` (an offset) it
+    # logs success then and is polled once more, 0.560662 s later.
+    def typical_restore(start:, id: 41, backup_id: nil, took: '0.0023', steps: {}, success: nil, **request)
+      restore(at: start, took: took, backup_id: backup_id, **request)
+      agent(at: Corpus.plus(start, '0.4'), begin: id)
+      poll(at: Corpus.plus(start, '0.6'))
+      timeline = steps.to_a + [['14.9', ->(s, at) { s.poll(at: at, took: '0.6944') }]]
+      if success
+        timeline << [success, ->(s, at) { s.finish(id, at: at) }]
+        timeline << [(Rational(success) + Rational('0.560662')).to_s, ->(s, at) { s.poll(at: at, took: '0.7154') }]
+      end
+      timeline.sort_by { |offset, _| Rational(offset) }.each do |offset, step|
+        at = Corpus.plus(start, offset)
+        case step
+        when String then record(at: at, message: step)
+        when Array then record(at: at, severity: step[0], message: step[1])
+        else step.call(self, at)
+        end
+      end
+    end
+
+    # A backup asked for at `start`: its a9s backup id is named after the start
+    # in epoch milliseconds, as a9s-pg's are. It is begun 0.4 s later and polled,
+    # logs "Creating backup <id>", then "backup <id> uploaded" at `uploaded`
+    # (an offset) and success 0.3 s after. Returns the backup id.
+    def typical_backup(start:, id:, uploaded: '55', named: true)
+      backup_id = "a9s-pg-#{(Time.iso8601(start).to_r * 1000).floor}"
+      backup(at: start)
+      agent(at: Corpus.plus(start, '0.4'), begin: id)
+      poll(at: Corpus.plus(start, '0.6'), took: '0.6011')
+      record(at: Corpus.plus(start, '2.112233'), message: named ? "Creating backup #{backup_id}" : 'Creating backup')
+      record(at: Corpus.plus(start, uploaded), message: named ? "backup #{backup_id} uploaded" : 'backup uploaded')
+      finish(id, at: Corpus.plus(start, Rational(uploaded) + Rational('0.3')))
+      poll(at: Corpus.plus(start, Rational(uploaded) + 2), took: '0.5530')
+      backup_id
     end
 
     def step_clock(seconds)

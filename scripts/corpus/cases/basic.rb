@@ -19,14 +19,8 @@ end
 Corpus.define('error-then-success') do |s|
   s.start_agent(at: '2018-11-20T12:00:00Z', pid: 31554)
   s.agent(next_id: 41)
-  s.restore(at: '2018-11-20T12:12:30.100000Z', backup_id: 'a9s-pg-1542859215559')
-  s.agent(at: '2018-11-20T12:12:30.500000Z', begin: 41)
-  s.poll(at: '2018-11-20T12:12:30.700000Z')
-  s.record(at: '2018-11-20T12:12:40.112233Z', severity: 'error',
-           message: 'could not remove temporary file /var/vcap/store/restore/tmp.41: No such file or directory')
-  s.poll(at: '2018-11-20T12:12:45.000000Z', took: '0.6944')
-  s.finish(41, at: '2018-11-20T12:13:00.939338Z')
-  s.poll(at: '2018-11-20T12:13:01.500000Z', took: '0.7154')
+  s.typical_restore(start: '2018-11-20T12:12:30.100000Z', backup_id: 'a9s-pg-1542859215559', success: '30.839338',
+                    steps: { '10.012233' => ['error', 'could not remove temporary file /var/vcap/store/restore/tmp.41: No such file or directory'] })
 end
 
 # An ERROR with a backtrace and no success: the restore failed when it was logged.

@@ -7,14 +7,10 @@
 Corpus.define('unknown-route-404') do |s|
   s.start_agent(at: '2018-11-20T12:00:00Z', pid: 31554)
   s.agent(next_id: 41)
-  s.restore(at: '2018-11-20T12:12:30.100000Z')
-  s.agent(at: '2018-11-20T12:12:30.500000Z', begin: 41)
-  s.poll(at: '2018-11-20T12:12:30.700000Z')
-  s.request('get', '/v1/instances/a9s-pg', at: '2018-11-20T12:12:38.000000Z', took: '0.0012', from: '172.28.19.60')
-  s.record(at: '2018-11-20T12:12:40.000000Z', message: 'Restoring backup')
-  s.poll(at: '2018-11-20T12:12:45.000000Z', took: '0.6944')
-  s.finish(41, at: '2018-11-20T12:13:00.939338Z')
-  s.poll(at: '2018-11-20T12:13:01.500000Z', took: '0.7154')
+  s.typical_restore(start: '2018-11-20T12:12:30.100000Z', success: '30.839338', steps: {
+                      '7.9' => ->(sc, at) { sc.request('get', '/v1/instances/a9s-pg', at: at, took: '0.0012', from: '172.28.19.60') },
+                      '9.9' => 'Restoring backup'
+                    })
 end
 
 # A second restore asked for while the first runs: the agent refuses it (409)
@@ -22,14 +18,10 @@ end
 Corpus.define('refused-second-request') do |s|
   s.start_agent(at: '2018-11-20T12:00:00Z', pid: 31554)
   s.agent(next_id: 41)
-  s.restore(at: '2018-11-20T12:12:30.100000Z')
-  s.agent(at: '2018-11-20T12:12:30.500000Z', begin: 41)
-  s.poll(at: '2018-11-20T12:12:30.700000Z')
-  s.restore(at: '2018-11-20T12:12:41.300000Z', took: '0.0017', user: 'admin', from: '172.28.19.57')
-  s.record(at: '2018-11-20T12:12:44.000000Z', message: 'Restoring backup')
-  s.poll(at: '2018-11-20T12:12:45.000000Z', took: '0.6944')
-  s.finish(41, at: '2018-11-20T12:13:00.939338Z')
-  s.poll(at: '2018-11-20T12:13:01.500000Z', took: '0.7154')
+  s.typical_restore(start: '2018-11-20T12:12:30.100000Z', success: '30.839338', steps: {
+                      '11.2' => ->(sc, at) { sc.restore(at: at, took: '0.0017', user: 'admin', from: '172.28.19.57') },
+                      '13.9' => 'Restoring backup'
+                    })
 end
 
 # The log begins (after a rotation) while a restore asked for earlier runs; a
