@@ -69,6 +69,8 @@ export interface ActiveOperation {
    * operation succeeds (an agent answers polls after a failure too). Told then.
    */
   deferredPolls: { file: string; offset: number }[];
+  /** The process running it: the pid of its first logger line; a line from another pid means the agent restarted. */
+  pid: number | null;
 }
 
 /** A request seen in the Rails request log (`Started …`), to attribute its tagged lines and to count it once. */
@@ -82,6 +84,11 @@ export interface RailsRequest {
   startedMs: number;
   /** The operation it started, once known. */
   operationId: string | null;
+  /** The operations it was told to (the one it started, or those a poll advanced). */
+  toldTo: string[];
+  /** Where its `Started` line is. */
+  file: string;
+  offset: number;
   /** Status and time from `Completed`; null while open. */
   status: number | null;
   completedMs: number | null;
@@ -207,6 +214,7 @@ export function upgradeTrackerState(loaded: TrackerState): TrackerState {
     pendingError: a.pendingError ?? null,
     failingPolls: a.failingPolls ?? null,
     deferredPolls: a.deferredPolls ?? [],
+    pid: a.pid ?? null,
     op: upgradeOperation(a.op),
   }));
   s.active = s.operations[0] ?? null;
@@ -365,7 +373,7 @@ function settle(state: TrackerState, now: number, ctx: Ctx): TrackerState {
     // The verdict comes late, but the failure happened when the failing record was logged.
     const first = due.reduce((a, b) => (b.atMs < a.atMs ? b : a));
     for (const p of active.deferredPolls) {
-      ctx.decisions?.push({ ...p, record: 'access', operation: null, rule: `answered after the error that failed ${active.op.id}` });
+      decideAt(ctx, p, 'access', null, `answered after the error that failed ${active.op.id}`);
     }
     s = fail(s, active, first.atMs, first.atMs, first.src, first.message, ctx);
     if (first === active.failingPolls) s = { ...s, failedByPolls: active.op.id };
@@ -386,6 +394,8 @@ interface RequestLine {
   user: string | null;
   /** The Rails request-id tag, for a request told from the Rails log. */
   tag: string | null;
+  /** The Rails request it is, for a request told from the Rails log. */
+  rails: RailsRequest | null;
   src: Source;
   record: AccessRecord | LoggerRecord;
 }
@@ -405,7 +415,9 @@ function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState 
     const requests = state.requests.slice();
     requests[railsTwin] = { ...requests[railsTwin]!, seenInAccessLog: true };
     const twin = requests[railsTwin]!;
-    decide(ctx, r, twin.operationId, `already counted from the Rails request log (${twin.method} ${twin.path} ${twin.status})`);
+    const why = `already counted from the Rails request log (${twin.method} ${twin.path} ${twin.status})`;
+    if (twin.toldTo.length === 0) decide(ctx, r, null, why);
+    for (const id of twin.toldTo) decide(ctx, r, id, why);
     return { ...state, requests };
   }
   return onRequestLine(
@@ -419,6 +431,7 @@ function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState 
       host: r.host,
       user: r.user,
       tag: null,
+      rails: null,
       src: source(r),
       record: r,
     },
@@ -460,7 +473,7 @@ function onStart(
   ctx: Ctx,
 ): TrackerState {
   // The request began when its handler first logged, if that was before the (whole-second) request line.
-  let startMs = q.time;
+  let startMs = q.rails?.startedMs ?? q.time;
   for (const h of claimed) if (h.time < startMs) startMs = h.time;
   const { id, lastOperationMs } = operationId(state, kind, startMs);
   let s: TrackerState = { ...state, lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1 };
@@ -473,8 +486,13 @@ function onStart(
     pendingError: null,
     failingPolls: null,
     deferredPolls: [],
+    pid: q.rails?.pid ?? claimed.find((h): h is LoggerRecord => h.kind === 'logger')?.pid ?? null,
   };
-  if (q.tag !== null) s = linkRequest(s, q.tag, id);
+  if (q.rails !== null) {
+    s = linkRequest(s, q.rails, id, [id]);
+    decideAt(ctx, q.rails, 'logger', id, `Rails request started: ${q.method} ${q.path}, ${rule.name}`);
+  }
+  const named = claimed.map((h) => namedBackup(ctx.rules, h.message)).find((n) => n !== null) ?? null;
   const who = q.user !== null ? `${q.user} at ${q.host}` : q.host;
   const accepted = q.status >= 200 && q.status < 300;
   if (!accepted) {
@@ -484,7 +502,7 @@ function onStart(
     const why = claimed.filter(isTrouble).map((h) => h.message);
     for (const h of claimed) decide(ctx, h, id, `logged within the window of the refused ${kind} request`);
     const failure = [`${kind} request refused: ${q.method} ${q.path} answered ${q.status}`, ...why].join('\n');
-    const op: Operation = { ...base, state: 'failed', finishedAt: iso(startMs), durationMs: 0, failure };
+    const op: Operation = { ...base, state: 'failed', finishedAt: iso(startMs), durationMs: 0, failure, namedBackupId: named?.id ?? null };
     return emit(s, { ...fresh, op }, 'failed', startMs, q.src, failure, ctx, false);
   }
   const same = s.operations.find((a) => a.op.kind === kind);
@@ -503,6 +521,13 @@ function onStart(
 }
 
 function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: Ctx): TrackerState {
+  if (q.rails !== null) {
+    const toldTo = state.operations.map((a) => a.op.id);
+    state = linkRequest(state, q.rails, null, toldTo);
+    const why = `Rails request started: ${q.method} ${q.path}, ${rule.name}`;
+    if (toldTo.length === 0) decideAt(ctx, q.rails, 'logger', null, `${why}: no operation active`);
+    for (const id of toldTo) decideAt(ctx, q.rails, 'logger', id, why);
+  }
   const good = q.status >= 200 && q.status < 300;
   const trouble = !good && pollFails(ctx.rules, q.status);
   if (state.operations.length === 0) {
@@ -553,9 +578,14 @@ const RAILS_COMPLETED = /^Completed (\d{3}) .*? in (\d+(?:\.\d+)?)ms/;
 function onLogger(state: TrackerState, r: LoggerRecord, ctx: Ctx): TrackerState {
   let s = state;
   if (s.pid !== r.pid) {
-    if (s.pid !== null && ctx.rules.restartOnNewPid && s.operations.length > 0) {
-      s = releaseHeld(s, Infinity, ctx);
-      s = failAll(s, r.time, source(r), `backup-agent restarted during the {kind}: pid ${s.pid} gave way to pid ${r.pid}`, ctx);
+    // What the earlier process logged is told first, so each operation knows the process running it.
+    if (s.operations.length > 0) s = releaseHeld(s, Infinity, ctx);
+    // An operation whose own lines came from another process has lost it; one that has logged
+    // nothing yet may be the new process's (the agent restarted before it was asked for).
+    const gone = ctx.rules.restartOnNewPid ? s.operations.filter((a) => a.pid !== null && a.pid !== r.pid) : [];
+    for (const a of gone) {
+      decide(ctx, r, a.op.id, `restartOnNewPid: pid ${r.pid} is not pid ${a.pid}, which ran ${a.op.id}`);
+      s = fail(s, a, r.time, r.time, source(r), `backup-agent restarted during the ${a.op.kind}: pid ${a.pid} gave way to pid ${r.pid}`, ctx);
     }
     s = { ...s, pid: r.pid };
   }
@@ -598,13 +628,17 @@ function onRailsStarted(state: TrackerState, r: LoggerRecord, m: RegExpExecArray
     host: m[3]!,
     startedMs: r.time,
     operationId: null,
+    toldTo: [],
+    file: r.line.file,
+    offset: r.line.offset,
     status: null,
     completedMs: null,
     seenInAccessLog: false,
   };
   const requests = [...state.requests, request];
   if (requests.length > MAX_RAILS_REQUESTS) requests.shift();
-  decide(ctx, r, null, `Rails request started: ${request.method} ${request.path}`);
+  // A request for an operation is told with it, when `Completed` says how it was answered.
+  if (!isOperationRequest(ctx.rules, request)) decide(ctx, r, null, `Rails request started: ${request.method} ${request.path}: no rule for it`);
   return { ...state, requests };
 }
 
@@ -626,6 +660,7 @@ function onRailsCompleted(state: TrackerState, r: LoggerRecord, status: number, 
       host: request.host,
       user: null,
       tag: request.tag,
+      rails: request,
       src: source(r),
       record: r,
     },
@@ -740,7 +775,7 @@ function startUnrequested(state: TrackerState, kind: OperationKind, r: HeldRecor
   const { id, lastOperationMs } = operationId(state, kind, r.time);
   const s: TrackerState = { ...state, lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1 };
   const op: Operation = { ...newOperation(kind, id, r.time, '', null, 0), requestSeen: false };
-  const fresh: ActiveOperation = { op, requestedMs: r.time, lastActivityMs: r.time, requestId: null, pendingError: null, failingPolls: null, deferredPolls: [] };
+  const fresh: ActiveOperation = { op, requestedMs: r.time, lastActivityMs: r.time, requestId: null, pendingError: null, failingPolls: null, deferredPolls: [], pid: r.kind === 'logger' ? r.pid : null };
   const message = `${kind} already running when the log begins: its request is not in this log`;
   return emit(s, fresh, 'requested', r.time, source(r), message, ctx);
 }
@@ -789,7 +824,8 @@ function applyTo(state: TrackerState, id: string, r: HeldRecord, why: string, ct
     phase: phase?.phase ?? active.op.phase,
     namedBackupId: active.op.namedBackupId ?? named?.id ?? null,
   };
-  const next = (op: Operation, rest: Partial<ActiveOperation> = {}): ActiveOperation => ({ ...active, op, lastActivityMs: r.time, ...rest });
+  const pid = active.pid ?? (r.kind === 'logger' ? r.pid : null);
+  const next = (op: Operation, rest: Partial<ActiveOperation> = {}): ActiveOperation => ({ ...active, op, lastActivityMs: r.time, pid, ...rest });
   const src = source(r);
   const success = r.kind === 'logger' ? rules.successMessages.find((m) => m.regex.test(message)) : undefined;
   if (success !== undefined) {
@@ -798,7 +834,7 @@ function applyTo(state: TrackerState, id: string, r: HeldRecord, why: string, ct
       .filter((p): p is PendingFailure => p !== null)
       .map((p) => firstLineOf(p.message));
     for (const p of active.deferredPolls) {
-      ctx.decisions?.push({ ...p, record: 'access', operation: id, rule: `answered while an error awaited its verdict; ${id} went on to succeed` });
+      decideAt(ctx, p, 'access', id, `answered while an error awaited its verdict; ${id} went on to succeed`);
     }
     const op: Operation = {
       ...common,
@@ -928,6 +964,11 @@ function decide(ctx: Ctx, r: LogRecord, operation: string | null, rule: string):
   ctx.decisions?.push({ file: r.line.file, offset: r.line.offset, record: r.kind, operation, rule });
 }
 
+/** A decision on a record the tracker knows by its place only (a Rails `Started` line, a deferred poll). */
+function decideAt(ctx: Ctx, at: { file: string; offset: number }, record: LogRecord['kind'], operation: string | null, rule: string): void {
+  ctx.decisions?.push({ file: at.file, offset: at.offset, record, operation, rule });
+}
+
 /** An error worth attributing with care: a failing severity or an exception report. */
 function isTrouble(r: HeldRecord): boolean {
   return r.kind === 'exception' || r.severity === 'ERROR' || r.severity === 'FATAL' || r.severity === 'WARN';
@@ -969,11 +1010,11 @@ function findRequestIndex(requests: readonly RailsRequest[], test: (q: RailsRequ
   return -1;
 }
 
-function linkRequest(state: TrackerState, tag: string, id: string): TrackerState {
-  const i = findRequestIndex(state.requests, (q) => q.tag === tag);
+function linkRequest(state: TrackerState, request: RailsRequest, id: string | null, toldTo: string[]): TrackerState {
+  const i = state.requests.indexOf(request);
   if (i === -1) return state;
   const requests = state.requests.slice();
-  requests[i] = { ...requests[i]!, operationId: id };
+  requests[i] = { ...request, operationId: id ?? request.operationId, toldTo };
   return { ...state, requests };
 }
 
