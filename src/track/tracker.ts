@@ -163,7 +163,7 @@ export const MAX_HELD_CHARS = 64 * 1024;
 /** While operations are active, a held record is told once the log's clock is this far past it. */
 export const HOLD_MS = 3000;
 /** While none is active, a held record waits this long for the request that may start one. */
-export const IDLE_HOLD_MS = 60_000;
+export const IDLE_HOLD_MS = 10_000;
 const MAX_RAILS_REQUESTS = 16;
 const MAX_WARNINGS = 5;
 /** Rack writes whole seconds: an access line's real time is up to a second after the one written. */
@@ -206,7 +206,7 @@ export function initialTrackerState(nextEventId = 1): TrackerState {
  * fields it lacks (an operation it had active stays active).
  */
 export function upgradeTrackerState(loaded: TrackerState): TrackerState {
-  const s = { ...initialTrackerState(loaded.nextEventId), ...loaded };
+  const s = change(initialTrackerState(loaded.nextEventId), loaded);
   if (!Array.isArray(loaded.operations)) s.operations = loaded.active != null ? [loaded.active] : [];
   s.operations = s.operations.map((a) => ({
     ...a,
@@ -243,9 +243,9 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
   const time = record.time ?? state.clock ?? 0;
   let s = state;
   if (s.restart !== null && record.kind !== 'banner') {
-    s = s.restart.ended ? { ...s, restart: null } : record.time !== null ? restartNow(s, record.time, ctx) : s;
+    s = s.restart.ended ? change(s, { restart: null  }) : record.time !== null ? restartNow(s, record.time, ctx) : s;
   }
-  if (s.failedByPolls !== null && record.kind === 'access' && s.operations.length > 0) s = { ...s, failedByPolls: null };
+  if (s.failedByPolls !== null && record.kind === 'access' && s.operations.length > 0) s = change(s, { failedByPolls: null  });
   if (s.operations.length > 0) {
     // The log's own clock: what was held is told, a silence is noticed and verdicts fall due when a later line shows time has passed.
     s = releaseHeld(s, time - HOLD_MS, ctx);
@@ -314,7 +314,7 @@ export function trackFileEnd(state: TrackerState, rules: TrackerRules, options: 
 /** Fails the operations a time-less banner ended, at `time`: the first time seen after it. */
 function restartNow(state: TrackerState, time: number, ctx: Ctx): TrackerState {
   const restart = state.restart!;
-  let s: TrackerState = { ...state, restart: { ...restart, ended: true } };
+  let s: TrackerState = change(state, { restart: { ...restart, ended: true }  });
   for (const active of state.operations) {
     if (!restart.operations.includes(active.op.id)) continue;
     s = fail(s, active, time, time, restart.src, restart.message.replace('{kind}', active.op.kind), ctx);
@@ -341,6 +341,52 @@ function withClock(s: TrackerState, clock: number): TrackerState {
     pid: s.pid,
     held: s.held,
     heldChars: s.heldChars,
+    requests: s.requests,
+    restart: s.restart,
+    failedByPolls: s.failedByPolls,
+  };
+}
+
+/**
+ * The state with `c`'s fields changed. Every state is built here (or in the two
+ * spelled-out copies below) so that all have one shape: states of mixed shapes
+ * make V8 take its slow path on every field read.
+ */
+function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
+  return {
+    nextEventId: c.nextEventId ?? s.nextEventId,
+    active: c.active !== undefined ? c.active : s.active,
+    operations: c.operations ?? s.operations,
+    latestRestore: c.latestRestore !== undefined ? c.latestRestore : s.latestRestore,
+    latestBackup: c.latestBackup !== undefined ? c.latestBackup : s.latestBackup,
+    lastOperationId: c.lastOperationId !== undefined ? c.lastOperationId : s.lastOperationId,
+    lastOperationMs: c.lastOperationMs !== undefined ? c.lastOperationMs : s.lastOperationMs,
+    operationCount: c.operationCount ?? s.operationCount,
+    clock: c.clock !== undefined ? c.clock : s.clock,
+    pid: c.pid !== undefined ? c.pid : s.pid,
+    held: c.held ?? s.held,
+    heldChars: c.heldChars ?? s.heldChars,
+    requests: c.requests ?? s.requests,
+    restart: c.restart !== undefined ? c.restart : s.restart,
+    failedByPolls: c.failedByPolls !== undefined ? c.failedByPolls : s.failedByPolls,
+  };
+}
+
+/** The state with other held records; spelled out for the same reason as `withClock`. */
+function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): TrackerState {
+  return {
+    nextEventId: s.nextEventId,
+    active: s.active,
+    operations: s.operations,
+    latestRestore: s.latestRestore,
+    latestBackup: s.latestBackup,
+    lastOperationId: s.lastOperationId,
+    lastOperationMs: s.lastOperationMs,
+    operationCount: s.operationCount,
+    clock: s.clock,
+    pid: s.pid,
+    held,
+    heldChars,
     requests: s.requests,
     restart: s.restart,
     failedByPolls: s.failedByPolls,
@@ -376,7 +422,7 @@ function settle(state: TrackerState, now: number, ctx: Ctx): TrackerState {
       decideAt(ctx, p, 'access', null, `answered after the error that failed ${active.op.id}`);
     }
     s = fail(s, active, first.atMs, first.atMs, first.src, first.message, ctx);
-    if (first === active.failingPolls) s = { ...s, failedByPolls: active.op.id };
+    if (first === active.failingPolls) s = change(s, { failedByPolls: active.op.id  });
   }
   return s;
 }
@@ -401,7 +447,18 @@ interface RequestLine {
 }
 
 function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState {
-  const railsTwin = state.requests.findIndex(
+  // Most lines of a production.log are order polls and status checks while nothing runs: told without allocating.
+  if (state.operations.length === 0 && state.held.length === 0 && state.requests.length === 0 && state.failedByPolls === null) {
+    const rules = ctx.rules;
+    if (findRequest(rules.restoreRequests, r.method, r.path) === null && findRequest(rules.backupRequests, r.method, r.path) === null) {
+      if (ctx.decisions !== null) {
+        const poll = findRequest(rules.progressRequests, r.method, r.path);
+        decide(ctx, r, null, poll !== null ? `${poll.name}: no operation active` : `no rule for ${r.method} ${r.path}`);
+      }
+      return state;
+    }
+  }
+  const railsTwin = state.requests.length === 0 ? -1 : state.requests.findIndex(
     (q) =>
       !q.seenInAccessLog &&
       q.completedMs !== null &&
@@ -418,7 +475,7 @@ function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState 
     const why = `already counted from the Rails request log (${twin.method} ${twin.path} ${twin.status})`;
     if (twin.toldTo.length === 0) decide(ctx, r, null, why);
     for (const id of twin.toldTo) decide(ctx, r, id, why);
-    return { ...state, requests };
+    return change(state, { requests  });
   }
   return onRequestLine(
     state,
@@ -459,8 +516,10 @@ function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerSt
   }
   // Another request (a status check, a 404): its errors are its own, never an operation's.
   const [claimed, s0] = takeHeld(state, (h) => inWindow(h) && isTrouble(h));
-  for (const h of claimed) decide(ctx, h, null, `belongs to request ${q.method} ${q.path} ${q.status} (logged within its time window)`);
-  decide(ctx, q.record, null, `no rule for ${q.method} ${q.path}`);
+  if (ctx.decisions !== null) {
+    for (const h of claimed) decide(ctx, h, null, `belongs to request ${q.method} ${q.path} ${q.status} (logged within its time window)`);
+    decide(ctx, q.record, null, `no rule for ${q.method} ${q.path}`);
+  }
   return state.held.length > 0 && s0.operations.length > 0 ? releaseHeld(s0, Infinity, ctx) : s0;
 }
 
@@ -476,7 +535,7 @@ function onStart(
   let startMs = q.rails?.startedMs ?? q.time;
   for (const h of claimed) if (h.time < startMs) startMs = h.time;
   const { id, lastOperationMs } = operationId(state, kind, startMs);
-  let s: TrackerState = { ...state, lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1 };
+  let s: TrackerState = change(state, { lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1  });
   const base = newOperation(kind, id, startMs, q.host, q.user, q.status);
   const fresh: ActiveOperation = {
     op: base,
@@ -536,7 +595,7 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
       return state;
     }
     decide(ctx, q.record, null, `${rule.name}: no operation active`);
-    return state.failedByPolls !== null ? { ...state, failedByPolls: null } : state;
+    return state.failedByPolls !== null ? change(state, { failedByPolls: null  }) : state;
   }
   let s = state;
   for (const active of state.operations) {
@@ -587,7 +646,7 @@ function onLogger(state: TrackerState, r: LoggerRecord, ctx: Ctx): TrackerState 
       decide(ctx, r, a.op.id, `restartOnNewPid: pid ${r.pid} is not pid ${a.pid}, which ran ${a.op.id}`);
       s = fail(s, a, r.time, r.time, source(r), `backup-agent restarted during the ${a.op.kind}: pid ${a.pid} gave way to pid ${r.pid}`, ctx);
     }
-    s = { ...s, pid: r.pid };
+    s = change(s, { pid: r.pid  });
   }
   const m = r.message;
   if (m.charCodeAt(0) === 83 /* S */ && m.startsWith('Started ')) {
@@ -639,7 +698,7 @@ function onRailsStarted(state: TrackerState, r: LoggerRecord, m: RegExpExecArray
   if (requests.length > MAX_RAILS_REQUESTS) requests.shift();
   // A request for an operation is told with it, when `Completed` says how it was answered.
   if (!isOperationRequest(ctx.rules, request)) decide(ctx, r, null, `Rails request started: ${request.method} ${request.path}: no rule for it`);
-  return { ...state, requests };
+  return change(state, { requests  });
 }
 
 function onRailsCompleted(state: TrackerState, r: LoggerRecord, status: number, durationMs: number, ctx: Ctx): TrackerState {
@@ -650,7 +709,7 @@ function onRailsCompleted(state: TrackerState, r: LoggerRecord, status: number, 
   const request = { ...requests[index]!, status, completedMs: r.time };
   requests[index] = request;
   return onRequestLine(
-    { ...state, requests },
+    change(state, { requests  }),
     {
       method: request.method,
       path: request.path,
@@ -674,33 +733,37 @@ function onBanner(state: TrackerState, r: BannerRecord, time: number, ctx: Ctx):
   if (s.restart !== null) {
     // The rest of the same start-up banner.
     decide(ctx, r, s.restart.operations[0] ?? null, `${r.server} start-up banner: the restart that ends this operation`);
-    if (r.pid !== null && !s.restart.ended) s = { ...s, restart: { ...s.restart, message } };
+    if (r.pid !== null && !s.restart.ended) s = change(s, { restart: { ...s.restart, message }  });
   } else if (s.operations.length > 0 && r.time === null) {
     // Puma and Thin write no time: the operations end at the next line that has one.
     for (const a of s.operations) decide(ctx, r, a.op.id, `${r.server} start-up banner: the backup-agent restarted`);
-    s = { ...s, restart: { message, src: source(r), operations: s.operations.map((a) => a.op.id), ended: false } };
+    s = change(s, { restart: { message, src: source(r), operations: s.operations.map((a) => a.op.id), ended: false }  });
   } else if (s.operations.length > 0) {
     for (const a of s.operations) decide(ctx, r, a.op.id, `${r.server} start-up banner: the backup-agent restarted`);
     const operations = s.operations.map((a) => a.op.id);
     s = failAll(s, time, source(r), message, ctx);
     // The rest of the banner belongs to the same restart.
-    s = { ...s, restart: { message, src: source(r), operations, ended: true } };
+    s = change(s, { restart: { message, src: source(r), operations, ended: true }  });
   } else {
     decide(ctx, r, null, `${r.server} start-up banner: no operation active`);
   }
-  return r.pid !== null ? { ...s, pid: r.pid } : s;
+  return r.pid !== null ? change(s, { pid: r.pid  }) : s;
 }
 
 /** Keeps a record for the next request line to claim; what falls out of the bounds is told now. */
 function hold(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
-  const size = r.message.length + r.line.text.length;
-  const held = [...state.held, r];
-  let heldChars = state.heldChars + size;
-  let s: TrackerState = { ...state, held, heldChars };
+  let s0 = state;
+  // While nothing runs, a record is kept only for a request that may yet claim it.
+  if (state.operations.length === 0 && state.held.length > 0 && state.held[0]!.time < r.time - IDLE_HOLD_MS) {
+    s0 = releaseHeld(state, r.time - IDLE_HOLD_MS, ctx);
+  }
+  const held = s0.held.length === 0 ? [r] : [...s0.held, r];
+  let heldChars = s0.heldChars + r.message.length + r.line.text.length;
+  let s = withHeld(s0, held, heldChars);
   while (s.held.length > MAX_HELD || (s.heldChars > MAX_HELD_CHARS && s.held.length > 1)) {
     const oldest = s.held[0]!;
     heldChars = s.heldChars - oldest.message.length - oldest.line.text.length;
-    s = tell({ ...s, held: s.held.slice(1), heldChars }, oldest, ctx);
+    s = tell(change(s, { held: s.held.slice(1), heldChars  }), oldest, ctx);
   }
   return s;
 }
@@ -708,10 +771,20 @@ function hold(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
 /** Tells every held record logged before `before`, oldest first. */
 function releaseHeld(state: TrackerState, before: number, ctx: Ctx): TrackerState {
   if (state.held.length === 0 || state.held[0]!.time >= before) return state;
+  if (state.operations.length === 0 && ctx.decisions === null) {
+    // Nothing is active: telling them changes nothing; drop them in one step.
+    let k = 0;
+    let chars = state.heldChars;
+    while (k < state.held.length && state.held[k]!.time < before) {
+      chars -= state.held[k]!.message.length + state.held[k]!.line.text.length;
+      k++;
+    }
+    return withHeld(state, state.held.slice(k), chars);
+  }
   let s = state;
   while (s.held.length > 0 && s.held[0]!.time < before) {
     const oldest = s.held[0]!;
-    s = { ...s, held: s.held.slice(1), heldChars: s.heldChars - oldest.message.length - oldest.line.text.length };
+    s = change(s, { held: s.held.slice(1), heldChars: s.heldChars - oldest.message.length - oldest.line.text.length  });
     // A verdict that fell due before this record was logged comes first.
     if (s.operations.length > 0) s = settle(s, oldest.time, ctx);
     s = tell(s, oldest, ctx);
@@ -732,7 +805,7 @@ function takeHeld(state: TrackerState, claim: (h: HeldRecord) => boolean): [Held
     } else kept.push(h);
   }
   if (taken.length === 0) return [[], state];
-  return [taken, { ...state, held: kept, heldChars: chars }];
+  return [taken, change(state, { held: kept, heldChars: chars  })];
 }
 
 /** A record no request claimed: it goes to the operation it names, else the one that started first. */
@@ -773,7 +846,7 @@ function tell(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
 /** An operation whose request is not in the log: it begins where its first line is. */
 function startUnrequested(state: TrackerState, kind: OperationKind, r: HeldRecord, ctx: Ctx): TrackerState {
   const { id, lastOperationMs } = operationId(state, kind, r.time);
-  const s: TrackerState = { ...state, lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1 };
+  const s: TrackerState = change(state, { lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1  });
   const op: Operation = { ...newOperation(kind, id, r.time, '', null, 0), requestSeen: false };
   const fresh: ActiveOperation = { op, requestedMs: r.time, lastActivityMs: r.time, requestId: null, pendingError: null, failingPolls: null, deferredPolls: [], pid: r.kind === 'logger' ? r.pid : null };
   const message = `${kind} already running when the log begins: its request is not in this log`;
@@ -896,7 +969,7 @@ function failAll(state: TrackerState, time: number, src: Source, message: string
 /** The state with `next` in place of the active operation of the same id, without an event. */
 function replaceActive(state: TrackerState, next: ActiveOperation): TrackerState {
   const operations = state.operations.map((a) => (a.op.id === next.op.id ? next : a));
-  return { ...state, operations, active: operations[0] ?? null };
+  return change(state, { operations, active: operations[0] ?? null  });
 }
 
 /** Appends the event for `next`'s new state and files the operation under active/latest. */
@@ -936,14 +1009,13 @@ function emit(
       operations[at] = next;
     }
   }
-  return {
-    ...state,
+  return change(state, {
     nextEventId: state.nextEventId + 1,
     operations,
     active: operations[0] ?? null,
     latestRestore: op.kind === 'restore' ? op : state.latestRestore,
     latestBackup: op.kind === 'backup' ? op : state.latestBackup,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -1015,7 +1087,7 @@ function linkRequest(state: TrackerState, request: RailsRequest, id: string | nu
   if (i === -1) return state;
   const requests = state.requests.slice();
   requests[i] = { ...request, operationId: id ?? request.operationId, toldTo };
-  return { ...state, requests };
+  return change(state, { requests  });
 }
 
 /**
