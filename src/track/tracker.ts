@@ -771,8 +771,8 @@ function hold(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
 /** Tells every held record logged before `before`, oldest first. */
 function releaseHeld(state: TrackerState, before: number, ctx: Ctx): TrackerState {
   if (state.held.length === 0 || state.held[0]!.time >= before) return state;
-  if (state.operations.length === 0 && ctx.decisions === null) {
-    // Nothing is active: telling them changes nothing; drop them in one step.
+  if (state.operations.length === 0 && state.operationCount > 0 && ctx.decisions === null) {
+    // Nothing is active and none can begin unrequested (see `tell`): telling them changes nothing; drop them in one step.
     let k = 0;
     let chars = state.heldChars;
     while (k < state.held.length && state.held[k]!.time < before) {
