@@ -9,6 +9,7 @@ import {
   trackEnd,
   trackRecord,
   trackTick,
+  upgradeTrackerState,
   type TrackerState,
 } from '../../src/track/tracker.js';
 import { access, linesOf, logger } from '../helpers/lines.js';
@@ -36,8 +37,8 @@ function feed(texts: string[], state = initialTrackerState(), using = rules): { 
   return { state, events };
 }
 
-function run(texts: string[], using = rules): { state: TrackerState; events: WatchEvent[] } {
-  const fed = feed(texts, initialTrackerState(), using);
+function run(texts: string[], using = rules, from = initialTrackerState()): { state: TrackerState; events: WatchEvent[] } {
+  const fed = feed(texts, from, using);
   const end = trackEnd(fed.state, using);
   return { state: end.state, events: [...fed.events, ...end.events] };
 }
@@ -201,5 +202,26 @@ describe('the look-back buffer', () => {
     const { state } = feed([access('12:00:00', '/v1/restore'), logger('12:00:01', 'boom', 'ERROR'), logger('12:00:02', 'held')]);
     expect(state.held.length).toBeGreaterThan(0);
     expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+  });
+});
+
+describe('a checkpoint written before operations could overlap', () => {
+  it('carries its active restore on', () => {
+    const { state } = feed([access('12:00:00', '/v1/restore'), access('12:00:01', '/v1/order')]);
+    const op = state.active!.op;
+    // The shape checkpoints had: one active operation, operations without the newer fields.
+    const old = {
+      nextEventId: state.nextEventId,
+      active: { op: { ...op, phase: undefined, warnings: undefined, failedPolls: undefined, namedBackupId: undefined, requestedByUser: undefined, requestSeen: undefined }, requestedMs: at('12:00:00'), lastActivityMs: at('12:00:01') },
+      latestRestore: op,
+      latestBackup: null,
+      lastOperationId: op.id,
+      clock: at('12:00:01'),
+    } as unknown as TrackerState;
+    const upgraded = upgradeTrackerState(JSON.parse(JSON.stringify(old)) as TrackerState);
+    expect(upgraded.operations.map((a) => a.op.id)).toEqual([op.id]);
+    const end = run([logger('12:00:30', 'success')], rules, upgraded);
+    expect(end.events.map((e) => [e.type, e.id])).toEqual([['restore.succeeded', state.nextEventId]]);
+    expect(end.events[0]!.operation).toMatchObject({ warnings: [], phase: null, namedBackupId: null, requestSeen: true });
   });
 });
