@@ -130,6 +130,11 @@ export interface TrackerState {
   restart: { message: string; src: Source; operations: string[]; ended: boolean } | null;
   /** The operation that failed because its order polls answered with trouble, while they still do. */
   failedByPolls: string | null;
+  /**
+   * A request Rails answered with an error: Rails logs the exception after
+   * `Completed`, so the refusal is told once the request's tagged lines are over.
+   */
+  refusal: (RequestLine & { kind: OperationKind; rule: string }) | null;
 }
 
 export interface TrackResult {
@@ -198,6 +203,7 @@ export function initialTrackerState(nextEventId = 1): TrackerState {
     requests: [],
     restart: null,
     failedByPolls: null,
+    refusal: null,
   };
 }
 
@@ -242,6 +248,7 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
   }
   const time = record.time ?? state.clock ?? 0;
   let s = state;
+  if (s.refusal !== null && !(record.kind === 'logger' && record.tags.includes(s.refusal.tag!))) s = tellRefusal(s, ctx);
   if (s.restart !== null && record.kind !== 'banner') {
     s = s.restart.ended ? change(s, { restart: null  }) : record.time !== null ? restartNow(s, record.time, ctx) : s;
   }
@@ -278,9 +285,10 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
  * verdict whose grace has passed. `now` must be on the log's clock.
  */
 export function trackTick(state: TrackerState, now: number, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  if (state.operations.length === 0) return { state, events: [] };
+  if (state.operations.length === 0 && state.refusal === null) return { state, events: [] };
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
-  let s = releaseHeld(state, now - HOLD_MS, ctx);
+  let s = state.refusal !== null && now - state.refusal.time >= HOLD_MS ? tellRefusal(state, ctx) : state;
+  s = releaseHeld(s, now - HOLD_MS, ctx);
   s = stallIfSilent(s, now, NO_SOURCE, ctx);
   s = settle(s, now, ctx);
   return { state: s, events: ctx.events };
@@ -294,6 +302,7 @@ export function trackTick(state: TrackerState, now: number, rules: TrackerRules,
 export function trackEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
   let s = state.restart !== null && !state.restart.ended ? restartNow(state, state.clock ?? 0, ctx) : state;
+  if (s.refusal !== null) s = tellRefusal(s, ctx);
   s = releaseHeld(s, Infinity, ctx);
   s = settle(s, Infinity, ctx);
   return { state: s, events: ctx.events };
@@ -305,10 +314,17 @@ export function trackEnd(state: TrackerState, rules: TrackerRules, options: Trac
  * will claim them. Verdicts still wait for their grace.
  */
 export function trackFileEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  if (state.held.length === 0) return { state, events: [] };
+  if (state.held.length === 0 && state.refusal === null) return { state, events: [] };
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
-  const s = releaseHeld(state, Infinity, ctx);
+  const s = releaseHeld(state.refusal !== null ? tellRefusal(state, ctx) : state, Infinity, ctx);
   return { state: s, events: ctx.events };
+}
+
+/** Tells the refusal Rails answered, with the lines tagged with its request id. */
+function tellRefusal(state: TrackerState, ctx: Ctx): TrackerState {
+  const q = state.refusal!;
+  const [claimed, s0] = takeHeld(change(state, { refusal: null }), (h) => h.kind === 'logger' && h.tags.includes(q.tag!));
+  return onStart(releaseHeld(s0, Infinity, ctx), q.kind, q.rule, q, claimed, ctx);
 }
 
 /** Fails the operations a time-less banner ended, at `time`: the first time seen after it. */
@@ -344,6 +360,7 @@ function withClock(s: TrackerState, clock: number): TrackerState {
     requests: s.requests,
     restart: s.restart,
     failedByPolls: s.failedByPolls,
+    refusal: s.refusal,
   };
 }
 
@@ -369,6 +386,7 @@ function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
     requests: c.requests ?? s.requests,
     restart: c.restart !== undefined ? c.restart : s.restart,
     failedByPolls: c.failedByPolls !== undefined ? c.failedByPolls : s.failedByPolls,
+    refusal: c.refusal !== undefined ? c.refusal : s.refusal,
   };
 }
 
@@ -390,6 +408,7 @@ function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): Track
     requests: s.requests,
     restart: s.restart,
     failedByPolls: s.failedByPolls,
+    refusal: s.refusal,
   };
 }
 
@@ -430,7 +449,7 @@ function settle(state: TrackerState, now: number, ctx: Ctx): TrackerState {
 // ---------------------------------------------------------------------------
 // Request lines
 
-interface RequestLine {
+export interface RequestLine {
   method: string;
   path: string;
   status: number;
@@ -505,9 +524,13 @@ function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerSt
     q.tag !== null ? h.kind === 'logger' && h.tags.includes(q.tag) : h.time >= q.time - q.durationMs - 1 && h.time < q.time + SECOND;
   if (start !== null) {
     const kind: OperationKind = restore !== null ? 'restore' : 'backup';
+    if (q.rails !== null && q.tag !== null && (q.status < 200 || q.status >= 300)) {
+      // Rails logs the exception after `Completed`: the refusal waits for it.
+      return change(state, { refusal: { ...q, kind, rule: start.name } });
+    }
     const [claimed, s0] = takeHeld(state, inWindow);
     const s1 = releaseHeld(s0, Infinity, ctx);
-    return onStart(s1, kind, start, q, claimed, ctx);
+    return onStart(s1, kind, start.name, q, claimed, ctx);
   }
   const poll = findRequest(rules.progressRequests, q.method, q.path);
   if (poll !== null) {
@@ -526,7 +549,7 @@ function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerSt
 function onStart(
   state: TrackerState,
   kind: OperationKind,
-  rule: RequestMatcher,
+  rule: string,
   q: RequestLine,
   claimed: HeldRecord[],
   ctx: Ctx,
@@ -549,20 +572,27 @@ function onStart(
   };
   if (q.rails !== null) {
     s = linkRequest(s, q.rails, id, [id]);
-    decideAt(ctx, q.rails, 'logger', id, `Rails request started: ${q.method} ${q.path}, ${rule.name}`);
+    decideAt(ctx, q.rails, 'logger', id, `Rails request started: ${q.method} ${q.path}, ${rule}`);
   }
   const named = claimed.map((h) => namedBackup(ctx.rules, h.message)).find((n) => n !== null) ?? null;
   const who = q.user !== null ? `${q.user} at ${q.host}` : q.host;
   const accepted = q.status >= 200 && q.status < 300;
   if (!accepted) {
     // A refused request has a beginning and an end at the same moment, and never becomes active.
-    decide(ctx, q.record, id, `${rule.name}: refused (${q.status})`);
+    decide(ctx, q.record, id, `${rule}: refused (${q.status})`);
     s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx, false);
     const why = claimed.filter(isTrouble).map((h) => h.message);
     for (const h of claimed) decide(ctx, h, id, `logged within the window of the refused ${kind} request`);
     const failure = [`${kind} request refused: ${q.method} ${q.path} answered ${q.status}`, ...why].join('\n');
-    const op: Operation = { ...base, state: 'failed', finishedAt: iso(startMs), durationMs: 0, failure, namedBackupId: named?.id ?? null };
-    return emit(s, { ...fresh, op }, 'failed', startMs, q.src, failure, ctx, false);
+    const op: Operation = {
+      ...base,
+      state: 'failed',
+      finishedAt: iso(q.time),
+      durationMs: q.time - startMs,
+      failure,
+      namedBackupId: named?.id ?? null,
+    };
+    return emit(s, { ...fresh, op }, 'failed', q.time, q.src, failure, ctx, false);
   }
   const same = s.operations.find((a) => a.op.kind === kind);
   if (same !== undefined) {
@@ -570,7 +600,7 @@ function onStart(
     const failure = `superseded by ${id}, requested at ${iso(q.time)} before this ${kind} finished`;
     s = fail(s, same, q.time, q.time, q.src, failure, ctx);
   }
-  decide(ctx, q.record, id, rule.name);
+  decide(ctx, q.record, id, rule);
   s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx);
   for (const h of claimed) {
     const why = q.tag !== null ? `tagged with the request id ${q.tag}` : `logged within the ${kind} request's time window`;
