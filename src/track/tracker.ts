@@ -135,6 +135,8 @@ export interface TrackerState {
    * `Completed`, so the refusal is told once the request's tagged lines are over.
    */
   refusal: (RequestLine & { kind: OperationKind; rule: string }) | null;
+  /** The last request line told to an operation, for the server's own lines that repeat it. */
+  lastRequest: { path: string; toldTo: string[] } | null;
 }
 
 export interface TrackResult {
@@ -184,6 +186,8 @@ interface Ctx {
   rules: TrackerRules;
   events: WatchEvent[];
   decisions: Decision[] | null;
+  /** The operations the request line being told was told to. */
+  toldTo?: string[];
 }
 
 export function initialTrackerState(nextEventId = 1): TrackerState {
@@ -204,6 +208,7 @@ export function initialTrackerState(nextEventId = 1): TrackerState {
     restart: null,
     failedByPolls: null,
     refusal: null,
+    lastRequest: null,
   };
 }
 
@@ -275,6 +280,13 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
     case 'banner':
       s = onBanner(s, record, time, ctx);
       break;
+    case 'echo': {
+      const last = s.lastRequest;
+      const why = `repeats the request line before it (${record.server}'s own log)`;
+      if (last === null || last.path !== record.path || last.toldTo.length === 0) decide(ctx, record, null, why);
+      else for (const id of last.toldTo) decide(ctx, record, id, why);
+      break;
+    }
   }
   return { state: s, events: ctx.events };
 }
@@ -361,6 +373,7 @@ function withClock(s: TrackerState, clock: number): TrackerState {
     restart: s.restart,
     failedByPolls: s.failedByPolls,
     refusal: s.refusal,
+    lastRequest: s.lastRequest,
   };
 }
 
@@ -387,6 +400,7 @@ function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
     restart: c.restart !== undefined ? c.restart : s.restart,
     failedByPolls: c.failedByPolls !== undefined ? c.failedByPolls : s.failedByPolls,
     refusal: c.refusal !== undefined ? c.refusal : s.refusal,
+    lastRequest: c.lastRequest !== undefined ? c.lastRequest : s.lastRequest,
   };
 }
 
@@ -409,6 +423,7 @@ function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): Track
     restart: s.restart,
     failedByPolls: s.failedByPolls,
     refusal: s.refusal,
+    lastRequest: s.lastRequest,
   };
 }
 
@@ -467,7 +482,13 @@ export interface RequestLine {
 
 function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState {
   // Most lines of a production.log are order polls and status checks while nothing runs: told without allocating.
-  if (state.operations.length === 0 && state.held.length === 0 && state.requests.length === 0 && state.failedByPolls === null) {
+  if (
+    state.operations.length === 0 &&
+    state.held.length === 0 &&
+    state.requests.length === 0 &&
+    state.failedByPolls === null &&
+    state.lastRequest === null
+  ) {
     const rules = ctx.rules;
     if (findRequest(rules.restoreRequests, r.method, r.path) === null && findRequest(rules.backupRequests, r.method, r.path) === null) {
       if (ctx.decisions !== null) {
@@ -516,6 +537,14 @@ function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState 
 }
 
 function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
+  ctx.toldTo = [];
+  const s = tellRequestLine(state, q, ctx);
+  const toldTo = ctx.toldTo;
+  if (toldTo.length === 0 && s.lastRequest === null) return s;
+  return change(s, { lastRequest: toldTo.length === 0 ? null : { path: q.path, toldTo } });
+}
+
+function tellRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
   const { rules } = ctx;
   const restore = findRequest(rules.restoreRequests, q.method, q.path);
   const start = restore ?? findRequest(rules.backupRequests, q.method, q.path);
@@ -580,6 +609,7 @@ function onStart(
   if (!accepted) {
     // A refused request has a beginning and an end at the same moment, and never becomes active.
     decide(ctx, q.record, id, `${rule}: refused (${q.status})`);
+    ctx.toldTo?.push(id);
     s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx, false);
     const why = claimed.filter(isTrouble).map((h) => h.message);
     for (const h of claimed) decide(ctx, h, id, `logged within the window of the refused ${kind} request`);
@@ -601,6 +631,7 @@ function onStart(
     s = fail(s, same, q.time, q.time, q.src, failure, ctx);
   }
   decide(ctx, q.record, id, rule);
+  ctx.toldTo?.push(id);
   s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx);
   for (const h of claimed) {
     const why = q.tag !== null ? `tagged with the request id ${q.tag}` : `logged within the ${kind} request's time window`;
@@ -636,6 +667,7 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
       continue;
     }
     decide(ctx, q.record, active.op.id, good ? rule.name : `${rule.name}: answered ${q.status}, not progress`);
+    ctx.toldTo?.push(active.op.id);
     if (good) {
       const op: Operation = { ...active.op, state: 'running', orderPolls: active.op.orderPolls + 1, lastActivityAt: iso(q.time) };
       s = emit(s, { ...active, op, lastActivityMs: q.time, failingPolls: null }, 'progress', q.time, q.src, message, ctx);
