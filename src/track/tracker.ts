@@ -114,6 +114,8 @@ export interface TrackerState {
   lastOperationMs: number | null;
   /** Operations seen so far (ids use it to stay unique when the clock repeats itself). */
   operationCount: number;
+  /** The ids made from the last MAX_RECENT_IDS request times, to tell when a time repeats. */
+  recentIds: string[];
   /** The time of the latest line: the log's clock. */
   clock: number | null;
   /** The backup-agent's process id, from the latest logger line. */
@@ -200,6 +202,7 @@ export function initialTrackerState(nextEventId = 1): TrackerState {
     lastOperationId: null,
     lastOperationMs: null,
     operationCount: 0,
+    recentIds: [],
     clock: null,
     pid: null,
     held: [],
@@ -365,6 +368,7 @@ function withClock(s: TrackerState, clock: number): TrackerState {
     lastOperationId: s.lastOperationId,
     lastOperationMs: s.lastOperationMs,
     operationCount: s.operationCount,
+    recentIds: s.recentIds,
     clock,
     pid: s.pid,
     held: s.held,
@@ -392,6 +396,7 @@ function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
     lastOperationId: c.lastOperationId !== undefined ? c.lastOperationId : s.lastOperationId,
     lastOperationMs: c.lastOperationMs !== undefined ? c.lastOperationMs : s.lastOperationMs,
     operationCount: c.operationCount ?? s.operationCount,
+    recentIds: c.recentIds ?? s.recentIds,
     clock: c.clock !== undefined ? c.clock : s.clock,
     pid: c.pid !== undefined ? c.pid : s.pid,
     held: c.held ?? s.held,
@@ -415,6 +420,7 @@ function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): Track
     lastOperationId: s.lastOperationId,
     lastOperationMs: s.lastOperationMs,
     operationCount: s.operationCount,
+    recentIds: s.recentIds,
     clock: s.clock,
     pid: s.pid,
     held,
@@ -586,8 +592,8 @@ function onStart(
   // The request began when its handler first logged, if that was before the (whole-second) request line.
   let startMs = q.rails?.startedMs ?? q.time;
   for (const h of claimed) if (h.time < startMs) startMs = h.time;
-  const { id, lastOperationMs } = operationId(state, kind, startMs);
-  let s: TrackerState = change(state, { lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1  });
+  let s = withOperationId(state, kind, startMs);
+  const id = s.lastOperationId!;
   const base = newOperation(kind, id, startMs, q.host, q.user, q.status);
   const fresh: ActiveOperation = {
     op: base,
@@ -907,8 +913,8 @@ function tell(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
 
 /** An operation whose request is not in the log: it begins where its first line is. */
 function startUnrequested(state: TrackerState, kind: OperationKind, r: HeldRecord, ctx: Ctx): TrackerState {
-  const { id, lastOperationMs } = operationId(state, kind, r.time);
-  const s: TrackerState = change(state, { lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1  });
+  const s = withOperationId(state, kind, r.time);
+  const id = s.lastOperationId!;
   const op: Operation = { ...newOperation(kind, id, r.time, '', null, 0), requestSeen: false };
   const fresh: ActiveOperation = { op, requestedMs: r.time, lastActivityMs: r.time, requestId: null, pendingError: null, failingPolls: null, deferredPolls: [], pid: r.kind === 'logger' ? r.pid : null };
   const message = `${kind} already running when the log begins: its request is not in this log`;
@@ -1152,17 +1158,37 @@ function linkRequest(state: TrackerState, request: RailsRequest, id: string | nu
   return change(state, { requests  });
 }
 
+const MAX_RECENT_IDS = 64;
+
 /**
- * `restore-20181120T121230Z`: the request's second. When that second is not
- * after the last one an id was made for (two requests in one second, or a clock
- * that stepped back), the operation's number in the log is added (`-2`), so ids
- * never repeat and every replay of the same log gives the same ones.
+ * `restore-20181120T121230Z`: the request's second. When that id may have been
+ * made before (two requests in one second, or a clock that stepped back), the
+ * operation's number in the log is added (`-2`), so ids never repeat and every
+ * replay of the same log gives the same ones. Whether it may have been is known
+ * from the ids of the recent request times, and, past those, from whether the
+ * time is after the latest one an id was made for.
  */
-export function operationId(state: Pick<TrackerState, 'lastOperationMs' | 'operationCount'>, kind: OperationKind, time: number): { id: string; lastOperationMs: number } {
+export function operationId(
+  state: Pick<TrackerState, 'lastOperationMs' | 'operationCount' | 'recentIds'>,
+  kind: OperationKind,
+  time: number,
+): { id: string; lastOperationMs: number; recentIds: string[] } {
   const base = `${kind}-${iso(time).slice(0, 19).replace(/[-:]/g, '')}Z`;
   const last = state.lastOperationMs;
-  if (last === null || Math.floor(time / 1000) > Math.floor(last / 1000)) return { id: base, lastOperationMs: time };
-  return { id: `${base}-${state.operationCount + 1}`, lastOperationMs: last };
+  const later = last === null || Math.floor(time / 1000) > Math.floor(last / 1000);
+  const known = state.operationCount <= MAX_RECENT_IDS;
+  const repeated = state.recentIds.includes(base) || (!later && !known);
+  const recentIds = [...state.recentIds, base].slice(-MAX_RECENT_IDS);
+  return {
+    id: repeated ? `${base}-${state.operationCount + 1}` : base,
+    lastOperationMs: last === null || time > last ? time : last,
+    recentIds,
+  };
+}
+
+function withOperationId(state: TrackerState, kind: OperationKind, time: number): TrackerState {
+  const { id, lastOperationMs, recentIds } = operationId(state, kind, time);
+  return change(state, { lastOperationId: id, lastOperationMs, recentIds, operationCount: state.operationCount + 1 });
 }
 
 function firstLineOf(message: string): string {
