@@ -169,8 +169,12 @@ export const MAX_EVENT_LINE_CHARS = 4096;
 export const MAX_HELD = 64;
 /** … and this many characters of message and line. */
 export const MAX_HELD_CHARS = 64 * 1024;
-/** While operations are active, a held record is told once the log's clock is this far past it. */
-export const HOLD_MS = 3000;
+/**
+ * While operations are active, only errors and warnings are held (another request's
+ * access line, written right after them, may claim them); they are told once the
+ * log's clock is this far past them.
+ */
+export const HOLD_MS = 2000;
 /** While none is active, a held record waits this long for the request that may start one. */
 export const IDLE_HOLD_MS = 10_000;
 const MAX_RAILS_REQUESTS = 16;
@@ -300,10 +304,10 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
  * verdict whose grace has passed. `now` must be on the log's clock.
  */
 export function trackTick(state: TrackerState, now: number, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  if (state.operations.length === 0 && state.refusal === null) return { state, events: [] };
+  if (state.operations.length === 0 && state.refusal === null && state.held.length === 0) return { state, events: [] };
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
   let s = state.refusal !== null && now - state.refusal.time >= HOLD_MS ? tellRefusal(state, ctx) : state;
-  s = releaseHeld(s, now - HOLD_MS, ctx);
+  s = releaseHeld(s, now - (s.operations.length > 0 ? HOLD_MS : IDLE_HOLD_MS), ctx);
   s = stallIfSilent(s, now, NO_SOURCE, ctx);
   s = settle(s, now, ctx);
   return { state: s, events: ctx.events };
@@ -742,6 +746,11 @@ function onLogger(state: TrackerState, r: LoggerRecord, ctx: Ctx): TrackerState 
       decide(ctx, r, null, `belongs to request ${open.method} ${open.path} (logged while it was open)`);
       return s;
     }
+  }
+  if (s.operations.length > 0 && !isTrouble(r)) {
+    // While an operation runs its progress is told at once (a watcher waits for its success);
+    // what was held came first.
+    return tell(releaseHeld(s, Infinity, ctx), r, ctx);
   }
   return hold(s, r, ctx);
 }
