@@ -58,7 +58,8 @@ describe.skipIf(!haveTool('chromium', 'chromium'))('the page as a picture of the
     console.info(`page screenshots: ${SHOTS}`);
   }, 30_000);
   beforeEach(async () => {
-    service = await startTestService({ auth: { password: PASSWORD } });
+    // An error fails a restore when no success follows within the grace: a second here, not a minute.
+    service = await startTestService({ auth: { password: PASSWORD }, track: { rules: { failureGraceSeconds: 1 } } });
   });
   afterEach(async () => service?.dispose());
   afterAll(async () => browser?.close());
@@ -195,7 +196,7 @@ describe.skipIf(!haveTool('chromium', 'chromium'))('the page as a picture of the
         logger('08:02:30', 'restore failed: could not connect to the blob store\n/var/vcap/packages/backup-agent/lib/restore.rb:42:in `fetch\'', 'ERROR'),
       ].join('\n') + '\n',
     );
-    await expect.poll(() => service.agent.status().restore?.state).toBe('failed');
+    await expect.poll(() => service.agent.status().restore?.state, { timeout: 15_000 }).toBe('failed');
     const page = await open(380);
     await expect.poll(() => page.locator('#restore-state').textContent()).toBe('failed');
     expect(await page.locator('#phases .phase-name').allTextContents()).toEqual(['requested', 'running', 'failed']);

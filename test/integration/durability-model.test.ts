@@ -45,7 +45,8 @@ async function startAgent(world: LogWorld): Promise<ModelReader> {
   await agent.start();
   return {
     check: () => agent.follower.check(),
-    delivered: () => agent.journal.all().map((e) => lineOfRestore(e.operation.id)),
+    // A refused request is `restore.requested` and `restore.failed`: the verdict names the line.
+    delivered: () => agent.journal.all().flatMap((e) => (e.type === 'restore.failed' ? [lineOfRestore(e.operation.id)] : [])),
     identity: () => agent.status().follower.identity,
     checkpoint: () => void agent.checkpoint(),
     stop: (options) => agent.stop(options),

@@ -31,7 +31,11 @@ function shape(value: unknown): unknown {
 
 describe('docs/http-api.md', () => {
   it('documents the exact shape of a real /status after a failed restore', async () => {
-    service = await startTestService({ probe: { command: [process.execPath, '-e', '0'], intervalSeconds: 0.1 } });
+    service = await startTestService({
+      probe: { command: [process.execPath, '-e', '0'], intervalSeconds: 0.1 },
+      // An error fails a restore when no success follows within the grace: a second here, not a minute.
+      track: { rules: { failureGraceSeconds: 1 } },
+    });
     for (const name of ['backup-then-restore.log', 'restore-failed-backtrace.log']) appendFileSync(service.logPath, readFileSync(fixture(name)));
     const status = async (): Promise<Record<string, any>> => (await fetch(`${service!.url}/status`)).json() as Promise<Record<string, any>>;
     await expect.poll(async () => (await status()).lastRestore?.state, SLOW).toBe('failed');

@@ -108,9 +108,10 @@ describe.skipIf(!haveTool('curl', 'curl') || !haveTool('jq', 'jq'))('the README 
   const here = (command: string): string => command.replaceAll('http://127.0.0.1:9465', service.url);
 
   beforeAll(async () => {
-    service = await startTestService({ auth: { password: PASSWORD } });
+    // The failure is told once the grace for a success has passed: a second here.
+    service = await startTestService({ auth: { password: PASSWORD }, track: { rules: { failureGraceSeconds: 1 } } });
     copyFileSync(fixture('restore-failed-backtrace.log'), service.logPath);
-    await vi.waitFor(() => expect(service.agent.status().lastEventId).toBe(5), SLOW);
+    await vi.waitFor(() => expect(service.agent.status().restore?.state).toBe('failed'), SLOW);
   });
   afterAll(async () => service?.dispose());
 

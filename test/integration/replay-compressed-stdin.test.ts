@@ -43,7 +43,7 @@ describe.skipIf(!haveTool('gzip', 'gzip'))('replay of a rotated, compressed log 
   it('reads stdin with -, compressed or not', async () => {
     const plain = await cli(['replay', '--json', '-'], { input: readFileSync(fixture('backup-then-restore.log')) });
     expect([plain.exitCode, plain.stderr]).toEqual([0, '']);
-    expect(String(plain.stdout).replaceAll('"file":"stdin"', '"file":"F"')).toBe(
+    expect(String(plain.stdout).replaceAll('"file":"stdin"', '"file":"F"').replaceAll('"path":"stdin"', '"path":"F"')).toBe(
       (await plainStory()).replaceAll(JSON.stringify(fixture('backup-then-restore.log')), '"F"'),
     );
     const compressed = await cli(['replay', '-'], { input: gzip(fixture('restore-failed-backtrace.log')) });
