@@ -52,6 +52,8 @@ export interface PageQuery {
   limit?: number;
   type?: EventType;
   operationId?: string;
+  /** Look no further than this id. */
+  until?: number;
 }
 
 /** One page of events, serialised: what a reader sends without parsing. */
@@ -198,12 +200,14 @@ export class Journal {
    */
   page(after: number, query: PageQuery): Page {
     const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    const until = query.until ?? Number.POSITIVE_INFINITY;
     const picked: IndexEntry[] = [];
     let bytes = 0;
     let next = after;
     let i = this.indexAfter(after);
     for (; i < this.entries.length && picked.length < limit && (picked.length === 0 || bytes < query.maxBytes); i++) {
       const entry = this.entries[i]!;
+      if (entry.id > until) break;
       next = entry.id;
       if (query.type !== undefined && entry.type !== query.type) continue;
       if (query.operationId !== undefined && entry.operationId !== query.operationId) continue;
@@ -215,7 +219,7 @@ export class Journal {
       types: picked.map((p) => p.type),
       json: picked.length > 0 ? this.bodies.read(picked.map((p) => p.ref)) : [],
       next,
-      done: i >= this.entries.length,
+      done: i >= this.entries.length || this.entries[i]!.id > until,
     };
   }
 

@@ -4,6 +4,7 @@
  * and the human views at `/`; every error is `{ statusCode, error, message }`.
  */
 import { STATUS_CODES } from 'node:http';
+import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -19,7 +20,8 @@ import { buildMetrics } from './metrics.js';
 import { StreamHub } from './sse.js';
 import type { TlsFiles } from './tls.js';
 import { PAGE_CSP, PAGE_HTML } from './views/page.js';
-import { renderText } from './views/text.js';
+import { pagedEvents } from './paged.js';
+import { EVENTS_SHOWN, renderText } from './views/text.js';
 
 export interface ServerDeps {
   config: Config;
@@ -132,7 +134,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
         return statusBody();
       default: {
         const s = deps.status();
-        const events = s.restore !== null ? journal.eventsOf(s.restore.id) : [];
+        const events = s.restore !== null ? journal.recentOf(s.restore.id, EVENTS_SHOWN) : [];
         return reply
           .type('text/plain; charset=utf-8')
           .header('Cache-Control', 'no-store')
@@ -158,14 +160,16 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     app.get<{ Params: { id: string } }>(`/${kind}s/:id`, async (request, reply) => {
       const op = journal.operation(kind, request.params.id);
       if (op === undefined) return notFound(reply, `no ${kind} with id ${request.params.id}`);
-      return { [kind]: op, events: journal.eventsOf(op.id) };
+      const head = `{${JSON.stringify(kind)}:${JSON.stringify(op)},"events":[`;
+      return sendJson(reply, pagedEvents(journal, { head, tail: ']}' }, 0, { operationId: op.id }));
     });
   }
 
   app.get('/events', async (request, reply) => {
     const q = parseQuery(eventsQuery, request.query, reply);
     if (q === null) return reply;
-    return { events: journal.since(q.after ?? 0, q.limit, q.type) };
+    const query = { limit: q.limit, ...(q.type !== undefined ? { type: q.type } : {}) };
+    return sendJson(reply, pagedEvents(journal, { head: '{"events":[', tail: ']}' }, q.after ?? 0, query));
   });
 
   app.get('/events/stream', (request, reply) => {
@@ -227,6 +231,11 @@ export function preferredType(accept: string | undefined): (typeof OFFERED)[numb
     }
   }
   return best?.type ?? 'text/plain';
+}
+
+/** Sends a JSON body streamed by pagedEvents. */
+function sendJson(reply: FastifyReply, body: Readable): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(body);
 }
 
 function notFound(reply: FastifyReply, message: string): FastifyReply {
