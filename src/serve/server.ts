@@ -16,6 +16,7 @@ import { RestoreWatcherError } from '../errors.js';
 import { EVENT_TYPES, type OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
 import { registerAuth } from './auth.js';
+import { ConnectionGuard, connectionCap, openFileLimit } from './connections.js';
 import { buildMetrics } from './metrics.js';
 import { StreamHub } from './sse.js';
 import type { TlsFiles } from './tls.js';
@@ -50,7 +51,15 @@ const streamQuery = z.strictObject({
 export interface WatcherServer {
   app: FastifyInstance;
   streams: StreamHub;
+  connections: ConnectionGuard;
 }
+
+/**
+ * How long a connection may stay silent, take to send its headers or its whole
+ * request, or wait for another keep-alive request. Streams are exempt from the
+ * first (their heartbeats are what keeps them alive; see sse.ts).
+ */
+export const CONNECTION_TIMEOUTS = { idleMs: 30_000, headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, checkEveryMs: 2_000 };
 
 export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
   const { config, journal } = deps;
@@ -62,7 +71,13 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       logController: new LogController({ disableRequestLogging: true }),
       return503OnClosing: true,
       forceCloseConnections: false,
-      ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
+      connectionTimeout: CONNECTION_TIMEOUTS.idleMs,
+      keepAliveTimeout: CONNECTION_TIMEOUTS.keepAliveMs,
+      requestTimeout: CONNECTION_TIMEOUTS.requestMs,
+      http: { connectionsCheckingInterval: CONNECTION_TIMEOUTS.checkEveryMs },
+      ...(deps.tls
+        ? { https: { cert: deps.tls.cert, key: deps.tls.key, connectionsCheckingInterval: CONNECTION_TIMEOUTS.checkEveryMs } }
+        : {}),
     }) as unknown as FastifyInstance;
   } catch (err) {
     if (!deps.tls) throw err;
@@ -71,6 +86,9 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       cause: err,
     });
   }
+  app.server.headersTimeout = CONNECTION_TIMEOUTS.headersMs;
+  const connections = new ConnectionGuard(connectionCap(config.http.maxConnections, openFileLimit()));
+  connections.attach(app.server);
   const streams = new StreamHub(journal, {
     maxClients: config.http.maxStreamClients,
     heartbeatMs: config.http.heartbeatSeconds * 1000,
@@ -193,7 +211,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     streams.close();
   });
 
-  return { app, streams };
+  return { app, streams, connections };
 }
 
 /** Validates a query with zod; on failure sends 400 naming the parameter and returns null. */

@@ -92,6 +92,8 @@ export class StreamHub {
       'X-Accel-Buffering': 'no',
     });
     res.socket?.setNoDelay(true);
+    // Heartbeats keep a stream alive, and the backlog rule drops one that stopped reading: no idle timeout.
+    res.socket?.setTimeout(0);
     const client: Client = {
       res,
       heartbeat: setInterval(() => this.write(client, ': heartbeat\n\n'), this.options.heartbeatMs),
