@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Checkpointer } from './journal/checkpoint.js';
 import { fitEvent, Journal } from './journal/journal.js';
+import { ProgressLogThrottle } from './log-output.js';
 import { JournalStore } from './journal/store.js';
 import { EVENT_TYPES, type EventType, type Operation, type WatchEvent } from './model.js';
 import { Pipeline, pipelineOptions, type PipelineCounters } from './pipeline.js';
@@ -434,32 +435,4 @@ export class Agent {
 
 function sameSource(a: WatchEvent, b: WatchEvent): boolean {
   return a.type === b.type && a.operation.id === b.operation.id && a.offset === b.offset && a.line === b.line;
-}
-
-/**
- * Decides at which level an event is logged: every state change at info, but of
- * an operation's many progress events only the first and then one a minute, with
- * how many went by since; the rest at debug (a restore can poll thousands of times).
- */
-export class ProgressLogThrottle {
-  private operation: string | null = null;
-  private loggedAt = 0;
-  private quiet = 0;
-  /** Progress events of the same operation not logged at info before the last one that was. */
-  quietBefore = 0;
-
-  constructor(private readonly everyMs = 60_000) {}
-
-  level(e: WatchEvent, now: number): 'info' | 'debug' {
-    if (!e.type.endsWith('.progress')) return 'info';
-    if (e.operation.id !== this.operation || now - this.loggedAt >= this.everyMs) {
-      this.quietBefore = e.operation.id === this.operation ? this.quiet : 0;
-      this.operation = e.operation.id;
-      this.loggedAt = now;
-      this.quiet = 0;
-      return 'info';
-    }
-    this.quiet++;
-    return 'debug';
-  }
 }
