@@ -134,7 +134,9 @@ export class Agent {
           const firstBytes = this.follower.headLength > 0 && this.checkpointedContent !== this.follower.content;
           // Bytes read from rotated copies are not a position a checkpoint can name: it must follow them.
           const copies = this.follower.counters.copiesRead !== this.checkpointedCopies;
-          if (this.checkpointDue || firstBytes || copies) this.checkpoint();
+          // A long first read is checkpointed each time the follower pauses in it.
+          const firstRead = !this.caughtUp && this.dirty;
+          if (this.checkpointDue || firstBytes || copies || firstRead) this.checkpoint();
         },
         notice: (n) => this.onNotice(n),
       },
