@@ -44,6 +44,8 @@ export const firstStart: Scenario = {
     let caughtUpMs: number | null = null;
     let events = 0;
     let peak = 0;
+    /** How the agent ended, if it did before being stopped. */
+    let died: string | null = null;
     try {
       await waitFor(
         async () => {
@@ -52,6 +54,7 @@ export const firstStart: Scenario = {
           } catch {
             // Not written yet.
           }
+          if (serve.died() !== null) return true;
           const r = await getJson<Status>(`${serve.url}/status`, 5000);
           if (r === null || r.body.follower.offset < size) return false;
           caughtUpMs = performance.now() - serve.startedAt;
@@ -64,7 +67,12 @@ export const firstStart: Scenario = {
       peak = vmHwm(serve.pid) ?? 0;
     } finally {
       sampler.stop();
+      died = serve.died();
       await serve.stop();
+    }
+    if (died !== null) {
+      throw new Error(`the agent died after ${(sampler.samples.at(-1)?.t ?? 0).toFixed(0)} s (${died}), ` +
+        `${mb(Math.max(0, ...sampler.samples.map((x) => x.rss)))} MB RSS at its last sample, ${checkpointTimes.size} checkpoint writes seen`);
     }
     if (caughtUpMs === null) throw new Error('serve did not reach the end of the log within 15 minutes');
     const caughtUp: number = caughtUpMs;

@@ -52,6 +52,8 @@ export const sustainedLoad: Scenario = {
     let heapUsed: number | null = null;
     let readers: CountingStream[] = [];
     let readersBehind = 0;
+    /** How the agent ended, if it did before being stopped. */
+    let died: string | null = null;
     try {
       if (!(await waitFor(async () => (await getJson(`${serve.url}/healthz`))?.status === 200, 30_000, 50))) {
         throw new Error('serve did not answer /healthz within 30 s');
@@ -75,11 +77,12 @@ export const sustainedLoad: Scenario = {
             lastReport = performance.now();
             ctx.log(`${Math.round((lastReport - started) / 1000)} s: RSS ${mb(sampler.samples.at(-1)?.rss ?? 0)} MB`);
           }
+          if (serve.died() !== null) break;
           await sleep(BATCH_MS);
         }
         await waitFor(async () => {
           status = (await getJson<Status>(`${serve.url}/status`, 5000))?.body ?? null;
-          return status !== null && status.lastEventId >= total;
+          return (status !== null && status.lastEventId >= total) || serve.died() !== null;
         }, 60_000, 500);
         await sleep(2000);
         peak = vmHwm(serve.pid) ?? 0;
@@ -95,6 +98,7 @@ export const sustainedLoad: Scenario = {
       }
     } finally {
       sampler?.stop();
+      died = serve.died();
       await serve.stop();
     }
     const samples = sampler?.samples ?? [];
@@ -102,6 +106,14 @@ export const sustainedLoad: Scenario = {
     const growth = sampler?.growthSince(seconds / 2) ?? 0;
     const flat = growth < 5 * 1024 * 1024;
     const s = status as Status | null;
+    if (died !== null) {
+      return {
+        headline: `the agent died after ${(samples.at(-1)?.t ?? 0).toFixed(0)} s (${died}), ${mb(Math.max(0, ...samples.map((x) => x.rss)))} MB RSS at its last sample`,
+        goalMet: false,
+        tables: [{ caption: 'RSS over time', header: ['s', 'RSS MB'], rows: sampler?.rows(mb) ?? [] }],
+        notes: [`${written.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} lines written before it died.`],
+      };
+    }
     return {
       headline:
         `RSS ${mb(startRss)} MB at start, ${mb(peak)} MB peak, ${mb(end)} MB at the end of ${seconds} s at ` +
