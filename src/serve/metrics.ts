@@ -134,7 +134,7 @@ export function buildMetrics(sources: MetricsSources): Registry {
   readCounter(
     registry,
     'stream_clients_dropped_total',
-    'Event streams ended, by reason: slow (stopped reading and was dropped), closed (the client left), shutdown.',
+    'Event streams ended, by reason: slow (stopped reading and was dropped), closed (the client left), shutdown, unreadable (its catch-up could not be read from the journal).',
     ['reason'],
     () => Object.entries(hub.counters.dropped).map(([reason, n]) => [{ reason }, n]),
   );

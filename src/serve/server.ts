@@ -4,6 +4,7 @@
  * and the human views at `/`; every error is `{ statusCode, error, message }`.
  */
 import { STATUS_CODES } from 'node:http';
+import type { Readable } from 'node:stream';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -22,12 +23,14 @@ import { RestoreWatcherError } from '../errors.js';
 import type { EventType, Operation, OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
 import { authorizes, CHALLENGE, registerAuth } from './auth.js';
+import { ConnectionGuard, connectionCap, openFileLimit } from './connections.js';
 import { buildMetrics } from './metrics.js';
 import { busyFrames, StreamHub } from './sse.js';
 import { ERROR_SCHEMA, EVENTS_QUERY, HEALTHZ_SCHEMA, STATUS_SCHEMA, STREAM_QUERY } from './schemas.js';
 import type { TlsFiles } from './tls.js';
 import { PAGE_CSP, PAGE_HTML } from './views/page.js';
-import { renderText } from './views/text.js';
+import { pagedEvents } from './paged.js';
+import { EVENTS_SHOWN, renderText } from './views/text.js';
 
 export interface ServerDeps {
   config: Config;
@@ -50,7 +53,15 @@ const BUSY_MESSAGE = 'too many stream clients; try again later';
 export interface WatcherServer {
   app: FastifyInstance;
   streams: StreamHub;
+  connections: ConnectionGuard;
 }
+
+/**
+ * How long a connection may stay silent, take to send its headers or its whole
+ * request, or wait for another keep-alive request. Streams are exempt from the
+ * first (their heartbeats are what keeps them alive; see sse.ts).
+ */
+export const CONNECTION_TIMEOUTS = { idleMs: 30_000, headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, checkEveryMs: 2_000 };
 
 export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
   const { config, journal } = deps;
@@ -67,7 +78,13 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       // A malformed URL or an over-long path parameter: answered before any hook runs,
       // so the password is checked here, and the URL is never echoed back.
       frameworkErrors: (error, request, reply) => frameworkError(deps.config.auth, error, request, reply),
-      ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
+      connectionTimeout: CONNECTION_TIMEOUTS.idleMs,
+      keepAliveTimeout: CONNECTION_TIMEOUTS.keepAliveMs,
+      requestTimeout: CONNECTION_TIMEOUTS.requestMs,
+      http: { connectionsCheckingInterval: CONNECTION_TIMEOUTS.checkEveryMs },
+      ...(deps.tls
+        ? { https: { cert: deps.tls.cert, key: deps.tls.key, connectionsCheckingInterval: CONNECTION_TIMEOUTS.checkEveryMs } }
+        : {}),
     }) as unknown as FastifyInstance;
   } catch (err) {
     if (!deps.tls) throw err;
@@ -76,6 +93,9 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       cause: err,
     });
   }
+  app.server.headersTimeout = CONNECTION_TIMEOUTS.headersMs;
+  const connections = new ConnectionGuard(connectionCap(config.http.maxConnections, openFileLimit()));
+  connections.attach(app.server);
   const streams = new StreamHub(journal, {
     maxClients: config.http.maxStreamClients,
     heartbeatMs: config.http.heartbeatSeconds * 1000,
@@ -138,7 +158,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
         return statusBody();
       default: {
         const s = deps.status();
-        const events = s.restore !== null ? journal.eventsOf(s.restore.id) : [];
+        const events = s.restore !== null ? journal.recentOf(s.restore.id, EVENTS_SHOWN) : [];
         return reply
           .type('text/plain; charset=utf-8')
           .header('Cache-Control', 'no-store')
@@ -164,16 +184,19 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     app.get<{ Params: { id: string } }>(`/${kind}s/:id`, async (request, reply) => {
       const op = journal.operation(kind, request.params.id);
       if (op === undefined) return notFound(reply, `no ${kind} with id ${request.params.id}`);
-      return { [kind]: op, events: journal.eventsOf(op.id) };
+      const head = `{${JSON.stringify(kind)}:${JSON.stringify(op)},"events":[`;
+      return sendJson(reply, pagedEvents(journal, { head, tail: ']}' }, 0, { operationId: op.id }));
     });
   }
 
   app.get<{ Querystring: { after?: number; limit: number; type?: EventType } }>(
     '/events',
     { schema: { querystring: EVENTS_QUERY, response: { '4xx': ERROR_SCHEMA } } },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
-      return { events: journal.since(q.after ?? 0, q.limit, q.type) };
+      const query = { limit: q.limit, ...(q.type !== undefined ? { type: q.type } : {}) };
+      // Paged from the journal as the client reads, so a large answer is never one string.
+      return sendJson(reply, pagedEvents(journal, { head: '{"events":[', tail: ']}' }, q.after ?? 0, query));
     },
   );
 
@@ -212,7 +235,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     streams.close();
   });
 
-  return { app, streams };
+  return { app, streams, connections };
 }
 
 /** The body of every error answer. */
@@ -292,6 +315,11 @@ export function preferredType(accept: string | undefined): (typeof OFFERED)[numb
     }
   }
   return best?.type ?? 'text/plain';
+}
+
+/** Sends a JSON body streamed by pagedEvents. */
+function sendJson(reply: FastifyReply, body: Readable): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(body);
 }
 
 function notFound(reply: FastifyReply, message: string): FastifyReply {

@@ -218,7 +218,12 @@ export class FileFollower {
         return;
       }
     }
-    await this.readAvailable(cur);
+    // Only a file still at the path and not rotated may be left mid-way: nothing else is in flux then.
+    const budget = pathIsCurrent && !this.successors.rotatedAway ? (this.options.maxBytesPerStep ?? 16 * 1024 * 1024) : Infinity;
+    if ((await this.readAvailable(cur, budget)) === 'paused') {
+      this.checks.breathe();
+      return;
+    }
     if (this.stopped) return;
 
     if (this.successors.rotatedAway) {
@@ -374,16 +379,19 @@ export class FileFollower {
     return true;
   }
 
-  private async readAvailable(cur: OpenFile): Promise<void> {
+  private async readAvailable(cur: OpenFile, budget = Infinity): Promise<'done' | 'paused'> {
+    let read = 0;
     for (;;) {
+      if (read >= budget) return 'paused';
       const at = cur.position.offset;
       const { bytesRead } = await cur.handle.read(this.buffer, 0, this.buffer.length, at);
-      if (bytesRead === 0) return;
+      if (bytesRead === 0) return 'done';
+      read += bytesRead;
       const chunk = this.buffer.subarray(0, bytesRead);
       cur.position.advance(chunk);
       this.counters.bytesRead += bytesRead;
       this.sink.data(chunk, at, cur.from);
-      if (this.stopped) return;
+      if (this.stopped) return 'done';
     }
   }
 }

@@ -24,6 +24,12 @@ export interface FollowerOptions {
   maxRotatedCopies?: number;
   /** Bytes per read. */
   readSize?: number;
+  /**
+   * Bytes of the current file read in one go before the check pauses between two
+   * of its passes (default 16 MiB): a long first read then lets the sink take
+   * checkpoints along the way (`idle` is called, and `busy` is false, meanwhile).
+   */
+  maxBytesPerStep?: number;
   /** Set false in tests that drive `check()` themselves: no waker. */
   watch?: boolean;
   /** What wakes the follower; by default fs.watch plus a poll every `pollIntervalMs`. */

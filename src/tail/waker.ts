@@ -101,6 +101,10 @@ export class ManualWaker implements Waker {
 export class SerialChecks {
   private running: Promise<void> | null = null;
   private again = false;
+  /** The pass stopped part-way (see `breathe`): the sink settles before the next one. */
+  private paused = false;
+  /** Between two passes of a check, while the sink settles: positions are settled. */
+  private between = false;
   private lastError: string | null = null;
 
   constructor(
@@ -112,13 +116,22 @@ export class SerialChecks {
     },
   ) {}
 
-  /** True while a check runs. */
+  /** True while a check runs, except between two of its passes while the sink settles. */
   get busy(): boolean {
-    return this.running !== null;
+    return this.running !== null && !this.between;
   }
 
   /** From inside a pass: run one more pass after this one. */
   repeat(): void {
+    this.again = true;
+  }
+
+  /**
+   * From inside a pass that stopped part-way through a long read: let the sink
+   * settle (take a checkpoint) before the next pass goes on.
+   */
+  breathe(): void {
+    this.paused = true;
     this.again = true;
   }
 
@@ -134,6 +147,15 @@ export class SerialChecks {
         do {
           this.again = false;
           await hooks.pass();
+          if (this.paused && !hooks.stopped()) {
+            this.paused = false;
+            this.between = true;
+            try {
+              hooks.settled();
+            } finally {
+              this.between = false;
+            }
+          }
         } while (this.again && !hooks.stopped());
         this.lastError = null;
       } catch (err) {
