@@ -39,7 +39,8 @@ describe('watch when the agent cannot be reached', () => {
       writeFileSync(join(dir, 'production.log'), `${access('12:00:00', '/v1/restore')}\n${logger('12:00:03', 'success')}\n`);
       // Before watch first reached it, the agent had ended this restore: it is history, so add the next one.
       service = await startTestService({ http: { port } }, { dir });
-      await expect.poll(() => service!.server.streams.size, SLOW).toBe(1);
+      // watch may be waiting out its longest backoff (15 s, with jitter) when the agent comes up.
+      await expect.poll(() => service!.server.streams.size, { timeout: 45_000, interval: 50 }).toBe(1);
       appendFileSync(join(dir, 'production.log'), `${access('13:00:00', '/v1/restore')}\n${logger('13:00:04', 'success')}\n`);
       const r = await run.child;
       expect(r.exitCode).toBe(0);
@@ -49,5 +50,5 @@ describe('watch when the agent cannot be reached', () => {
       service = null;
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 90_000);
 });
