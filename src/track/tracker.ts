@@ -413,28 +413,9 @@ function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
   };
 }
 
-/** The state with other held records; spelled out for the same reason as `withClock`. */
+/** The state with other held records. */
 function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): TrackerState {
-  return {
-    nextEventId: s.nextEventId,
-    active: s.active,
-    operations: s.operations,
-    latestRestore: s.latestRestore,
-    latestBackup: s.latestBackup,
-    lastOperationId: s.lastOperationId,
-    lastOperationMs: s.lastOperationMs,
-    operationCount: s.operationCount,
-    recentIds: s.recentIds,
-    clock: s.clock,
-    pid: s.pid,
-    held,
-    heldChars,
-    requests: s.requests,
-    restart: s.restart,
-    failedByPolls: s.failedByPolls,
-    refusal: s.refusal,
-    lastRequest: s.lastRequest,
-  };
+  return change(s, { held, heldChars });
 }
 
 // ---------------------------------------------------------------------------

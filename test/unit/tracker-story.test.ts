@@ -1,46 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import type { LogRecord, WatchEvent } from '../../src/model.js';
-import { RecordAssembler } from '../../src/parse/records.js';
+import type { WatchEvent } from '../../src/model.js';
 import { compileRules } from '../../src/track/rules.js';
 import {
   initialTrackerState,
   MAX_HELD,
   MAX_HELD_CHARS,
-  trackEnd,
-  trackRecord,
   trackTick,
   upgradeTrackerState,
   type TrackerState,
 } from '../../src/track/tracker.js';
-import { access, linesOf, logger } from '../helpers/lines.js';
+import { access, logger } from '../helpers/lines.js';
+import { track } from '../helpers/records.js';
 
 // The tracker's decisions where the log is not simple: one behaviour per test,
 // records built from lines as the libraries write them.
 
 const rules = compileRules();
 
-function records(texts: string[]): LogRecord[] {
-  const a = new RecordAssembler({ timezone: 'UTC' });
-  const out: LogRecord[] = [];
-  for (const line of linesOf(texts)) out.push(...a.push(line));
-  out.push(...a.flush());
-  return out;
-}
-
 function feed(texts: string[], state = initialTrackerState(), using = rules): { state: TrackerState; events: WatchEvent[] } {
-  const events: WatchEvent[] = [];
-  for (const r of records(texts)) {
-    const result = trackRecord(state, r, using);
-    state = result.state;
-    events.push(...result.events);
-  }
-  return { state, events };
+  return track(texts, { state, rules: using, end: false });
 }
 
 function run(texts: string[], using = rules, from = initialTrackerState()): { state: TrackerState; events: WatchEvent[] } {
-  const fed = feed(texts, from, using);
-  const end = trackEnd(fed.state, using);
-  return { state: end.state, events: [...fed.events, ...end.events] };
+  return track(texts, { state: from, rules: using });
 }
 
 const story = (events: WatchEvent[]): string[] => events.map((e) => `${e.type} ${e.restoreId ?? e.backupId}`);
