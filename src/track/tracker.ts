@@ -554,7 +554,9 @@ function tellRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): Tracker
   }
   const poll = findRequest(rules.progressRequests, q.method, q.path);
   if (poll !== null) {
-    const s0 = releaseHeld(state, Infinity, ctx);
+    // What came before a poll is told first; while nothing runs it stays held for a request that
+    // may start something, unless it could itself begin an operation (see `tell`).
+    const s0 = state.operations.length > 0 || state.operationCount === 0 ? releaseHeld(state, Infinity, ctx) : state;
     return onPoll(s0, poll, q, ctx);
   }
   // Another request (a status check, a 404): its errors are its own, never an operation's.

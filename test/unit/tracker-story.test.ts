@@ -166,6 +166,18 @@ describe('the look-back buffer', () => {
     expect(feed(big).state.heldChars).toBeLessThanOrEqual(MAX_HELD_CHARS);
   });
 
+  it("keeps a handler's line for its request while another request's access line comes first", () => {
+    const { events } = run([
+      access('11:00:00', '/v1/restore', 500), // an operation has been seen: a held line cannot begin one by itself
+      logger('12:00:00', 'Starting restore 41 backup_id=a9s-pg-1542859215559'),
+      access('12:00:01', '/v1/order'),
+      '172.28.19.56 - admin [20/Nov/2018:12:00:02 +0000] "POST /v1/restore HTTP/1.1" 200 21 2.5000',
+    ]);
+    const restore = events.filter((e) => e.restoreId === 'restore-20181120T120000Z');
+    expect(restore.map((e) => e.message)).toEqual([expect.stringContaining('restore requested'), 'Starting restore 41 backup_id=a9s-pg-1542859215559']);
+    expect(restore.at(-1)!.operation).toMatchObject({ requestedAt: '2018-11-20T12:00:00.000Z', namedBackupId: 'a9s-pg-1542859215559' });
+  });
+
   it('gives a refused request the exception its handler reported', () => {
     const { events } = run([
       '2018-11-20 12:00:00 - BackupAgent::RestoreError - backup a9s-pg-1542859215559 is not in the backup store:',
