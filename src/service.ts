@@ -4,7 +4,7 @@
  * tests, so they all run the same thing.
  */
 import pino, { type Logger } from 'pino';
-import { Agent } from './agent.js';
+import { Agent } from './agent/agent.js';
 import type { Config } from './config.js';
 import { RestoreWatcherError } from './errors.js';
 import { ReadinessProbe } from './probe/readiness.js';

@@ -6,7 +6,7 @@
  * started, as Prometheus expects.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AgentStatus } from '../agent.js';
+import type { AgentStatus } from '../agent/status.js';
 import { EVENT_TYPES, type Operation, type OperationKind, type OperationState } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
 import type { StreamHub } from './sse.js';

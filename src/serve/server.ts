@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { AgentStatus } from '../agent.js';
+import type { AgentStatus } from '../agent/status.js';
 import type { Config } from '../config.js';
 import type { Journal } from '../journal/journal.js';
 import { VERSION } from '../version.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AgentStatus } from '../../src/agent.js';
+import type { AgentStatus } from '../../src/agent/status.js';
 import type { Config } from '../../src/config.js';
 import { defaultConfig } from '../../src/defaults.js';
 import { Journal } from '../../src/journal/journal.js';

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent.js';
+import { Agent } from '../../src/agent/agent.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { FINGERPRINT_BYTES } from '../../src/tail/identity.js';
 import { lineOfRestore, numberedLine } from '../helpers/lines.js';

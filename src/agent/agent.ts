@@ -1,0 +1,295 @@
+/**
+ * The live agent: follows the log (tail), runs it through split → parse → track,
+ * files the events in the journal, and ticks the tracker so that a silent restore
+ * is reported stalled. Everything the HTTP layer shows comes from here.
+ *
+ * It survives restarts, kill -9 included, without losing or repeating an event.
+ * Events are written to the journal file as they are made; every second or so
+ * (when something changed) the journal is fsynced and then a checkpoint is written:
+ * the position after the last line fully processed, with the tracker's state. So
+ * the journal always holds every event the checkpoint covers, and on restart
+ * re-reading from the checkpoint regenerates the events made since, with the same
+ * ids, which the journal skips as already there (see reconcile.ts). Events a tick
+ * makes (a stall noticed on the wall clock) cannot be regenerated: they are
+ * checkpointed at once, before they reach the journal.
+ *
+ * This module composes the roles: persistence (when and in what order state is
+ * written), the log clock, reconciling ids, the notices' log lines, the status.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { Checkpointer } from '../journal/checkpoint.js';
+import { Journal } from '../journal/journal.js';
+import { JournalStore } from '../journal/store.js';
+import { EVENT_TYPES, type EventType, type WatchEvent } from '../model.js';
+import { Pipeline, pipelineOptions } from '../pipeline.js';
+import { FileFollower, type ResumePoint } from '../tail/follower.js';
+import { initialTrackerState, type TrackerState } from '../track/tracker.js';
+import { LogClock } from './log-clock.js';
+import { logNotice } from './notices.js';
+import { Persistence, type FollowerMarks } from './persistence.js';
+import { reconcile } from './reconcile.js';
+import { agentStatus, type AgentStatus } from './status.js';
+
+export type { AgentState, AgentStatus, PersistenceCounters } from './status.js';
+
+export interface AgentOptions {
+  config: Config;
+  logger: Logger;
+  /** The wall clock, for stall ticks and the rotation grace period (injected for tests). */
+  now?: () => number;
+  /** Set false in tests that drive the follower, ticks and checkpoints themselves: no watcher, no timers. */
+  watch?: boolean;
+}
+
+export class Agent {
+  readonly journal: Journal;
+  readonly follower: FileFollower;
+  /** Events filed since start, by type (for /metrics). */
+  readonly eventCounts = Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])) as Record<EventType, number>;
+  private pipe: Pipeline;
+  private readonly store: JournalStore;
+  private readonly checkpointer: Checkpointer;
+  private readonly persistence: Persistence;
+  private readonly clock: LogClock;
+  private readonly logger: Logger;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** The first read of what was already written has finished. */
+  private caughtUp = false;
+
+  constructor(private readonly options: AgentOptions) {
+    const { config } = options;
+    this.logger = options.logger;
+    const now = options.now ?? Date.now;
+    this.clock = new LogClock(now);
+    this.journal = new Journal({ maxEvents: config.journal.maxEvents });
+    this.store = new JournalStore(config.stateDir, { compactSlack: Math.max(100, Math.ceil(config.journal.maxEvents / 10)) });
+    this.checkpointer = new Checkpointer(config.stateDir);
+    this.persistence = new Persistence(this.store, this.checkpointer);
+    this.pipe = new Pipeline(pipelineOptions(config), config.log.path);
+    this.follower = new FileFollower(
+      {
+        path: config.log.path,
+        pollIntervalMs: config.log.pollIntervalMs,
+        rotationGraceMs: config.log.rotationGraceMs,
+        watch: options.watch ?? true,
+        now,
+      },
+      {
+        data: (chunk) => {
+          this.persistence.touch();
+          this.file(this.pipe.push(chunk));
+        },
+        pause: () => {
+          this.file(this.pipe.pause());
+          this.clock.note(this.pipe.trackerState.clock);
+        },
+        switchFile: (_identity, offset) => {
+          this.persistence.touch();
+          this.file(this.pipe.startFile(config.log.path, offset));
+        },
+        end: () => {
+          this.persistence.touch();
+          this.file(this.pipe.end());
+        },
+        idle: () => {
+          if (this.persistence.wantedAfterCheck(this.marks())) this.checkpoint();
+        },
+        notice: (n) => logNotice(this.logger, n),
+      },
+    );
+  }
+
+  get pipeline(): Pipeline {
+    return this.pipe;
+  }
+
+  /** Loads the journal and the checkpoint, then follows the log from where it stopped. */
+  async start(): Promise<void> {
+    await this.open();
+    await this.follow();
+  }
+
+  /** Loads the journal and the checkpoint: after this, status() and the journal answer. */
+  async open(): Promise<void> {
+    const { config } = this.options;
+    const path = config.log.path;
+    mkdirSync(config.stateDir, { recursive: true });
+    const loaded = this.store.load();
+    if (loaded.unusable !== null) {
+      this.logger.warn({ file: this.store.file, reason: loaded.unusable }, 'journal file not readable; set aside, starting a new one');
+    }
+    if (loaded.tornBytes > 0) {
+      this.persistence.counters.journalTornBytes = loaded.tornBytes;
+      this.logger.warn({ file: this.store.file, bytes: loaded.tornBytes }, 'journal ended in a torn line (a crash mid-write); cut off');
+    }
+    this.journal.restore(loaded.events, loaded.dropped, loaded.operations);
+
+    const cp = this.checkpointer.load();
+    let tracker: TrackerState = initialTrackerState();
+    let resume: ResumePoint | null = null;
+    if (cp.kind === 'loaded') {
+      const c = cp.checkpoint;
+      tracker = c.tracker;
+      if (c.path !== path) {
+        this.logger.warn({ was: c.path, now: path }, 'log path changed since the checkpoint; reading the new one from its start');
+      } else if (c.position !== null) {
+        resume = c.position;
+      }
+      this.follower.rememberCopies(c.knownCopies);
+      this.file(c.events);
+      if (tracker.nextEventId > this.journal.lastId + 1) {
+        this.logger.error(
+          { lastId: this.journal.lastId, nextEventId: tracker.nextEventId },
+          'the journal is missing events the checkpoint covers (journal file lost?); ids continue after the gap',
+        );
+      }
+    } else {
+      if (cp.kind === 'unusable') {
+        this.logger.warn({ file: this.checkpointer.file, reason: cp.reason }, 'checkpoint not usable; reading the log from its start');
+      }
+      // Without a position the log is read from its start: ids carry on after the journal's,
+      // so nothing is lost, though what is still in the log may be reported again.
+      tracker = initialTrackerState(this.journal.lastId + 1);
+      if (this.journal.lastId > 0) {
+        this.logger.warn({ lastId: this.journal.lastId }, 'journal without checkpoint; events still in the log may be reported again');
+      }
+    }
+    this.pipe = new Pipeline(pipelineOptions(config), path, resume?.offset ?? 0, tracker);
+    this.follower.resumeAt(resume);
+    // There is always a checkpoint before the first event, so a crash never leaves a journal without one.
+    if (cp.kind !== 'loaded') this.checkpoint();
+    this.logger.info(
+      { stateDir: config.stateDir, events: this.journal.size, lastId: this.journal.lastId, resumeOffset: resume?.offset ?? null },
+      'state loaded',
+    );
+  }
+
+  /**
+   * Follows the log from where the checkpoint left it; resolves once what was
+   * already written has been read (for a large log after a restart, that can take
+   * seconds: the HTTP server answers meanwhile, with `follower.caughtUp` false).
+   */
+  async follow(): Promise<void> {
+    const { config } = this.options;
+    await this.follower.start();
+    this.caughtUp = true;
+    this.checkpoint();
+    if (this.options.watch !== false) {
+      const every = Math.min(1000, (config.track.stallAfterSeconds * 1000) / 10);
+      this.tickTimer = setInterval(() => this.tick(), every);
+      this.tickTimer.unref();
+      this.checkpointTimer = setInterval(() => {
+        if (this.persistence.dirty) this.checkpoint();
+      }, config.journal.checkpointIntervalMs);
+      this.checkpointTimer.unref();
+    }
+  }
+
+  /**
+   * Stops following. With `checkpoint: false` nothing more is written, as if the
+   * process had been killed (tests use this to model kill -9 in-process).
+   */
+  async stop(options: { checkpoint?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    if (this.checkpointTimer !== null) clearInterval(this.checkpointTimer);
+    this.tickTimer = null;
+    this.checkpointTimer = null;
+    await this.follower.halt();
+    if (options.checkpoint !== false) this.checkpoint();
+    await this.follower.stop();
+    this.store.close();
+  }
+
+  /**
+   * Lets the tracker notice silence, measured on the log's own clock (see
+   * LogClock). Skipped during a check (positions are in flux); the next tick
+   * comes soon.
+   */
+  tick(): void {
+    if (this.follower.busy || this.stopped) return;
+    this.clock.note(this.pipe.trackerState.clock);
+    const at = this.clock.read();
+    if (at === null) return;
+    // A stall must be checkpointed with it; when the file changed under us, wait for the next check.
+    if (this.follower.status().exists && this.follower.positionAt(this.pipe.position.offset) === null) return;
+    const events = this.pipe.tick(at);
+    if (events.length === 0) return;
+    // Re-reading the log would not make these again: checkpoint them before they reach the journal.
+    this.persistence.touch();
+    this.checkpoint(events);
+    this.file(events);
+  }
+
+  /**
+   * Fsyncs the journal, then writes the checkpoint. Deferred to the end of the
+   * check in progress, if any. Returns whether it was written.
+   */
+  checkpoint(tickEvents: WatchEvent[] = []): boolean {
+    if (this.follower.busy && tickEvents.length === 0) {
+      this.persistence.defer();
+      return false;
+    }
+    const at = this.follower.positionAt(this.pipe.position.offset);
+    if (at === null && this.follower.status().exists) {
+      // Cannot say which bytes the offset is in; keep the previous checkpoint.
+      this.persistence.defer();
+      return false;
+    }
+    this.persistence.checkpoint(
+      {
+        path: this.options.config.log.path,
+        position: at,
+        knownCopies: this.follower.knownCopies(),
+        tracker: this.pipe.trackerState,
+        events: tickEvents,
+      },
+      this.marks(),
+    );
+    return true;
+  }
+
+  status(): AgentStatus {
+    return agentStatus({
+      tracker: this.pipe.trackerState,
+      follower: this.follower.status(),
+      followerCounters: this.follower.counters,
+      pipelineCounters: this.pipe.counters,
+      journal: this.journal,
+      caughtUp: this.caughtUp,
+      eventCounts: this.eventCounts,
+      persistence: this.persistence.counters,
+    });
+  }
+
+  private marks(): FollowerMarks {
+    return { headLength: this.follower.headLength, content: this.follower.content, copiesRead: this.follower.counters.copiesRead };
+  }
+
+  private file(made: readonly WatchEvent[]): void {
+    if (made.length === 0) return;
+    const { events, shift, renumbered } = reconcile(this.journal, made);
+    for (const r of renumbered) {
+      this.logger.warn(r, 'the log no longer holds the lines of some journaled events; numbering follows the journal');
+    }
+    if (shift !== 0) this.pipe.shiftEventIds(shift);
+    const fresh = this.journal.append(events);
+    if (fresh.length === 0) return;
+    this.persistence.append(fresh, this.journal);
+    for (const e of fresh) {
+      this.eventCounts[e.type]++;
+      this.logger.info(
+        {
+          event: { id: e.id, type: e.type, operation: e.operation.id, state: e.state, time: e.time },
+          message: e.message.length > 2000 ? `${e.message.slice(0, 2000)}…` : e.message,
+        },
+        `${e.type} ${e.operation.id}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * What the agent says about itself: the shape of `/status` (and what `/healthz`
+ * and `/metrics` read), assembled from the parts that own each answer.
+ */
+import type { Journal } from '../journal/journal.js';
+import type { EventType, Operation } from '../model.js';
+import type { PipelineCounters } from '../pipeline.js';
+import type { FollowerCounters, FollowerStatus } from '../tail/follower.js';
+import type { TrackerState } from '../track/tracker.js';
+
+export type AgentState = 'waiting-for-log' | 'idle' | `${'restore' | 'backup'}-${Operation['state']}`;
+
+export interface PersistenceCounters {
+  checkpoints: number;
+  journalCompactions: number;
+  /** Bytes of a torn last journal line cut off at start (a crash mid-write). */
+  journalTornBytes: number;
+}
+
+export interface AgentStatus {
+  /** The active restore's or backup's state (e.g. `restore-running`), `idle`, or `waiting-for-log`. */
+  state: AgentState;
+  restore: Operation | null;
+  backup: Operation | null;
+  /** Which file, whether it exists, the offset and lines read, and whether the first read has finished. */
+  follower: FollowerStatus & { linesRead: number; caughtUp: boolean };
+  lastEventId: number;
+  journal: { events: number; firstId: number | null; dropped: number };
+  counters: {
+    pipeline: PipelineCounters;
+    follower: FollowerCounters;
+    events: Record<EventType, number>;
+    persistence: PersistenceCounters;
+  };
+}
+
+/** The parts a status is assembled from. */
+export interface StatusParts {
+  tracker: TrackerState;
+  follower: FollowerStatus;
+  followerCounters: FollowerCounters;
+  pipelineCounters: PipelineCounters;
+  journal: Journal;
+  caughtUp: boolean;
+  eventCounts: Record<EventType, number>;
+  persistence: PersistenceCounters;
+}
+
+export function agentStatus(p: StatusParts): AgentStatus {
+  const active = p.tracker.active?.op ?? null;
+  const state: AgentState =
+    active !== null ? `${active.kind}-${active.state}` : p.follower.exists ? 'idle' : 'waiting-for-log';
+  return {
+    state,
+    restore: p.journal.latest('restore'),
+    backup: p.journal.latest('backup'),
+    follower: { ...p.follower, linesRead: p.pipelineCounters.lines, caughtUp: p.caughtUp },
+    lastEventId: p.journal.lastId,
+    journal: { events: p.journal.size, firstId: p.journal.firstId, dropped: p.journal.dropped },
+    counters: {
+      pipeline: p.pipelineCounters,
+      follower: p.followerCounters,
+      events: p.eventCounts,
+      persistence: p.persistence,
+    },
+  };
+}
