@@ -24,15 +24,13 @@ import { Journal } from '../journal/journal.js';
 import { JournalStore } from '../journal/store.js';
 import { EVENT_TYPES, type EventType, type WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
-import { FileFollower, type ResumePoint } from '../tail/follower.js';
-import { initialTrackerState, type TrackerState } from '../track/tracker.js';
+import { FileFollower } from '../tail/follower.js';
 import { LogClock } from './log-clock.js';
 import { logNotice } from './notices.js';
 import { Persistence, type FollowerMarks } from './persistence.js';
 import { reconcile } from './reconcile.js';
 import { agentStatus, type AgentStatus } from './status.js';
 
-export type { AgentState, AgentStatus, PersistenceCounters } from './status.js';
 
 export interface AgentOptions {
   config: Config;
@@ -59,6 +57,8 @@ export class Agent {
   private stopped = false;
   /** The first read of what was already written has finished. */
   private caughtUp = false;
+  /** Why the last check of the log failed; null once one goes through. */
+  private readError: string | null = null;
 
   constructor(private readonly options: AgentOptions) {
     const { config } = options;
@@ -68,7 +68,7 @@ export class Agent {
     this.journal = new Journal({ maxEvents: config.journal.maxEvents });
     this.store = new JournalStore(config.stateDir, { compactSlack: Math.max(100, Math.ceil(config.journal.maxEvents / 10)) });
     this.checkpointer = new Checkpointer(config.stateDir);
-    this.persistence = new Persistence(this.store, this.checkpointer);
+    this.persistence = new Persistence(this.store, this.checkpointer, { logger: this.logger, now });
     this.pipe = new Pipeline(pipelineOptions(config), config.log.path);
     this.follower = new FileFollower(
       {
@@ -96,9 +96,13 @@ export class Agent {
           this.file(this.pipe.end());
         },
         idle: () => {
+          this.readError = null;
           if (this.persistence.wantedAfterCheck(this.marks())) this.checkpoint();
         },
-        notice: (n) => logNotice(this.logger, n),
+        notice: (n) => {
+          if (n.kind === 'error') this.readError = n.message;
+          logNotice(this.logger, n);
+        },
       },
     );
   }
@@ -117,53 +121,25 @@ export class Agent {
   async open(): Promise<void> {
     const { config } = this.options;
     const path = config.log.path;
-    mkdirSync(config.stateDir, { recursive: true });
-    const loaded = this.store.load();
-    if (loaded.unusable !== null) {
-      this.logger.warn({ file: this.store.file, reason: loaded.unusable }, 'journal file not readable; set aside, starting a new one');
+    try {
+      mkdirSync(config.stateDir, { recursive: true });
+    } catch {
+      // Reported by the load below, which cannot create its files either; the agent serves from memory.
     }
-    if (loaded.tornBytes > 0) {
-      this.persistence.counters.journalTornBytes = loaded.tornBytes;
-      this.logger.warn({ file: this.store.file, bytes: loaded.tornBytes }, 'journal ended in a torn line (a crash mid-write); cut off');
-    }
-    this.journal.restore(loaded.events, loaded.dropped, loaded.operations);
-
-    const cp = this.checkpointer.load();
-    let tracker: TrackerState = initialTrackerState();
-    let resume: ResumePoint | null = null;
-    if (cp.kind === 'loaded') {
-      const c = cp.checkpoint;
-      tracker = c.tracker;
-      if (c.path !== path) {
-        this.logger.warn({ was: c.path, now: path }, 'log path changed since the checkpoint; reading the new one from its start');
-      } else if (c.position !== null) {
-        resume = c.position;
-      }
-      this.follower.rememberCopies(c.knownCopies);
-      this.file(c.events);
-      if (tracker.nextEventId > this.journal.lastId + 1) {
-        this.logger.error(
-          { lastId: this.journal.lastId, nextEventId: tracker.nextEventId },
-          'the journal is missing events the checkpoint covers (journal file lost?); ids continue after the gap',
-        );
-      }
-    } else {
-      if (cp.kind === 'unusable') {
-        this.logger.warn({ file: this.checkpointer.file, reason: cp.reason }, 'checkpoint not usable; reading the log from its start');
-      }
-      // Without a position the log is read from its start: ids carry on after the journal's,
-      // so nothing is lost, though what is still in the log may be reported again.
-      tracker = initialTrackerState(this.journal.lastId + 1);
-      if (this.journal.lastId > 0) {
-        this.logger.warn({ lastId: this.journal.lastId }, 'journal without checkpoint; events still in the log may be reported again');
-      }
-    }
-    this.pipe = new Pipeline(pipelineOptions(config), path, resume?.offset ?? 0, tracker);
-    this.follower.resumeAt(resume);
+    const loaded = this.persistence.load(this.journal, path);
+    this.follower.rememberCopies(loaded.knownCopies);
+    this.file(loaded.tickEvents);
+    this.pipe = new Pipeline(pipelineOptions(config), path, loaded.resume?.offset ?? 0, loaded.tracker);
+    this.follower.resumeAt(loaded.resume);
     // There is always a checkpoint before the first event, so a crash never leaves a journal without one.
-    if (cp.kind !== 'loaded') this.checkpoint();
+    if (loaded.fresh) this.checkpoint();
     this.logger.info(
-      { stateDir: config.stateDir, events: this.journal.size, lastId: this.journal.lastId, resumeOffset: resume?.offset ?? null },
+      {
+        stateDir: config.stateDir,
+        events: this.journal.size,
+        lastId: this.journal.lastId,
+        resumeOffset: loaded.resume?.offset ?? null,
+      },
       'state loaded',
     );
   }
@@ -183,7 +159,7 @@ export class Agent {
       this.tickTimer = setInterval(() => this.tick(), every);
       this.tickTimer.unref();
       this.checkpointTimer = setInterval(() => {
-        if (this.persistence.dirty) this.checkpoint();
+        if (this.persistence.wanted) this.checkpoint();
       }, config.journal.checkpointIntervalMs);
       this.checkpointTimer.unref();
     }
@@ -241,7 +217,7 @@ export class Agent {
       this.persistence.defer();
       return false;
     }
-    this.persistence.checkpoint(
+    return this.persistence.checkpoint(
       {
         path: this.options.config.log.path,
         position: at,
@@ -250,8 +226,8 @@ export class Agent {
         events: tickEvents,
       },
       this.marks(),
+      this.journal,
     );
-    return true;
   }
 
   status(): AgentStatus {
@@ -264,6 +240,8 @@ export class Agent {
       caughtUp: this.caughtUp,
       eventCounts: this.eventCounts,
       persistence: this.persistence.counters,
+      health: this.persistence.health(),
+      readError: this.readError,
     });
   }
 

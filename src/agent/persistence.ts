@@ -1,25 +1,47 @@
 /**
- * Owns when and in what order the agent's state reaches the disk. Events are
- * appended to the journal file as they are made; a checkpoint is written when
- * something changed (on a timer), at the end of a check that read the first bytes
- * of a new file or a rotated copy, and at once for events a tick made. Before
- * every checkpoint the journal is fsynced, so the checkpoint never covers events
- * that are not durable too.
+ * Owns when and in what order the agent's state reaches the disk, and what
+ * happens when the disk says no.
+ *
+ * Order: events are appended to the journal file as they are made; a checkpoint
+ * is written when something changed (on a timer), at the end of a check that read
+ * the first bytes of a new file or a rotated copy, and at once for events a tick
+ * made. Before every checkpoint the journal is fsynced, so the checkpoint never
+ * covers events that are not durable too.
+ *
+ * Faults: a write the state directory refuses (read-only, full, gone, out of file
+ * descriptors) never stops the agent. It goes on following and serving from
+ * memory, reports the failure once (`health()`, one log line per change of
+ * reason), and stops writing: no more appends, no checkpoint. Each later
+ * checkpoint attempt, spaced by a doubling backoff, first rewrites the journal
+ * file whole from memory (atomically), then writes the checkpoint; when both
+ * succeed what was pending is on disk exactly once and the report clears. A
+ * crash meanwhile leaves the last good checkpoint and a journal that covers it:
+ * the restart re-reads the log from there, as after any crash.
  */
-import type { Checkpoint } from '../journal/checkpoint.js';
+import type { Logger } from 'pino';
+import type { Checkpoint, CheckpointLoad } from '../journal/checkpoint.js';
 import type { Journal } from '../journal/journal.js';
+import type { LoadedJournal } from '../journal/store.js';
 import type { WatchEvent } from '../model.js';
-import type { PersistenceCounters } from './status.js';
+import type { ResumePoint } from '../tail/follower.js';
+import { initialTrackerState, type TrackerState } from '../track/tracker.js';
+import type { PersistenceCounters, PersistenceReport } from './status.js';
 
 /** The journal file, as persistence uses it (JournalStore). */
 export interface JournalFile {
+  readonly file: string;
+  load(): LoadedJournal;
   append(events: readonly WatchEvent[]): void;
   sync(): void;
   maybeCompact(journal: Journal): boolean;
+  /** Rewrites the file whole with what the journal holds (atomically). */
+  compact(journal: Journal): void;
 }
 
 /** The checkpoint file, as persistence uses it (Checkpointer). */
 export interface CheckpointFile {
+  readonly file: string;
+  load(): CheckpointLoad;
   write(checkpoint: Checkpoint): void;
 }
 
@@ -33,8 +55,34 @@ export interface FollowerMarks {
   copiesRead: number;
 }
 
+
+/** What loading found: where to resume and with what tracker state. */
+export interface LoadedState {
+  tracker: TrackerState;
+  resume: ResumePoint | null;
+  knownCopies: Buffer[];
+  /** Events a tick made that only the checkpoint holds. */
+  tickEvents: WatchEvent[];
+  /** No usable checkpoint: one is written before the first event. */
+  fresh: boolean;
+}
+
+export interface PersistenceOptions {
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  now: () => number;
+  /** First wait before retrying a refused write; doubles up to `retryMaxMs`. */
+  retryMs?: number;
+  retryMaxMs?: number;
+}
+
 export class Persistence {
-  readonly counters: PersistenceCounters = { checkpoints: 0, journalCompactions: 0, journalTornBytes: 0 };
+  readonly counters: PersistenceCounters = {
+    checkpoints: 0,
+    journalCompactions: 0,
+    journalTornBytes: 0,
+    journalSkippedLines: 0,
+    writeFailures: 0,
+  };
   /** Something changed since the last checkpoint. */
   private changed = false;
   /** A checkpoint was asked for when none could be written; it is written when the check ends. */
@@ -43,14 +91,74 @@ export class Persistence {
   private content = -1;
   /** The follower's count of rotated copies read, as of the last checkpoint. */
   private copies = 0;
+  /** The refused write, while the disk refuses; with when it began and when to try again. */
+  private failure: { error: string; since: number; retryAt: number; waitMs: number } | null = null;
 
   constructor(
     private readonly journalFile: JournalFile,
     private readonly checkpointFile: CheckpointFile,
+    private readonly options: PersistenceOptions,
   ) {}
 
   get dirty(): boolean {
     return this.changed;
+  }
+
+  /** Whether a checkpoint attempt is wanted on the timer: something changed, or a failure waits for its retry. */
+  get wanted(): boolean {
+    return this.changed || this.failure !== null;
+  }
+
+  health(): PersistenceReport {
+    const f = this.failure;
+    return f === null ? { ok: true, error: null, since: null } : { ok: false, error: f.error, since: new Date(f.since).toISOString() };
+  }
+
+  /**
+   * Loads the journal into `journal` and reads the checkpoint. A checkpoint that is
+   * missing or unusable is rebuilt from the journal: the log is read from its start
+   * with ids from 1, and what the journal already holds is recognised by its source
+   * line (see reconcile.ts) and not reported again.
+   */
+  load(journal: Journal, path: string): LoadedState {
+    const { logger } = this.options;
+    const loaded = this.journalFile.load();
+    const file = this.journalFile.file;
+    if (loaded.unusable !== null) logger.warn({ file, reason: loaded.unusable }, 'journal file not readable; set aside, starting a new one');
+    if (loaded.tornBytes > 0) {
+      this.counters.journalTornBytes = loaded.tornBytes;
+      logger.warn({ file, bytes: loaded.tornBytes }, 'journal ended in a torn line (a crash mid-write); cut off');
+    }
+    if (loaded.skippedLines > 0) {
+      this.counters.journalSkippedLines = loaded.skippedLines;
+      logger.warn({ file, lines: loaded.skippedLines }, 'journal lines that are not events were skipped; the events around them are kept');
+    }
+    journal.restore(loaded.events, loaded.dropped, loaded.operations);
+    if (loaded.writeError !== null) this.fail(loaded.writeError);
+
+    const cp = this.checkpointFile.load();
+    if (cp.kind === 'loaded') {
+      const c = cp.checkpoint;
+      let resume: ResumePoint | null = null;
+      if (c.path !== path) {
+        logger.warn({ was: c.path, now: path }, 'log path changed since the checkpoint; reading the new one from its start');
+      } else {
+        resume = c.position;
+      }
+      if (c.tracker.nextEventId > journal.lastId + 1) {
+        logger.error(
+          { lastId: journal.lastId, nextEventId: c.tracker.nextEventId },
+          'the journal is missing events the checkpoint covers (journal file lost?); ids continue after the gap',
+        );
+      }
+      return { tracker: c.tracker, resume, knownCopies: c.knownCopies, tickEvents: c.events, fresh: false };
+    }
+    if (cp.kind === 'unusable') {
+      logger.warn({ file: this.checkpointFile.file, reason: cp.reason }, 'checkpoint not usable; rebuilding it from the journal');
+    } else if (journal.lastId > 0) {
+      logger.warn({ file: this.checkpointFile.file, lastId: journal.lastId }, 'checkpoint missing; rebuilding it from the journal');
+    }
+    return { tracker: initialTrackerState(), resume: null, knownCopies: [], tickEvents: [], fresh: true };
   }
 
   /** Something a checkpoint should cover has happened. */
@@ -74,18 +182,70 @@ export class Persistence {
 
   /** Appends new events to the journal file, compacting it when it holds too much. */
   append(events: readonly WatchEvent[], journal: Journal): void {
-    this.journalFile.append(events);
-    if (this.journalFile.maybeCompact(journal)) this.counters.journalCompactions++;
+    // While the disk refuses, the journal in memory holds them; the retry writes them.
+    if (this.failure !== null) return;
+    try {
+      this.journalFile.append(events);
+      if (this.journalFile.maybeCompact(journal)) this.counters.journalCompactions++;
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
-  /** Fsyncs the journal, then writes the checkpoint. */
-  checkpoint(checkpoint: Checkpoint, marks: FollowerMarks): void {
+  /**
+   * Fsyncs the journal, then writes the checkpoint; after a refused write, when
+   * the backoff allows, rewrites the journal from memory first. Returns whether
+   * the checkpoint was written.
+   */
+  checkpoint(checkpoint: Checkpoint, marks: FollowerMarks, journal: Journal): boolean {
+    const failed = this.failure;
+    if (failed !== null && this.options.now() < failed.retryAt) {
+      this.due = true;
+      return false;
+    }
+    try {
+      if (failed !== null) {
+        this.journalFile.compact(journal);
+        this.counters.journalCompactions++;
+      } else {
+        this.journalFile.sync();
+      }
+      this.checkpointFile.write(checkpoint);
+    } catch (err) {
+      this.fail(err);
+      this.due = true;
+      return false;
+    }
+    if (failed !== null) {
+      this.failure = null;
+      this.options.logger.info(
+        { was: failed.error, since: new Date(failed.since).toISOString(), events: journal.size },
+        'state directory writable again; what was pending is written',
+      );
+    }
     this.due = false;
-    this.journalFile.sync();
-    this.checkpointFile.write(checkpoint);
     this.counters.checkpoints++;
     this.changed = false;
     this.content = checkpoint.position !== null && checkpoint.position.head.length > 0 ? marks.content : -1;
     this.copies = marks.copiesRead;
+    return true;
+  }
+
+  /** Notes a refused write: reported when it starts or its reason changes, retried with backoff. */
+  private fail(err: unknown): void {
+    const e = err as NodeJS.ErrnoException;
+    const error = e.code !== undefined ? `${e.code}: ${e.message}` : String(e?.message ?? err);
+    const now = this.options.now();
+    const first = this.options.retryMs ?? 1000;
+    const prev = this.failure;
+    const waitMs = prev === null ? first : Math.min(prev.waitMs * 2, this.options.retryMaxMs ?? 30_000);
+    this.counters.writeFailures++;
+    this.failure = { error, since: prev?.since ?? now, retryAt: now + waitMs, waitMs };
+    if (prev === null || prev.error !== error) {
+      this.options.logger.error(
+        { err: error, retryInMs: waitMs },
+        'cannot write the state directory; following and serving from memory, retrying',
+      );
+    }
   }
 }

@@ -8,6 +8,13 @@ import type { PipelineCounters } from '../pipeline.js';
 import type { FollowerCounters, FollowerStatus } from '../tail/follower.js';
 import type { TrackerState } from '../track/tracker.js';
 
+/** Why the agent is not ok, or null when it is: state not reaching the disk, or the log not being read. */
+export function unhealthy(s: Pick<AgentStatus, 'persistence' | 'readError'>): string | null {
+  if (!s.persistence.ok) return `state directory not writable: ${s.persistence.error}`;
+  if (s.readError !== null) return `log not readable: ${s.readError}`;
+  return null;
+}
+
 export type AgentState = 'waiting-for-log' | 'idle' | `${'restore' | 'backup'}-${Operation['state']}`;
 
 export interface PersistenceCounters {
@@ -15,6 +22,17 @@ export interface PersistenceCounters {
   journalCompactions: number;
   /** Bytes of a torn last journal line cut off at start (a crash mid-write). */
   journalTornBytes: number;
+  /** Journal lines found at start that were not events (damaged), skipped. */
+  journalSkippedLines: number;
+  /** Writes to the state directory that were refused. */
+  writeFailures: number;
+}
+
+/** Whether state reaches the disk; when not, why and since when (ISO time). */
+export interface PersistenceReport {
+  ok: boolean;
+  error: string | null;
+  since: string | null;
 }
 
 export interface AgentStatus {
@@ -26,6 +44,9 @@ export interface AgentStatus {
   follower: FollowerStatus & { linesRead: number; caughtUp: boolean };
   lastEventId: number;
   journal: { events: number; firstId: number | null; dropped: number };
+  persistence: PersistenceReport;
+  /** The last read of the log failed (and is retried); null when the last check went through. */
+  readError: string | null;
   counters: {
     pipeline: PipelineCounters;
     follower: FollowerCounters;
@@ -44,6 +65,8 @@ export interface StatusParts {
   caughtUp: boolean;
   eventCounts: Record<EventType, number>;
   persistence: PersistenceCounters;
+  health: PersistenceReport;
+  readError: string | null;
 }
 
 export function agentStatus(p: StatusParts): AgentStatus {
@@ -57,6 +80,8 @@ export function agentStatus(p: StatusParts): AgentStatus {
     follower: { ...p.follower, linesRead: p.pipelineCounters.lines, caughtUp: p.caughtUp },
     lastEventId: p.journal.lastId,
     journal: { events: p.journal.size, firstId: p.journal.firstId, dropped: p.journal.dropped },
+    persistence: p.health,
+    readError: p.readError,
     counters: {
       pipeline: p.pipelineCounters,
       follower: p.followerCounters,

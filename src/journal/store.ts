@@ -43,6 +43,12 @@ export interface LoadedJournal {
   skippedLines: number;
   /** Why the file was not usable at all (another format); it is set aside as `events.jsonl.unusable`. */
   unusable: string | null;
+  /**
+   * Why the file, once read, could not be opened for writing, repaired or created
+   * (a read-only or full disk); null when it was. The events read are returned all
+   * the same, and nothing is appended until the file is rewritten (compact).
+   */
+  writeError: NodeJS.ErrnoException | null;
 }
 
 export interface JournalStoreOptions {
@@ -66,14 +72,38 @@ export class JournalStore {
 
   /** Reads the file (cutting off a torn last line) and opens it for appending. */
   load(): LoadedJournal {
-    const out: LoadedJournal = { events: [], dropped: 0, operations: [], tornBytes: 0, skippedLines: 0, unusable: null };
+    const out: LoadedJournal = {
+      events: [],
+      dropped: 0,
+      operations: [],
+      tornBytes: 0,
+      skippedLines: 0,
+      unusable: null,
+      writeError: null,
+    };
+    /** A write the disk refused: noted, and the load goes on with what it read. */
+    const writing = (step: () => void): void => {
+      if (out.writeError !== null) return;
+      try {
+        step();
+      } catch (err) {
+        out.writeError = err as NodeJS.ErrnoException;
+        this.close();
+      }
+    };
     let fd: number;
     try {
       fd = openSync(this.file, 'r+');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.rewrite([], 0, []);
-      return out;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        writing(() => this.rewrite([], 0, []));
+        return out;
+      }
+      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
+      // Readable but not writable: read it, and let the caller know it cannot be written.
+      out.writeError = err as NodeJS.ErrnoException;
+      fd = openSync(this.file, 'r');
     }
     let header: Header | null = null;
     let goodEnd = 0;
@@ -98,12 +128,20 @@ export class JournalStore {
           try {
             value = JSON.parse(line);
           } catch {
-            // Only a crash mid-write leaves a bad line, and only as the last one.
+            // A crash mid-write leaves a bad last line; a damaged disk, one anywhere: skipped and counted.
             out.skippedLines++;
             goodEnd = lineEnd;
             continue;
           }
           goodEnd = lineEnd;
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+            if (header === null) {
+              out.unusable = 'the first line is not a journal header';
+              break read;
+            }
+            out.skippedLines++;
+            continue;
+          }
           if (header === null) {
             const h = value as Partial<Header>;
             if (h.format !== JOURNAL_FORMAT || typeof h.version !== 'number') {
@@ -118,7 +156,7 @@ export class JournalStore {
             continue;
           }
           const e = value as WatchEvent;
-          if (typeof e.id !== 'number' || e.id <= lastId) {
+          if (!Number.isInteger(e.id) || e.id <= lastId || typeof e.operation !== 'object' || e.operation === null) {
             out.skippedLines++;
             continue;
           }
@@ -130,25 +168,25 @@ export class JournalStore {
       }
       if (out.unusable === null) {
         out.tornBytes = size - goodEnd;
-        if (out.tornBytes > 0) ftruncateSync(fd, goodEnd);
+        if (out.tornBytes > 0) writing(() => ftruncateSync(fd, goodEnd));
       }
     } finally {
       closeSync(fd);
     }
     if (out.unusable !== null) {
       // Kept for whoever can read it; this agent starts a journal of its own.
-      renameSync(this.file, `${this.file}.unusable`);
-      this.rewrite([], 0, []);
+      writing(() => renameSync(this.file, `${this.file}.unusable`));
+      writing(() => this.rewrite([], 0, []));
       return out;
     }
     if (header === null) {
-      this.rewrite([], 0, []);
+      writing(() => this.rewrite([], 0, []));
       return out;
     }
     out.dropped = header.dropped;
     out.operations = header.operations ?? [];
     this.lines = out.events.length + out.skippedLines;
-    this.fd = openSync(this.file, 'a');
+    writing(() => (this.fd = openSync(this.file, 'a')));
     return out;
   }
 

@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { AgentStatus } from '../agent/status.js';
+import { unhealthy, type AgentStatus } from '../agent/status.js';
 import type { Config } from '../config.js';
 import type { Journal } from '../journal/journal.js';
 import { VERSION } from '../version.js';
@@ -99,6 +99,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       follower: s.follower,
       lastEventId: s.lastEventId,
       journal: s.journal,
+      persistence: s.persistence,
       streams: { clients: streams.size },
       postgresql: probe(),
       counters: {
@@ -146,9 +147,12 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     return reply.type(metrics.contentType).send(text);
   });
 
-  app.get('/healthz', async () => {
+  app.get('/healthz', async (_request, reply) => {
     const s = deps.status();
-    return { ok: true, state: s.state, logExists: s.follower.exists };
+    const reason = unhealthy(s);
+    // 503 with the reason: the agent still serves, but is not doing all of its job.
+    if (reason !== null) reply.code(503);
+    return { ok: reason === null, state: s.state, logExists: s.follower.exists, ...(reason !== null ? { reason } : {}) };
   });
 
   app.get('/status', async () => statusBody());

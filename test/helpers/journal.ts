@@ -29,6 +29,8 @@ export function statusOf(journal: Journal, pipeline: Pipeline, overrides: Partia
     follower: { path: 'production.log', exists: true, offset: 0, identity: null, linesRead: pipeline.counters.lines, caughtUp: true },
     lastEventId: journal.lastId,
     journal: { events: journal.size, firstId: journal.firstId, dropped: 0 },
+    persistence: { ok: true, error: null, since: null },
+    readError: null,
     counters: {
       pipeline: pipeline.counters,
       follower: {
@@ -44,7 +46,7 @@ export function statusOf(journal: Journal, pipeline: Pipeline, overrides: Partia
         errors: 0,
       },
       events,
-      persistence: { checkpoints: 5, journalCompactions: 0, journalTornBytes: 0 },
+      persistence: { checkpoints: 5, journalCompactions: 0, journalTornBytes: 0, journalSkippedLines: 0, writeFailures: 0 },
     },
     ...overrides,
   };

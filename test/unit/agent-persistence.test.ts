@@ -2,64 +2,174 @@ import { describe, expect, it } from 'vitest';
 import { Persistence, type CheckpointFile, type JournalFile } from '../../src/agent/persistence.js';
 import type { Checkpoint } from '../../src/journal/checkpoint.js';
 import { Journal } from '../../src/journal/journal.js';
+import type { LoadedJournal } from '../../src/journal/store.js';
 import { initialTrackerState } from '../../src/track/tracker.js';
 import { fixtureJournal } from '../helpers/journal.js';
 
-/** Files that record what was done to them, in order. */
-function recordingFiles(): { calls: string[]; journalFile: JournalFile; checkpointFile: CheckpointFile } {
+const noLoad: LoadedJournal = {
+  events: [],
+  dropped: 0,
+  operations: [],
+  tornBytes: 0,
+  skippedLines: 0,
+  unusable: null,
+  writeError: null,
+};
+
+/** Files that record what was done to them, in order, and refuse writes while `refuse` is set. */
+function recordingFiles(): {
+  calls: string[];
+  refuse: { error: NodeJS.ErrnoException | null };
+  journalFile: JournalFile;
+  checkpointFile: CheckpointFile;
+} {
   const calls: string[] = [];
+  const refuse: { error: NodeJS.ErrnoException | null } = { error: null };
+  const doing = (what: string): void => {
+    if (refuse.error !== null) {
+      calls.push(`refused ${what}`);
+      throw refuse.error;
+    }
+    calls.push(what);
+  };
   return {
     calls,
+    refuse,
     journalFile: {
-      append: (events) => void calls.push(`append ${events.map((e) => e.id).join(',')}`),
-      sync: () => void calls.push('sync'),
+      file: 'events.jsonl',
+      load: () => noLoad,
+      append: (events) => doing(`append ${events.map((e) => e.id).join(',')}`),
+      sync: () => doing('sync'),
       maybeCompact: () => false,
+      compact: (journal) => doing(`rewrite ${journal.all().map((e) => e.id).join(',')}`),
     },
-    checkpointFile: { write: (c) => void calls.push(`checkpoint next=${c.tracker.nextEventId}`) },
+    checkpointFile: {
+      file: 'checkpoint.json',
+      load: () => ({ kind: 'none' }),
+      write: (c) => doing(`checkpoint next=${c.tracker.nextEventId}`),
+    },
   };
 }
 
-const checkpoint = (position: Checkpoint['position'] = null): Checkpoint => ({
+function recordingLogger(): { lines: string[]; logger: ConstructorParameters<typeof Persistence>[2]['logger'] } {
+  const lines: string[] = [];
+  const at = (level: string) => (_fields: unknown, msg: string) => void lines.push(`${level}: ${msg}`);
+  return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } as never };
+}
+
+const checkpoint = (position: Checkpoint['position'] = null, next = 4): Checkpoint => ({
   path: 'p.log',
   position,
   knownCopies: [],
-  tracker: initialTrackerState(4),
+  tracker: initialTrackerState(next),
   events: [],
 });
 const marks = { headLength: 0, content: 0, copiesRead: 0 };
+const enospc = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
 
 describe('Persistence', () => {
   const events = fixtureJournal(['backup-then-restore.log']).journal.all().slice(0, 3);
 
+  function setUp(now = { t: 0 }) {
+    const files = recordingFiles();
+    const log = recordingLogger();
+    const p = new Persistence(files.journalFile, files.checkpointFile, { logger: log.logger, now: () => now.t, retryMs: 1000 });
+    return { ...files, ...log, p, now };
+  }
+
   it('fsyncs the journal before every checkpoint', () => {
-    const { calls, journalFile, checkpointFile } = recordingFiles();
-    const p = new Persistence(journalFile, checkpointFile);
-    p.append(events, new Journal({ maxEvents: 10 }));
-    p.checkpoint(checkpoint(), marks);
+    const { calls, p } = setUp();
+    const journal = new Journal({ maxEvents: 10 });
+    p.append(events, journal);
+    expect(p.checkpoint(checkpoint(), marks, journal)).toBe(true);
     expect(calls).toEqual(['append 1,2,3', 'sync', 'checkpoint next=4']);
     expect(p.counters.checkpoints).toBe(1);
   });
 
   it('is dirty from a change until the next checkpoint', () => {
-    const { journalFile, checkpointFile } = recordingFiles();
-    const p = new Persistence(journalFile, checkpointFile);
+    const { p } = setUp();
     expect(p.dirty).toBe(false);
     p.touch();
     expect(p.dirty).toBe(true);
-    p.checkpoint(checkpoint(), marks);
+    p.checkpoint(checkpoint(), marks, new Journal({ maxEvents: 10 }));
     expect(p.dirty).toBe(false);
   });
 
   it('wants a checkpoint after a check that was asked for one, read a new file head, or read a rotated copy', () => {
-    const { journalFile, checkpointFile } = recordingFiles();
-    const p = new Persistence(journalFile, checkpointFile);
+    const { p } = setUp();
+    const journal = new Journal({ maxEvents: 10 });
     expect(p.wantedAfterCheck(marks)).toBe(false);
     p.defer();
     expect(p.wantedAfterCheck(marks)).toBe(true);
     const position = { identity: { dev: 1, ino: 1 }, head: Buffer.from('I, ['), tail: Buffer.alloc(0), offset: 4 };
-    p.checkpoint(checkpoint(position), { headLength: 4, content: 1, copiesRead: 0 });
+    p.checkpoint(checkpoint(position), { headLength: 4, content: 1, copiesRead: 0 }, journal);
     expect(p.wantedAfterCheck({ headLength: 4, content: 1, copiesRead: 0 })).toBe(false);
     expect(p.wantedAfterCheck({ headLength: 4, content: 2, copiesRead: 0 })).toBe(true);
     expect(p.wantedAfterCheck({ headLength: 4, content: 1, copiesRead: 1 })).toBe(true);
+  });
+
+  it('on a refused write stops writing, reports once, and after the backoff writes what was pending exactly once', () => {
+    const { calls, refuse, lines, p, now } = setUp();
+    const journal = new Journal({ maxEvents: 10 });
+    journal.append(events.slice(0, 1));
+    refuse.error = enospc;
+    p.append(events.slice(0, 1), journal);
+    expect(p.health()).toEqual({ ok: false, error: 'ENOSPC: no space left on device', since: new Date(0).toISOString() });
+    // Nothing more is tried before the backoff: no append, no checkpoint.
+    journal.append(events.slice(1, 3));
+    p.append(events.slice(1, 3), journal);
+    expect(p.checkpoint(checkpoint(), marks, journal)).toBe(false);
+    now.t = 1000;
+    expect(p.checkpoint(checkpoint(), marks, journal)).toBe(false);
+    // The backoff doubles: the next attempt is 2 s after this one, then 4 s.
+    now.t = 2999;
+    expect(p.checkpoint(checkpoint(), marks, journal)).toBe(false);
+    now.t = 3000;
+    expect(p.checkpoint(checkpoint(), marks, journal)).toBe(false);
+    now.t = 6999;
+    expect(p.checkpoint(checkpoint(), marks, journal)).toBe(false);
+    expect(calls).toEqual(['refused append 1', 'refused rewrite 1,2,3', 'refused rewrite 1,2,3']);
+    refuse.error = null;
+    now.t = 7000;
+    expect(p.checkpoint(checkpoint(), marks, journal)).toBe(true);
+    expect(calls.slice(3)).toEqual(['rewrite 1,2,3', 'checkpoint next=4']);
+    expect(p.health().ok).toBe(true);
+    expect(p.counters.writeFailures).toBe(3);
+    expect(lines).toEqual([
+      'error: cannot write the state directory; following and serving from memory, retrying',
+      'info: state directory writable again; what was pending is written',
+    ]);
+    // Back to appending and fsyncing.
+    p.append(events.slice(0, 1), journal);
+    expect(calls.slice(5)).toEqual(['append 1']);
+  });
+
+  it('reports a change of reason once more, and never a repeated one', () => {
+    const { refuse, lines, p, now } = setUp();
+    const journal = new Journal({ maxEvents: 10 });
+    refuse.error = enospc;
+    p.append(events.slice(0, 1), journal);
+    now.t = 10_000;
+    p.checkpoint(checkpoint(), marks, journal);
+    refuse.error = Object.assign(new Error('read-only file system'), { code: 'EROFS' });
+    now.t = 20_000;
+    p.checkpoint(checkpoint(), marks, journal);
+    expect(lines).toHaveLength(2);
+    expect(p.health().error).toMatch(/^EROFS/);
+    expect(p.health().since).toBe(new Date(0).toISOString());
+  });
+
+  it('starts failed when the journal could be read but not written', () => {
+    const { journalFile, checkpointFile } = recordingFiles();
+    const log = recordingLogger();
+    const readOnly = { ...journalFile, load: () => ({ ...noLoad, events, writeError: Object.assign(new Error('ro'), { code: 'EROFS' }) }) };
+    const p = new Persistence(readOnly, checkpointFile, { logger: log.logger, now: () => 0 });
+    const journal = new Journal({ maxEvents: 10 });
+    const loaded = p.load(journal, 'p.log');
+    expect(journal.lastId).toBe(3);
+    expect(p.health().ok).toBe(false);
+    // No checkpoint: the log is read from its start with ids from 1, and the journal recognises what it has.
+    expect(loaded).toMatchObject({ fresh: true, resume: null });
+    expect(loaded.tracker.nextEventId).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentStatus, type StatusParts } from '../../src/agent/status.js';
+import { agentStatus, unhealthy, type StatusParts } from '../../src/agent/status.js';
 import { initialTrackerState } from '../../src/track/tracker.js';
 import { fixtureJournal, statusOf } from '../helpers/journal.js';
 
@@ -15,6 +15,8 @@ describe('agentStatus', () => {
     caughtUp: true,
     eventCounts: reference.counters.events,
     persistence: reference.counters.persistence,
+    health: { ok: true, error: null, since: null },
+    readError: null,
     ...over,
   });
 
@@ -25,6 +27,14 @@ describe('agentStatus', () => {
     expect(s.restore).toEqual(journal.latest('restore'));
     expect(s.backup).toEqual(journal.latest('backup'));
     expect(s.journal).toEqual({ events: journal.size, firstId: 1, dropped: 0 });
+  });
+
+  it('is unhealthy while state does not reach the disk or the log cannot be read', () => {
+    expect(unhealthy(agentStatus(parts()))).toBeNull();
+    const full = agentStatus(parts({ health: { ok: false, error: 'ENOSPC: no space left', since: '2026-01-01T00:00:00.000Z' } }));
+    expect(full.persistence.ok).toBe(false);
+    expect(unhealthy(full)).toMatch(/ENOSPC/);
+    expect(unhealthy(agentStatus(parts({ readError: 'EIO' })))).toMatch(/log not readable: EIO/);
   });
 
   it('says waiting-for-log when the file is not there, and the active operation otherwise', () => {
