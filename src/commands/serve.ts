@@ -5,7 +5,7 @@
  */
 import { parseConfig, readConfigJson, type Config } from '../config.js';
 import { DEFAULT_LOG_PATH, DEFAULT_PORT, DEFAULT_STATE_DIR } from '../defaults.js';
-import { startService } from '../service.js';
+import { startService, type RunningService } from '../service.js';
 import { HELP_FLAG, helpShown, parseFlags, parsePort, passwordFromEnv, type Command } from './flags.js';
 
 const SERVE_HELP = `Usage: restore-watcher serve [--config FILE] [--log PATH] [--host ADDR] [--port N] [--state-dir DIR]
@@ -52,18 +52,34 @@ async function serve(args: string[]): Promise<number> {
   const shown = helpShown(values, SERVE_HELP);
   if (shown !== null) return shown;
   const config = await resolveConfig(values);
-  const service = await startService(config);
-  process.stderr.write(`restore-watcher: following ${config.log.path}, serving ${service.url}\n`);
-  await new Promise<void>((resolve) => {
+  // Signals are handled from the start: one during the first read of a long log
+  // must not kill the process by signal.
+  let service: RunningService | null = null;
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string): void => {
+      // A second signal while closing changes nothing (and must not kill the process by signal).
+      if (stopping) return;
+      stopping = true;
       process.stderr.write(`restore-watcher: ${signal}: shutting down\n`);
-      // A stuck close must not outlive the supervisor's patience.
-      setTimeout(() => process.exit(1), 5000).unref();
+      if (service === null) {
+        // Still starting (locking, loading, reading the log for the first time): what is on disk
+        // is consistent at every moment (it survives kill -9), so leaving now loses nothing.
+        process.exit(0);
+      }
+      // A stuck close must not outlive the supervisor's patience; the state on disk is consistent.
+      setTimeout(() => {
+        process.stderr.write('restore-watcher: shutdown took too long; exiting\n');
+        process.exit(0);
+      }, 4500).unref();
       void service.close().then(resolve);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
+  service = await startService(config);
+  process.stderr.write(`restore-watcher: following ${config.log.path}, serving ${service.url}\n`);
+  await stopped;
   return 0;
 }
 
