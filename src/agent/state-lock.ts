@@ -100,6 +100,8 @@ export function lockHolder(dir: string): number | null {
 function release(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
+    // Unreferenced while held; waiting for it to end must keep the process alive.
+    child.ref();
     child.once('exit', () => resolve());
     child.stdin!.end();
   });
