@@ -39,10 +39,12 @@ export interface AgentRun {
   stdout(): string;
 }
 
-export function startAgent(p: Place, args: string[] = []): AgentRun {
+/** Starts `serve` on the place; `asNobody` runs it as the unprivileged user (util-linux setpriv), for permission faults. */
+export function startAgent(p: Place, args: string[] = [], options: { asNobody?: boolean } = {}): AgentRun {
   const serve = ['serve', '--config', p.config, '--port', '0', '--state-dir', p.stateDir, ...args];
   const quoted = serve.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const child = execa('bash', ['-c', `ulimit -n 1024 && exec '${process.execPath}' ${NODE_FLAGS} '${BIN}' ${quoted}`], {
+  const user = options.asNobody === true ? 'setpriv --reuid=nobody --regid=nogroup --clear-groups ' : '';
+  const child = execa('bash', ['-c', `ulimit -n 1024 && exec ${user}'${process.execPath}' ${NODE_FLAGS} '${BIN}' ${quoted}`], {
     reject: false,
     env: { RESTORE_WATCHER_PASSWORD: '' },
   });
@@ -113,6 +115,14 @@ export function logLines(run: AgentRun, msg: RegExp): Record<string, unknown>[] 
     .filter((l) => typeof l.msg === 'string' && msg.test(l.msg));
 }
 
+/** Skips (with a message) or, under CI=true, fails when a scenario's precondition is missing. */
+export function needs(have: boolean, what: string): boolean {
+  if (have) return true;
+  if (process.env.CI === 'true') throw new Error(`${what} (CI=true: a skipped fault scenario fails the run)`);
+  console.warn(`skipping: ${what}`);
+  return false;
+}
+
 /**
  * A small tmpfs of its own, for a disk that fills up or turns read-only. Mounting
  * needs privileges: where it is refused the scenario is skipped with a message,
@@ -124,9 +134,7 @@ export function tmpfs(size: string): { dir: string; remount(mode: 'ro' | 'rw'): 
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
-    const message = `cannot mount a tmpfs (${(err as Error).message.split('\n')[0]}): run as root where mount is permitted`;
-    if (process.env.CI === 'true') throw new Error(`${message} (CI=true: a skipped fault scenario fails the run)`);
-    console.warn(`skipping: ${message}`);
+    needs(false, `cannot mount a tmpfs (${(err as Error).message.split('\n')[0]}): run as root where mount is permitted`);
     return null;
   }
   return {
