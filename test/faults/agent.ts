@@ -12,6 +12,9 @@ import { expect } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { lineOfRestore } from '../helpers/lines.js';
 
+/** The command run: this checkout's, or another build's (RESTORE_WATCHER_BIN), to show how it fared. */
+const COMMAND = process.env.RESTORE_WATCHER_BIN ?? BIN;
+
 export const NODE_FLAGS = '--max-old-space-size=384 --max-semi-space-size=1';
 
 export interface Place {
@@ -44,7 +47,7 @@ export function startAgent(p: Place, args: string[] = [], options: { asNobody?: 
   const serve = ['serve', '--config', p.config, '--port', '0', '--state-dir', p.stateDir, ...args];
   const quoted = serve.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const user = options.asNobody === true ? 'setpriv --reuid=nobody --regid=nogroup --clear-groups ' : '';
-  const child = execa('bash', ['-c', `ulimit -n 1024 && exec ${user}'${process.execPath}' ${NODE_FLAGS} '${BIN}' ${quoted}`], {
+  const child = execa('bash', ['-c', `ulimit -n 1024 && exec ${user}'${process.execPath}' ${NODE_FLAGS} '${COMMAND}' ${quoted}`], {
     reject: false,
     env: { RESTORE_WATCHER_PASSWORD: '' },
   });
