@@ -6,6 +6,8 @@
  * stalled client, send heartbeats, and end every stream with `event: shutdown`.
  *
  * Frames: `id: <event id>`, `event: <type>`, `data: <event JSON on one line>`.
+ * A client resuming after an id the agent has not reached (its ids started again
+ * after its state directory was lost) first gets `event: reset`.
  */
 import type { ServerResponse } from 'node:http';
 import type { Journal } from '../journal/journal.js';
@@ -90,6 +92,12 @@ export class StreamHub {
     if (start.after === null) {
       const latest = this.journal.latest('restore');
       if (latest !== null) first += frames(this.journal.eventsOf(latest.id));
+    } else if (start.after > this.journal.lastId) {
+      // Beyond the newest id: this agent's ids started again (its state directory was
+      // lost), so the client's id is from before. Tell it, and tell the current story.
+      first += resetFrame(this.journal.lastId, start.after);
+      const latest = this.journal.latest('restore');
+      if (latest !== null) first += frames(this.journal.eventsOf(latest.id));
     } else {
       const firstHeld = this.journal.firstId;
       if (firstHeld !== null && start.after < firstHeld - 1) {
@@ -144,6 +152,11 @@ export class StreamHub {
     clearInterval(client.heartbeat);
     this.counters.dropped[reason]++;
   }
+}
+
+/** `event: reset`, with `id: 0` so that a browser's EventSource forgets the id from before too. */
+function resetFrame(lastEventId: number, clientLastEventId: number): string {
+  return `id: 0\nevent: reset\ndata: ${JSON.stringify({ lastEventId, clientLastEventId })}\n\n`;
 }
 
 export function frames(events: readonly WatchEvent[]): string {
