@@ -26,7 +26,7 @@ import { EVENT_TYPES, type EventType, type WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
 import { FileFollower } from '../tail/follower.js';
 import { LogClock } from './log-clock.js';
-import { logNotice } from './notices.js';
+import { logEvent, logNotice } from './notices.js';
 import { Persistence, type FollowerMarks } from './persistence.js';
 import { reconcile } from './reconcile.js';
 import { agentStatus, type AgentStatus } from './status.js';
@@ -261,13 +261,7 @@ export class Agent {
     this.persistence.append(fresh, this.journal);
     for (const e of fresh) {
       this.eventCounts[e.type]++;
-      this.logger.info(
-        {
-          event: { id: e.id, type: e.type, operation: e.operation.id, state: e.state, time: e.time },
-          message: e.message.length > 2000 ? `${e.message.slice(0, 2000)}…` : e.message,
-        },
-        `${e.type} ${e.operation.id}`,
-      );
+      logEvent(this.logger, e);
     }
   }
 }

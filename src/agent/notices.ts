@@ -1,8 +1,9 @@
 /**
- * What the agent's log says about each thing the follower noticed: one row per
- * notice kind, its level, the fields and the message.
+ * What the agent's log says about each thing the follower noticed (one row per
+ * notice kind: its level, the fields and the message) and about each event filed.
  */
 import type { Logger } from 'pino';
+import type { WatchEvent } from '../model.js';
 import type { FollowerNotice } from '../tail/follower.js';
 
 type Kind = FollowerNotice['kind'];
@@ -60,6 +61,20 @@ const NOTICES: { [K in Kind]: (n: NoticeOf<K>) => NoticeLine } = {
 /** The log line for a notice. */
 export function noticeLine(n: FollowerNotice): NoticeLine {
   return (NOTICES[n.kind] as (n: FollowerNotice) => NoticeLine)(n);
+}
+
+/** Event messages (a backtrace, say) are cut to this many characters in the log; the journal has them whole. */
+const MAX_LOGGED_MESSAGE = 2000;
+
+/** Writes the log line for an event filed in the journal. */
+export function logEvent(logger: Pick<Logger, 'info'>, e: WatchEvent): void {
+  logger.info(
+    {
+      event: { id: e.id, type: e.type, operation: e.operation.id, state: e.state, time: e.time },
+      message: e.message.length > MAX_LOGGED_MESSAGE ? `${e.message.slice(0, MAX_LOGGED_MESSAGE)}…` : e.message,
+    },
+    `${e.type} ${e.operation.id}`,
+  );
 }
 
 /** Writes the log line for a notice. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { logNotice } from '../../src/agent/notices.js';
+import { logEvent, logNotice } from '../../src/agent/notices.js';
 import type { FollowerNotice } from '../../src/tail/follower.js';
+import { fixtureJournal } from '../helpers/journal.js';
 
 const identity = { dev: 1, ino: 2 };
 const path = '/var/log/p.log';
@@ -22,6 +23,17 @@ function recorder(): { lines: { level: string; fields: unknown; msg: string }[];
   const at = (level: string) => (fields: unknown, msg: string) => void lines.push({ level, fields, msg });
   return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } as Parameters<typeof logNotice>[0] };
 }
+
+describe('logEvent', () => {
+  it('writes one info line per event, naming it, with a long message cut', () => {
+    const { lines, logger } = recorder();
+    const e = fixtureJournal(['backup-then-restore.log']).journal.all()[0]!;
+    logEvent(logger, { ...e, message: 'x'.repeat(5000) });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'info', msg: `${e.type} ${e.operation.id}`, fields: { event: { id: e.id } } });
+    expect((lines[0]!.fields as { message: string }).message).toHaveLength(2001);
+  });
+});
 
 describe('logNotice', () => {
   it('writes one line per notice, with the path, at a level that says how bad it is', () => {
