@@ -25,10 +25,12 @@ import { JournalStore } from '../journal/store.js';
 import { EVENT_TYPES, type EventType, type WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
 import { FileFollower } from '../tail/follower.js';
+import type { FileIdentity } from '../tail/identity.js';
+import { initialTrackerState } from '../track/tracker.js';
 import { LogClock } from './log-clock.js';
 import { logEvent, logNotice } from './notices.js';
 import { Persistence, type FollowerMarks } from './persistence.js';
-import { reconcile } from './reconcile.js';
+import { rebuildPoint, reconcile, skipKnown, type RebuildPoint } from './reconcile.js';
 import { agentStatus, type AgentStatus } from './status.js';
 
 
@@ -57,6 +59,13 @@ export class Agent {
   private stopped = false;
   /** The first read of what was already written has finished. */
   private caughtUp = false;
+  /**
+   * While rebuilding a lost checkpoint: the file, and the offset through which its
+   * lines are journaled already; `seen` once its bytes have been read.
+   */
+  private rebuilding: (RebuildPoint & { seen: boolean }) | null = null;
+  /** The file the bytes last read came from. */
+  private reading: FileIdentity | null = null;
   /** Why the last check of the log failed; null once one goes through. */
   private readError: string | null = null;
 
@@ -79,8 +88,9 @@ export class Agent {
         now,
       },
       {
-        data: (chunk) => {
+        data: (chunk, _offset, identity) => {
           this.persistence.touch();
+          this.reading = identity;
           this.file(this.pipe.push(chunk));
         },
         pause: () => {
@@ -129,7 +139,16 @@ export class Agent {
     const loaded = this.persistence.load(this.journal, path);
     this.follower.rememberCopies(loaded.knownCopies);
     this.file(loaded.tickEvents);
-    this.pipe = new Pipeline(pipelineOptions(config), path, loaded.resume?.offset ?? 0, loaded.tracker);
+    let tracker = loaded.tracker;
+    if (loaded.fresh && this.journal.lastId > 0) {
+      // No checkpoint to resume from: the log is read from its start. If it still holds the
+      // journal's newest line, what comes before it is known; otherwise all of it is new.
+      const point = rebuildPoint(this.journal, [path, `${path}.1`]);
+      if (point !== null) this.rebuilding = { ...point, seen: false };
+      else tracker = initialTrackerState(this.journal.lastId + 1);
+      this.logger.info({ lastId: this.journal.lastId, knownThroughOffset: point?.offset ?? null }, 'checkpoint rebuilt from the journal');
+    }
+    this.pipe = new Pipeline(pipelineOptions(config), path, loaded.resume?.offset ?? 0, tracker);
     this.follower.resumeAt(loaded.resume);
     // There is always a checkpoint before the first event, so a crash never leaves a journal without one.
     if (loaded.fresh) this.checkpoint();
@@ -152,6 +171,7 @@ export class Agent {
   async follow(): Promise<void> {
     const { config } = this.options;
     await this.follower.start();
+    this.endRebuild();
     this.caughtUp = true;
     this.checkpoint();
     if (this.options.watch !== false) {
@@ -249,8 +269,29 @@ export class Agent {
     return { headLength: this.follower.headLength, content: this.follower.content, copiesRead: this.follower.counters.copiesRead };
   }
 
+  /** A rebuild is over (another file, or caught up): ids go on after the journal's. */
+  private endRebuild(): void {
+    if (this.rebuilding === null) return;
+    this.rebuilding = null;
+    const next = this.journal.lastId + 1;
+    if (this.pipe.trackerState.nextEventId < next) this.pipe.shiftEventIds(next - this.pipe.trackerState.nextEventId);
+  }
+
   private file(made: readonly WatchEvent[]): void {
     if (made.length === 0) return;
+    const r = this.rebuilding;
+    if (r !== null) {
+      // Rotated copies are read before the log: another file's lines before the known one's are
+      // older (known), after it newer (new).
+      const known = this.reading !== null && this.reading.dev === r.identity.dev && this.reading.ino === r.identity.ino;
+      if (!known && !r.seen) return;
+      r.seen = true;
+      const skipped = known ? skipKnown(made, r.offset, this.journal.lastId) : skipKnown(made, -1, this.journal.lastId);
+      if (skipped.events.length === 0) return;
+      this.rebuilding = null;
+      this.pipe.shiftEventIds(skipped.shift);
+      made = skipped.events;
+    }
     const { events, shift, renumbered } = reconcile(this.journal, made);
     for (const r of renumbered) {
       this.logger.warn(r, 'the log no longer holds the lines of some journaled events; numbering follows the journal');
@@ -265,3 +306,4 @@ export class Agent {
     }
   }
 }
+

@@ -4,10 +4,15 @@
  * but from another line, the bytes that made the journaled one are gone (emptied
  * or deleted while the agent was down): if the journal has this event's line
  * further on, numbering resumes from there (it is skipped too); otherwise the
- * event is new and numbered after the journal's last. Pure: the journal is only
- * read.
+ * event is new and numbered after the journal's last. The journal is only read.
+ *
+ * Without a checkpoint (rebuildPoint, skipKnown), the log is read from its start:
+ * if it still holds the journal's newest line where that event says, everything up
+ * to it is known and everything after it is new.
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { WatchEvent } from '../model.js';
+import { identityOf, type FileIdentity } from '../tail/identity.js';
 
 /** What reconciling reads of the journal. */
 export interface JournalView {
@@ -59,4 +64,61 @@ export function reconcile(journal: JournalView, made: readonly WatchEvent[]): Re
 /** The same line made the same event. */
 export function sameSource(a: WatchEvent, b: WatchEvent): boolean {
   return a.type === b.type && a.operation.id === b.operation.id && a.offset === b.offset && a.line === b.line;
+}
+
+/**
+ * Where a rebuild (no usable checkpoint) may skip to: the journal's newest event
+ * made from a line (not a tick), if one of `paths` (the log, its first rotated
+ * copy, which a start without a checkpoint reads first) still holds that line at
+ * that offset. Then everything up to it in that file is known and everything after
+ * is new. Null when the journal is empty, or when neither holds the line (rotated
+ * away or emptied since): then everything read is new.
+ */
+export function rebuildPoint(journal: { all(): readonly WatchEvent[] }, paths: readonly string[]): RebuildPoint | null {
+  const all = journal.all();
+  for (let i = all.length - 1; i >= 0; i--) {
+    const e = all[i]!;
+    if (e.type.endsWith('.stalled')) continue;
+    for (const path of paths) {
+      const point = lineAt(path, e.offset, Buffer.byteLength(e.line), e.line);
+      if (point !== null) return point;
+    }
+    return null;
+  }
+  return null;
+}
+
+/** A rebuild's starting knowledge: which file holds the journal's newest line, and where. */
+export interface RebuildPoint {
+  identity: FileIdentity;
+  offset: number;
+}
+
+/** The point, when the file at `path` holds `line` at `offset`. */
+function lineAt(path: string, offset: number, bytes: number, line: string): RebuildPoint | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const buf = Buffer.alloc(bytes);
+    if (readSync(fd, buf, 0, bytes, offset) !== bytes || buf.toString('utf8') !== line) return null;
+    return { identity: identityOf(fstatSync(fd)), offset };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * During a rebuild: drops the events made from lines up to `through` (the journal
+ * has them), and numbers the rest after the journal's last id. Returns the events
+ * left and the shift applied to them (the tracker's next id moves with them).
+ */
+export function skipKnown(made: readonly WatchEvent[], through: number, lastId: number): { events: WatchEvent[]; shift: number } {
+  const rest = made.filter((e) => e.offset > through);
+  if (rest.length === 0) return { events: [], shift: 0 };
+  const shift = lastId + 1 - rest[0]!.id;
+  return { events: rest.map((e) => ({ ...e, id: e.id + shift })), shift };
 }

@@ -5,11 +5,11 @@
  * reported every event again; a wrong-typed field left the agent serving but
  * reading nothing while /healthz said ok.
  */
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { numberedLines } from '../helpers/lines.js';
-import { expectExactly, expectNoStackTrace, json, kill9, logLines, place, startAgent, stopCleanly, type Place } from './agent.js';
+import { lineOfRestore, numberedLines } from '../helpers/lines.js';
+import { events, expectExactly, expectNoStackTrace, json, kill9, logLines, place, startAgent, stopCleanly, type Place } from './agent.js';
 
 /** An agent that has read lines 1..20 and stopped. */
 async function stoppedAfter20(): Promise<Place> {
@@ -72,6 +72,28 @@ describe('damaged state', () => {
     writeFileSync(file, JSON.stringify(damage(JSON.parse(readFileSync(file, 'utf8')))));
     const agent = await recovers(p);
     expect(logLines(agent, /checkpoint not usable; rebuilding it from the journal/)).toHaveLength(1);
+  });
+
+  it('rebuilds a lost checkpoint after a rotation, with a journal past its bound: the new lines are reported once', async () => {
+    const p = place();
+    writeFileSync(p.config, JSON.stringify({ log: { path: p.log, pollIntervalMs: 20 }, journal: { maxEvents: 100, checkpointIntervalMs: 50 } }));
+    appendFileSync(p.log, numberedLines(1, 150));
+    let agent = startAgent(p);
+    let url = await agent.url;
+    await expect.poll(async () => (await json<{ lastEventId: number }>(`${url}/status`)).body.lastEventId, { timeout: 10_000 }).toBe(150);
+    await stopCleanly(agent);
+    renameSync(p.log, `${p.log}.1`);
+    writeFileSync(p.log, numberedLines(151, 155));
+    rmSync(join(p.stateDir, 'checkpoint.json'));
+    agent = startAgent(p);
+    url = await agent.url;
+    await expect.poll(async () => (await events(url)).at(-1)?.id, { timeout: 10_000 }).toBe(155);
+    // The journal keeps what its bound allows, oldest dropped: each kept id is its line's number, once.
+    const all = await events(url);
+    const first = all[0]!.id;
+    expect(all.map((e) => e.id)).toEqual(Array.from({ length: 156 - first }, (_, i) => first + i));
+    expect(all.map((e) => lineOfRestore(e.operation.id))).toEqual(all.map((e) => e.id));
+    await stopCleanly(agent);
   });
 
   it('rebuilds a checkpoint that is not JSON', async () => {

@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { reconcile } from '../../src/agent/reconcile.js';
+import { rebuildPoint, reconcile, skipKnown } from '../../src/agent/reconcile.js';
 import { Journal } from '../../src/journal/journal.js';
 import { fixtureJournal } from '../helpers/journal.js';
 
@@ -51,5 +53,32 @@ describe('reconcile', () => {
     journal.append(all.slice(0, 4));
     const r = reconcile(journal, all.slice(0, 5));
     expect(r.events).toEqual(all.slice(4, 5));
+  });
+});
+
+describe('rebuilding without a checkpoint', () => {
+  const all = made();
+  const log = fileURLToPath(new URL('../../fixtures/backup-then-restore.log', import.meta.url));
+
+  it('knows the log through the journal\'s newest line when the log still holds it there', () => {
+    const point = rebuildPoint(journalOf(all.slice(0, 3)), [`${log}.gone`, log]);
+    expect(point).toMatchObject({ offset: all[2]!.offset });
+    expect(point!.identity.ino).toBe(statSync(log).ino);
+  });
+
+  it('knows nothing when the log holds something else there, or is gone', () => {
+    const moved = all.slice(0, 3).map((e) => ({ ...e, offset: e.offset + 1 }));
+    expect(rebuildPoint(journalOf(moved), [log])).toBeNull();
+    expect(rebuildPoint(journalOf(all.slice(0, 3)), [`${log}.gone`])).toBeNull();
+    expect(rebuildPoint(journalOf([]), [log])).toBeNull();
+  });
+
+  it('drops what was made through the known offset and numbers the rest after the journal', () => {
+    const regenerated = all.map((e, i) => ({ ...e, id: i + 1 }));
+    const r = skipKnown(regenerated, all[2]!.offset, 40);
+    expect(r.events.map((e) => e.id)).toEqual(all.slice(3).map((_, i) => 41 + i));
+    expect(r.events.map((e) => e.offset)).toEqual(all.slice(3).map((e) => e.offset));
+    expect(r.shift).toBe(40 + 1 - 4);
+    expect(skipKnown(regenerated.slice(0, 3), all[2]!.offset, 40)).toEqual({ events: [], shift: 0 });
   });
 });
