@@ -116,9 +116,9 @@ export class Persistence {
 
   /**
    * Loads the journal into `journal` and reads the checkpoint. A checkpoint that is
-   * missing or unusable is rebuilt from the journal: the log is read from its start
-   * with ids from 1, and what the journal already holds is recognised by its source
-   * line (see reconcile.ts) and not reported again.
+   * missing or unusable comes back `fresh`, with the tracker from scratch: the agent
+   * rebuilds it from the journal (see rebuildPoint in reconcile.ts), so that what the
+   * journal already holds is not reported again.
    */
   load(journal: Journal, path: string): LoadedState {
     const { logger } = this.options;
