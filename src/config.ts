@@ -123,7 +123,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       username: z.string().min(1).default(D.auth.username),
       /** Also read from RESTORE_WATCHER_PASSWORD. */
-      password: z.string().min(1).nullable().default(null),
+      password: z
+        .string()
+        .min(1)
+        .refine((v) => v.trim() !== '', 'must not be only whitespace')
+        .nullable()
+        .default(null),
     })
     .prefault({}),
   stateDir: z.string().min(1).default(D.stateDir),

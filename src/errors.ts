@@ -12,7 +12,8 @@ export const ERROR_CODES = {
   RW_INSECURE_BIND: { exit: 78, summary: 'listening on a non-loopback address without a password' },
   RW_TLS_UNREADABLE: { exit: 78, summary: 'the TLS certificate or key cannot be read' },
   RW_LISTEN_FAILED: { exit: 69, summary: 'the HTTP port cannot be opened (in use, not permitted)' },
-  RW_STATE_DIR: { exit: 73, summary: 'the state directory cannot be created or written' },
+  RW_STATE_DIR: { exit: 73, summary: 'the state directory cannot be created or locked' },
+  RW_STATE_LOCKED: { exit: 75, summary: 'another restore-watcher (its pid is named) is using the state directory' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,7 +4,8 @@
  * tests, so they all run the same thing.
  */
 import type { Logger } from 'pino';
-import { Agent } from './agent.js';
+import { Agent } from './agent/agent.js';
+import { lockStateDir } from './agent/state-lock.js';
 import type { Config } from './config.js';
 import { RestoreWatcherError } from './errors.js';
 import { createLogOutput, type LogOutput } from './log-output.js';
@@ -37,11 +38,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // Refuse an unsafe or broken setup before anything starts.
   assertSecureBind(config);
   const tls = await loadTls(config.http.tls);
+  // Before anything in the state directory is read or written: one agent per directory.
+  const lock = await lockStateDir(config.stateDir);
   const agent = new Agent({ config, logger, ...(options.now ? { now: options.now } : {}) });
-  // open() creates the state directory; a failure there is RW_STATE_DIR.
-  await inStateDir(config, () => agent.open(), () => agent.stop({ checkpoint: false }));
   const probe = new ReadinessProbe(config.probe, options.now);
-  let server: WatcherServer;
+  let server: WatcherServer | null = null;
+  /** Undoes a start that failed: writes nothing, lets the lock go. */
+  const abandon = async (): Promise<void> => {
+    await server?.app.close().catch(() => undefined);
+    await probe.stop();
+    await agent.stop({ checkpoint: false });
+    await lock.release();
+    logOutput?.close();
+  };
+  let url: string;
+  let port: number;
   try {
     server = await buildServer({
       config,
@@ -52,43 +63,36 @@ export async function startService(config: Config, options: ServiceOptions = {})
       tls,
       ...(options.now ? { now: options.now } : {}),
     });
+    // Listen before the state is loaded: a start that cannot listen has read and written nothing.
+    ({ url, port } = await listen(server, config, tls !== null));
+    // A write the state directory refuses is reported by the agent (persistence), never thrown.
+    await agent.open();
+    probe.start();
+    // The server answers while a large log is read for the first time.
+    await agent.follow();
   } catch (err) {
-    await agent.stop();
+    await abandon();
     throw err;
   }
-  let address: string;
-  try {
-    address = await server.app.listen({ host: config.http.host, port: config.http.port });
-  } catch (err) {
-    await agent.stop();
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new RestoreWatcherError('RW_LISTEN_FAILED', `cannot listen on ${config.http.host}:${config.http.port}: ${why}`, {
-      cause: err,
-    });
-  }
-  const addr = server.app.server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : config.http.port;
-  probe.start();
-  // The server answers while a large log is read for the first time.
-  await inStateDir(config, () => agent.follow(), () => server.app.close().then(() => agent.stop({ checkpoint: false })));
   logger.info(
-    { address, log: config.log.path, stateDir: config.stateDir, auth: config.auth.password !== null, tls: tls !== null },
+    { address: url, log: config.log.path, stateDir: config.stateDir, auth: config.auth.password !== null, tls: tls !== null },
     'restore-watcher listening',
   );
+  const running = server;
   let closing: Promise<void> | null = null;
   return {
     agent,
-    server,
+    server: running,
     probe,
     logOutput,
-    url: address,
+    url,
     port,
     close: () => {
       closing ??= (async () => {
-        await server.app.close();
+        await running.app.close();
         await probe.stop();
         await agent.stop();
+        await lock.release();
         logOutput?.close();
       })();
       return closing;
@@ -96,16 +100,19 @@ export async function startService(config: Config, options: ServiceOptions = {})
   };
 }
 
-/** Runs `step`; an error about a file in the state directory becomes RW_STATE_DIR after `undo`. */
-async function inStateDir(config: Config, step: () => Promise<void>, undo: () => Promise<void>): Promise<void> {
+/** Listens; answers with the URL of the address actually bound (0.0.0.0 stays 0.0.0.0). */
+async function listen(server: WatcherServer, config: Config, tls: boolean): Promise<{ url: string; port: number }> {
   try {
-    await step();
+    await server.app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
-    const path = (err as NodeJS.ErrnoException).path;
-    if (typeof path !== 'string' || !path.startsWith(config.stateDir)) throw err;
-    await undo().catch(() => undefined);
-    throw new RestoreWatcherError('RW_STATE_DIR', `state directory ${config.stateDir}: ${(err as Error).message}`, {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new RestoreWatcherError('RW_LISTEN_FAILED', `cannot listen on ${config.http.host}:${config.http.port}: ${why}`, {
       cause: err,
     });
   }
+  const addr = server.app.server.address();
+  if (typeof addr !== 'object' || addr === null) return { url: `${tls ? 'https' : 'http'}://${config.http.host}:${config.http.port}`, port: config.http.port };
+  const host = addr.family === 'IPv6' || addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+  return { url: `${tls ? 'https' : 'http'}://${host}:${addr.port}`, port: addr.port };
 }

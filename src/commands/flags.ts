@@ -95,10 +95,17 @@ export function parseSeconds(flag: string, value: string): number {
   return n;
 }
 
-/** The HTTP password from the environment: RESTORE_WATCHER_PASSWORD, or null when unset or empty. */
+/**
+ * The HTTP password from the environment: RESTORE_WATCHER_PASSWORD, or null when
+ * unset or empty. Only whitespace is refused: it would pass for a password.
+ */
 export function passwordFromEnv(env: NodeJS.ProcessEnv): string | null {
   const value = env.RESTORE_WATCHER_PASSWORD;
-  return value === undefined || value === '' ? null : value;
+  if (value === undefined || value === '') return null;
+  if (value.trim() === '') {
+    throw new RestoreWatcherError('RW_CONFIG_INVALID', 'RESTORE_WATCHER_PASSWORD is only whitespace: set a real password or unset it');
+  }
+  return value;
 }
 
 /**

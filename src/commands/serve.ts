@@ -67,18 +67,34 @@ async function serve(args: string[]): Promise<number> {
   const config = await resolveConfig(values);
   await assertLogPathUsable(config.log.path);
   const logger = await agentLogger({ format, colour: format === 'pretty' && wantsColour(isTTY, process.env) });
-  const service = await withStateDirHint(config, () => startService(config, { logger }));
-  process.stderr.write(`restore-watcher: following ${config.log.path}, serving ${service.url}\n`);
-  await new Promise<void>((resolve) => {
+  // Signals are handled from the start: one during the first read of a long log
+  // must not kill the process by signal.
+  let service: RunningService | null = null;
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string): void => {
+      // A second signal while closing changes nothing (and must not kill the process by signal).
+      if (stopping) return;
+      stopping = true;
       process.stderr.write(`restore-watcher: ${signal}: shutting down\n`);
-      // A stuck close must not outlive the supervisor's patience.
-      setTimeout(() => process.exit(1), 5000).unref();
+      if (service === null) {
+        // Still starting (locking, loading, reading the log for the first time): what is on disk
+        // is consistent at every moment (it survives kill -9), so leaving now loses nothing.
+        process.exit(0);
+      }
+      // A stuck close must not outlive the supervisor's patience; the state on disk is consistent.
+      setTimeout(() => {
+        process.stderr.write('restore-watcher: shutdown took too long; exiting\n');
+        process.exit(0);
+      }, 4500).unref();
       void service.close().then(resolve);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
+  service = await withStateDirHint(config, () => startService(config, { logger }));
+  process.stderr.write(`restore-watcher: following ${config.log.path}, serving ${service.url}\n`);
+  await stopped;
   return 0;
 }
 

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { WatchEvent } from '../model.js';
+import { EVENT_TYPES, type WatchEvent } from '../model.js';
 import type { FilePosition } from '../tail/identity.js';
 import type { TrackerState } from '../track/tracker.js';
 import { writeFileAtomic } from './durable-file.js';
@@ -37,22 +37,60 @@ export interface Checkpoint {
 }
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+const time = z.number().finite();
+const iso = z.string().min(1);
+// Every field the tracker and the HTTP layer read is checked: a wrong-typed one
+// would otherwise make the tracker throw on every line while the agent looks up.
+const operationSchema = z.looseObject({
+  kind: z.enum(['restore', 'backup']),
+  id: z.string().min(1),
+  state: z.enum(['requested', 'running', 'stalled', 'succeeded', 'failed']),
+  requestedAt: iso,
+  requestedBy: z.string(),
+  requestStatus: z.number().int(),
+  finishedAt: iso.nullable(),
+  lastActivityAt: iso,
+  durationMs: z.number().nullable(),
+  orderPolls: z.number().int().min(0),
+  messages: z.number().int().min(0),
+  lastMessage: z.string().nullable(),
+  failure: z.string().nullable(),
+});
+const trackerSchema = z.looseObject({
+  nextEventId: z.number().int().min(1),
+  active: z.looseObject({ op: operationSchema, requestedMs: time, lastActivityMs: time }).nullable(),
+  latestRestore: operationSchema.nullable(),
+  latestBackup: operationSchema.nullable(),
+  lastOperationId: z.string().nullable(),
+  clock: time.nullable(),
+});
+const eventSchema = z.looseObject({
+  id: z.number().int().min(1),
+  type: z.enum(EVENT_TYPES),
+  time: iso,
+  state: z.enum(['requested', 'running', 'stalled', 'succeeded', 'failed']),
+  file: z.string(),
+  offset: z.number().int().min(0),
+  line: z.string(),
+  message: z.string(),
+  operation: operationSchema,
+});
 const fileSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
   version: z.number().int(),
   path: z.string(),
   position: z
     .object({
-      dev: z.number(),
-      ino: z.number(),
+      dev: z.number().int().min(0),
+      ino: z.number().int().min(0),
       head: base64,
       tail: base64,
       offset: z.number().int().min(0),
     })
     .nullable(),
   knownCopies: z.array(base64),
-  tracker: z.looseObject({ nextEventId: z.number().int().min(1) }),
-  events: z.array(z.looseObject({ id: z.number().int().min(1) })),
+  tracker: trackerSchema,
+  events: z.array(eventSchema),
   writtenAt: z.string(),
 });
 
@@ -76,7 +114,7 @@ export class Checkpointer {
       text = readFileSync(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
-      throw err;
+      return { kind: 'unusable', reason: `cannot be read (${(err as Error).message})` };
     }
     let json: unknown;
     try {

@@ -4,21 +4,27 @@
  * fsynced, renamed over the old one, and the directory is fsynced so that the
  * rename itself survives a power loss.
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export function writeFileAtomic(path: string, data: string | Buffer): void {
   const temp = `${path}.tmp`;
   const fd = openSync(temp, 'w', 0o600);
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      let done = 0;
+      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (err) {
+    // On a full disk, a half-written temp file holds space the next attempt needs.
+    rmSync(temp, { force: true });
+    throw err;
   }
-  renameSync(temp, path);
   fsyncDirectory(dirname(path));
 }
 

@@ -25,11 +25,18 @@
  * been dropped from the journal, the manifest is rewritten (small) and those
  * segments are deleted. Nothing is ever rewritten whole.
  *
+ * A write the disk refuses (full, read-only, gone) never loses an event: what
+ * could not be written is cut back to the last whole line, held in memory and
+ * served from there, and `writeError` says why; `retry()` writes it once the disk
+ * takes it again, so each event reaches the files exactly once. Loading reads what
+ * it can even when nothing can be written.
+ *
  * Version 1 was a single file, `events.jsonl`, whose header also held the dropped
  * count and the summaries; it is read as it is and becomes the oldest sealed segment.
  */
 import {
   closeSync,
+  existsSync,
   fstatSync,
   fsyncSync,
   ftruncateSync,
@@ -38,6 +45,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  truncateSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -86,6 +94,13 @@ export interface LoadedJournal {
   unusable: string | null;
   /** The journal was in the single-file format of version 1 and was taken over. */
   migrated: boolean;
+  /**
+   * Why the journal, once read, could not be written (opened for appending,
+   * repaired, created, set aside: a read-only or full disk); null when it could.
+   * The events read are there all the same, and new ones wait in memory until
+   * `retry()` succeeds.
+   */
+  writeError: NodeJS.ErrnoException | null;
 }
 
 export interface JournalStoreOptions {
@@ -113,6 +128,14 @@ interface BodyRef {
   length: number;
 }
 
+/** An event body the disk did not take: held in memory, and written by `retry()`. */
+interface HeldBody {
+  json: string;
+  event: WatchEvent;
+}
+
+const isHeld = (ref: unknown): ref is HeldBody => typeof (ref as HeldBody).json === 'string';
+
 type Visit = (e: WatchEvent, chars: number, ref: BodyRef) => void;
 
 /** Owns the journal's files: loads them, appends events, reads pages back, fsyncs, seals and compacts. */
@@ -127,6 +150,10 @@ export class JournalStore implements EventBodies {
   private sealed: Segment[] = [];
   private manifest: Manifest = emptyManifest();
   private readonly segmentBytes: number;
+  /** The write the disk refused, until `retry()` succeeds. */
+  private failure: NodeJS.ErrnoException | null = null;
+  /** Bodies not written yet because of it, in id order. */
+  private held: HeldBody[] = [];
 
   constructor(
     private readonly stateDir: string,
@@ -157,6 +184,11 @@ export class JournalStore implements EventBodies {
     return out;
   }
 
+  /** Why the last write failed, while the disk refuses; null when writes go through. */
+  get writeError(): NodeJS.ErrnoException | null {
+    return this.failure;
+  }
+
   /** Writes events at the end of the active segment (no fsync: see the policy above). */
   append(events: readonly WatchEvent[]): void {
     this.keep(
@@ -165,36 +197,44 @@ export class JournalStore implements EventBodies {
     );
   }
 
-  keep(json: readonly string[], events: readonly WatchEvent[]): BodyRef[] {
-    if (this.fd === null) throw new Error('journal store is not open');
-    const refs: BodyRef[] = [];
-    let pending: string[] = [];
-    let pendingBytes = 0;
-    const flush = (): void => {
-      if (pending.length === 0) return;
-      writeAll(this.fd!, Buffer.from(pending.join('')));
-      this.active.size += pendingBytes;
-      pending = [];
-      pendingBytes = 0;
-    };
-    json.forEach((text, i) => {
-      const e = events[i]!;
-      if (this.active.events >= this.options.compactSlack || this.active.size + pendingBytes >= this.segmentBytes) {
-        if (this.active.events > 0) {
-          flush();
-          this.seal();
-        }
-      }
-      const length = Buffer.byteLength(text) + 1;
-      refs.push({ segment: this.active, position: this.active.size + pendingBytes, length });
-      pending.push(`${text}\n`);
-      pendingBytes += length;
-      if (this.active.events === 0) this.active.first = e.id;
-      this.active.last = e.id;
-      this.active.events++;
-    });
-    flush();
+  /**
+   * Writes the bodies and returns where each is. While the disk refuses, or when
+   * this write is refused, the bodies not written are held in memory instead.
+   */
+  keep(json: readonly string[], events: readonly WatchEvent[]): unknown[] {
+    if (this.failure !== null || this.fd === null) return this.hold(json, events, 0);
+    const refs: unknown[] = [];
+    try {
+      this.write(json, events, refs);
+    } catch (err) {
+      this.failure = err as NodeJS.ErrnoException;
+      return [...refs, ...this.hold(json, events, refs.length)];
+    }
     return refs;
+  }
+
+  /**
+   * After a refused write: writes what was held, in order. Throws while the disk
+   * still refuses (what was held stays held). A no-op when nothing failed.
+   */
+  retry(): void {
+    if (this.failure === null) return;
+    try {
+      this.reopen();
+      const held = this.held;
+      const refs: unknown[] = [];
+      this.write(
+        held.map((h) => h.json),
+        held.map((h) => h.event),
+        refs,
+      );
+      // Served from memory until the journal drops them; on disk from now on for the next load.
+      this.held = [];
+    } catch (err) {
+      this.failure = err as NodeJS.ErrnoException;
+      throw err;
+    }
+    this.failure = null;
   }
 
   /** The serialised events behind `refs`: one read per run of adjacent lines. */
@@ -202,10 +242,16 @@ export class JournalStore implements EventBodies {
     const out: string[] = [];
     let i = 0;
     while (i < refs.length) {
+      if (isHeld(refs[i])) {
+        out.push((refs[i] as HeldBody).json);
+        i++;
+        continue;
+      }
       const first = refs[i] as BodyRef;
       let end = first.position + first.length;
       let j = i + 1;
       for (; j < refs.length; j++) {
+        if (isHeld(refs[j])) break;
         const r = refs[j] as BodyRef;
         if (r.segment !== first.segment || r.position !== end) break;
         end += r.length;
@@ -222,9 +268,80 @@ export class JournalStore implements EventBodies {
     return out;
   }
 
-  /** Makes what was appended durable; called before every checkpoint. */
+  /** Makes what was appended durable; called before every checkpoint. Throws while writes are refused. */
   sync(): void {
+    if (this.failure !== null) throw this.failure;
     if (this.fd !== null) fsyncSync(this.fd);
+  }
+
+  /** Writes lines at the end of the active segment, sealing it when full; pushes each line's ref to `refs`. */
+  private write(json: readonly string[], events: readonly WatchEvent[], refs: unknown[]): void {
+    let pending: string[] = [];
+    let pendingBytes = 0;
+    // What the active segment held before the lines waiting to be written: restored if the write fails.
+    let before = { first: this.active.first, last: this.active.last, events: this.active.events, refs: refs.length };
+    const flush = (): void => {
+      if (pending.length === 0) return;
+      try {
+        writeAll(this.fd!, Buffer.from(pending.join('')));
+      } catch (err) {
+        // A partial line would spoil the next one: cut back to the last whole line.
+        try {
+          ftruncateSync(this.fd!, this.active.size);
+        } catch {
+          // The next load cuts a torn last line off too.
+        }
+        Object.assign(this.active, { first: before.first, last: before.last, events: before.events });
+        refs.length = before.refs;
+        throw err;
+      }
+      this.active.size += pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+      before = { first: this.active.first, last: this.active.last, events: this.active.events, refs: refs.length };
+    };
+    json.forEach((text, i) => {
+      const e = events[i]!;
+      if (this.active.events >= this.options.compactSlack || this.active.size + pendingBytes >= this.segmentBytes) {
+        if (this.active.events > 0) {
+          flush();
+          this.seal();
+          before = { first: this.active.first, last: this.active.last, events: this.active.events, refs: refs.length };
+        }
+      }
+      const length = Buffer.byteLength(text) + 1;
+      refs.push({ segment: this.active, position: this.active.size + pendingBytes, length });
+      pending.push(`${text}\n`);
+      pendingBytes += length;
+      if (this.active.events === 0) this.active.first = e.id;
+      this.active.last = e.id;
+      this.active.events++;
+    });
+    flush();
+  }
+
+  /** Bodies `from` on, held in memory until `retry()` writes them. */
+  private hold(json: readonly string[], events: readonly WatchEvent[], from: number): HeldBody[] {
+    const held: HeldBody[] = [];
+    for (let i = from; i < json.length; i++) held.push({ json: json[i]!, event: events[i]! });
+    this.held.push(...held);
+    return held;
+  }
+
+  /** Opens the active segment for appending again, after a refused write left it closed or sealed half-way. */
+  private reopen(): void {
+    if (this.fd !== null) {
+      ftruncateSync(this.fd, this.active.size);
+      return;
+    }
+    if (this.active.path !== this.file || !existsSync(this.file)) {
+      // Sealed (renamed) but no new active segment yet: start one.
+      writeFileAtomic(this.file, headerLine());
+      this.active = { path: this.file, first: 0, last: 0, events: 0, size: Buffer.byteLength(headerLine()) };
+    } else {
+      truncateSync(this.file, this.active.size);
+    }
+    this.fd = openSync(this.file, 'a');
   }
 
   /** Deletes the oldest sealed segments once the journal has dropped every event in them. */
@@ -263,7 +380,10 @@ export class JournalStore implements EventBodies {
       skippedLines: 0,
       unusable: null,
       migrated: false,
+      writeError: null,
     };
+    this.failure = null;
+    this.held = [];
     this.close();
     this.sealed = [];
     this.manifest = emptyManifest();
@@ -278,7 +398,8 @@ export class JournalStore implements EventBodies {
 
     let lastId = 0;
     const take = (segment: Segment, e: WatchEvent, chars: number, ref: BodyRef): void => {
-      if (typeof e.id !== 'number' || e.id <= lastId) {
+      // A damaged disk can leave any line: only an event in order, with its operation, is one.
+      if (typeof e !== 'object' || e === null || Array.isArray(e) || !Number.isInteger(e.id) || e.id <= lastId || typeof e.operation !== 'object' || e.operation === null) {
         out.skippedLines++;
         return;
       }
@@ -295,8 +416,8 @@ export class JournalStore implements EventBodies {
       const read = readSegment(segment, (e, chars, ref) => take(segment, e, chars, ref), out);
       if (read.header !== null && typeof read.header === 'string') return this.setAside(out, read.header);
       if (segment.events === 0) {
-        // Dropped by a compaction that a crash interrupted: finish it.
-        unlinkSync(segment.path);
+        // Dropped by a compaction that a crash interrupted: finish it (when the disk lets us).
+        this.writing(out, () => unlinkSync(segment.path));
         continue;
       }
       this.sealed.push(segment);
@@ -311,29 +432,47 @@ export class JournalStore implements EventBodies {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    if (out.writeError !== null) this.failure = out.writeError;
     if (header !== null && header.version === 1) {
       // The single file of version 1: its header becomes the manifest, the file the oldest sealed segment.
       out.migrated = true;
-      if (fromVersion1) this.writeManifest(this.manifest);
-      if (active.events > 0) {
-        const path = join(this.stateDir, sealedName(active.first));
-        renameSync(this.file, path);
-        // The journal's references point at this object: it moves with its file.
-        active.path = path;
-        this.sealed.push(active);
+      const moved = this.writing(out, () => {
+        if (fromVersion1) this.writeManifest(this.manifest);
+        if (active.events > 0) renameSync(this.file, join(this.stateDir, sealedName(active.first)));
+      });
+      if (moved) {
+        if (active.events > 0) {
+          // The journal's references point at this object: it moves with its file.
+          active.path = join(this.stateDir, sealedName(active.first));
+          this.sealed.push(active);
+        }
+        header = null;
+        active = { path: this.file, first: 0, last: 0, events: 0, size: 0 };
       }
-      header = null;
-      active = { path: this.file, first: 0, last: 0, events: 0, size: 0 };
-    }
-    if (header === null) {
-      writeFileAtomic(this.file, headerLine());
-      active.size = Buffer.byteLength(headerLine());
     }
     this.active = active;
-    this.fd = openSync(this.file, 'a');
+    if (header === null) {
+      this.writing(out, () => writeFileAtomic(this.file, headerLine()));
+      if (out.writeError === null) active.size = Buffer.byteLength(headerLine());
+    }
+    this.writing(out, () => (this.fd = openSync(this.file, 'a')));
     out.dropped = this.manifest.dropped;
     out.operations = this.manifest.operations;
     return out;
+  }
+
+  /** A write during loading: a refusal is noted (loading goes on with what it read) and later ones are not tried. */
+  private writing(out: { writeError: NodeJS.ErrnoException | null }, step: () => void): boolean {
+    if (out.writeError !== null) return false;
+    try {
+      step();
+      return true;
+    } catch (err) {
+      out.writeError = err as NodeJS.ErrnoException;
+      this.failure = out.writeError;
+      this.close();
+      return false;
+    }
   }
 
   private readManifest(): Manifest | null | string {
@@ -364,6 +503,7 @@ export class JournalStore implements EventBodies {
   private seal(): void {
     fsyncSync(this.fd!);
     this.close();
+    // From here a failure leaves the segment closed: reopen() finds where it stopped.
     const path = join(this.stateDir, sealedName(this.active.first));
     renameSync(this.file, path);
     this.active.path = path;
@@ -378,19 +518,23 @@ export class JournalStore implements EventBodies {
   private setAside(out: Omit<LoadedJournal, 'events'>, reason: string): Omit<LoadedJournal, 'events'> {
     out.unusable = reason;
     const files = [MANIFEST_FILE, JOURNAL_FILE, ...sealedSegments(this.stateDir)];
-    for (const name of files) {
-      try {
-        renameSync(join(this.stateDir, name), join(this.stateDir, `${name}.unusable`));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    this.writing(out, () => {
+      for (const name of files) {
+        try {
+          renameSync(join(this.stateDir, name), join(this.stateDir, `${name}.unusable`));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
       }
-    }
-    fsyncDirectory(this.stateDir);
+      fsyncDirectory(this.stateDir);
+    });
     this.sealed = [];
     this.manifest = emptyManifest();
-    writeFileAtomic(this.file, headerLine());
     this.active = { path: this.file, first: 0, last: 0, events: 0, size: Buffer.byteLength(headerLine()) };
-    this.fd = openSync(this.file, 'a');
+    // While the old files cannot be moved aside they stay; the first write that works replaces the active one.
+    this.writing(out, () => writeFileAtomic(this.file, headerLine()));
+    this.writing(out, () => (this.fd = openSync(this.file, 'a')));
+    if (out.writeError !== null) this.active.path = `${this.file}.not-yet-written`;
     return out;
   }
 }
@@ -457,10 +601,19 @@ function sealedSegments(dir: string): string[] {
 function readSegment(
   segment: Segment,
   visit: (e: WatchEvent, chars: number, ref: BodyRef) => void,
-  out: { tornBytes: number; skippedLines: number },
+  out: { tornBytes: number; skippedLines: number; writeError: NodeJS.ErrnoException | null },
   isActive = false,
 ): { header: Header | string | null } {
-  const fd = openSync(segment.path, isActive ? 'r+' : 'r');
+  let fd: number;
+  try {
+    fd = openSync(segment.path, isActive ? 'r+' : 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!isActive || (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS')) throw err;
+    // Readable but not writable: read it, and say it cannot be written.
+    out.writeError ??= err as NodeJS.ErrnoException;
+    fd = openSync(segment.path, 'r');
+  }
   let header: Header | string | null = null;
   let goodEnd = 0;
   try {
@@ -485,7 +638,7 @@ function readSegment(
         try {
           value = JSON.parse(line);
         } catch {
-          // Only a crash mid-write leaves a bad line, and only as the last one.
+          // A crash mid-write leaves a bad last line; a damaged disk, one anywhere: skipped and counted.
           out.skippedLines++;
           first = false;
           continue;
@@ -511,7 +664,11 @@ function readSegment(
       const torn = size - goodEnd;
       if (torn > 0 && isActive) {
         out.tornBytes = torn;
-        ftruncateSync(fd, goodEnd);
+        try {
+          if (out.writeError === null) ftruncateSync(fd, goodEnd);
+        } catch (err) {
+          out.writeError = err as NodeJS.ErrnoException;
+        }
       }
     }
     segment.size = goodEnd;

@@ -6,7 +6,7 @@
  * started, as Prometheus expects.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AgentStatus } from '../agent.js';
+import type { AgentStatus } from '../agent/status.js';
 import { EVENT_TYPES, type Operation, type OperationKind, type OperationState } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
 import type { StreamHub } from './sse.js';
@@ -100,6 +100,15 @@ export function buildMetrics(sources: MetricsSources): Registry {
   );
   readCounter(registry, 'checkpoints_total', 'Checkpoints of the read position and tracker state written.', [], () =>
     one(c().persistence.checkpoints),
+  );
+  readGauge(registry, 'persistence_ok', '1 while state reaches the state directory, 0 while writes are refused (serving from memory).', [], () =>
+    one(status().persistence.ok ? 1 : 0),
+  );
+  readCounter(registry, 'persistence_write_failures_total', 'Writes to the state directory that were refused (retried with backoff).', [], () =>
+    one(c().persistence.writeFailures),
+  );
+  readCounter(registry, 'journal_skipped_lines_total', 'Damaged journal lines skipped at start (the events around them kept).', [], () =>
+    one(c().persistence.journalSkippedLines),
   );
   readCounter(registry, 'log_read_errors_total', 'Failed reads of the log (retried on the next check).', [], () =>
     one(c().follower.errors),

@@ -46,7 +46,7 @@ export const ERROR_SCHEMA = {
 export const HEALTHZ_SCHEMA = {
   type: 'object',
   required: ['ok', 'state', 'logExists'],
-  properties: { ok: { type: 'boolean' }, state: { type: 'string' }, logExists: { type: 'boolean' } },
+  properties: { ok: { type: 'boolean' }, state: { type: 'string' }, logExists: { type: 'boolean' }, reason: { type: 'string' } },
 } as const;
 
 /** A section whose fields other modules own: serialised whole, whatever they add. */
@@ -80,6 +80,7 @@ export const STATUS_SCHEMA = {
     journal: section,
     streams: section,
     postgresql: nullableSection,
+    persistence: section,
     counters: section,
   },
 } as const;

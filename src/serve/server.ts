@@ -15,7 +15,7 @@ import Fastify, {
   type FastifySchemaValidationError,
 } from 'fastify';
 import type { Logger } from 'pino';
-import type { AgentStatus } from '../agent.js';
+import { unhealthy, type AgentStatus } from '../agent/status.js';
 import type { Config } from '../config.js';
 import type { Journal } from '../journal/journal.js';
 import { VERSION } from '../version.js';
@@ -125,6 +125,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       follower: s.follower,
       lastEventId: s.lastEventId,
       journal: s.journal,
+      persistence: s.persistence,
       streams: { clients: streams.size },
       postgresql: probe(),
       counters: {
@@ -172,9 +173,12 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     return reply.type(metrics.contentType).send(text);
   });
 
-  app.get('/healthz', { schema: { response: { 200: HEALTHZ_SCHEMA } } }, async () => {
+  app.get('/healthz', { schema: { response: { 200: HEALTHZ_SCHEMA, 503: HEALTHZ_SCHEMA } } }, async (_request, reply) => {
     const s = deps.status();
-    return { ok: true, state: s.state, logExists: s.follower.exists };
+    const reason = unhealthy(s);
+    // 503 with the reason: the agent still serves, but is not doing all of its job.
+    if (reason !== null) reply.code(503);
+    return { ok: reason === null, state: s.state, logExists: s.follower.exists, ...(reason !== null ? { reason } : {}) };
   });
 
   app.get('/status', { schema: { response: { 200: STATUS_SCHEMA, '4xx': ERROR_SCHEMA } } }, async () => statusBody());

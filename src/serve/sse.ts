@@ -13,6 +13,8 @@
  * it gets them as they are broadcast.
  *
  * Frames: `id: <event id>`, `event: <type>`, `data: <event JSON on one line>`.
+ * A client resuming after an id the agent has not reached (its ids started again
+ * after its state directory was lost) first gets `event: reset`.
  */
 import type { ServerResponse } from 'node:http';
 import type { Journal } from '../journal/journal.js';
@@ -109,6 +111,14 @@ export class StreamHub {
     this.write(client, `retry: 2000\n\n`);
     if (start.after === null) {
       const latest = this.journal.latest('restore');
+      if (latest === null) client.cursor = this.journal.lastId;
+      else client.only = { operationId: latest.id, until: this.journal.lastId };
+    } else if (start.after > this.journal.lastId) {
+      // Beyond the newest id: this agent's ids started again (its state directory was
+      // lost), so the client's id is from before. Tell it, and tell the current story.
+      this.write(client, resetFrame(this.journal.lastId, start.after));
+      const latest = this.journal.latest('restore');
+      client.cursor = 0;
       if (latest === null) client.cursor = this.journal.lastId;
       else client.only = { operationId: latest.id, until: this.journal.lastId };
     }
@@ -215,6 +225,11 @@ export class StreamHub {
 export function busyFrames(retryMs: number, message: string): string {
   const retry = Math.round(retryMs * (0.75 + Math.random() / 2));
   return `event: busy\ndata: ${JSON.stringify({ message, retryMs: retry })}\n\nretry: ${retry}\n\n`;
+}
+
+/** `event: reset`, with `id: 0` so that a browser's EventSource forgets the id from before too. */
+function resetFrame(lastEventId: number, clientLastEventId: number): string {
+  return `id: 0\nevent: reset\ndata: ${JSON.stringify({ lastEventId, clientLastEventId })}\n\n`;
 }
 
 export function frames(events: readonly WatchEvent[]): string {

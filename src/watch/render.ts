@@ -68,6 +68,8 @@ export function noticeLine(n: Notice, url: string): string {
       return `${n.restore.id} had already ended before watch started (${n.restore.state} at ${shortTime(n.restore.finishedAt ?? n.restore.lastActivityAt)}); waiting for the next restore`;
     case 'missed':
       return `${n.missed} event${n.missed === 1 ? ' was' : 's were'} dropped by the agent before they could be shown; resuming at event ${n.firstAvailableId}`;
+    case 'reset':
+      return `${url}: the agent's event ids started again (its state was lost); showing its current story (newest event ${n.lastEventId})`;
     case 'lost':
       return `${url}: ${n.reason}; trying again in ${seconds(n.retryInMs)}`;
     case 'reconnected':

@@ -206,6 +206,17 @@ export class EventStreamClient {
       this.fail(`the agent is busy: ${typeof b?.message === 'string' ? b.message : 'too many stream clients'}`, wait);
       return false;
     }
+    if (frame.event === 'reset') {
+      const m = parseJson(frame.data) as { lastEventId?: unknown } | null;
+      if (typeof m?.lastEventId !== 'number') {
+        this.counters.badFrames++;
+        return true;
+      }
+      // The agent's ids started again: resume from its newest, not from ours.
+      this.lastId = m.lastEventId;
+      this.emit({ kind: 'reset', lastEventId: m.lastEventId });
+      return true;
+    }
     if (frame.event === 'missed') {
       const m = parseJson(frame.data) as { missed?: unknown; firstAvailableId?: unknown } | null;
       if (typeof m?.missed === 'number' && typeof m.firstAvailableId === 'number') {

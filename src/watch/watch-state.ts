@@ -41,6 +41,8 @@ export type WatchInput =
   /** An event frame; `raw` is its data exactly as the agent sent it. */
   | { kind: 'event'; event: WatchEvent; raw: string }
   | { kind: 'missed'; missed: number; firstAvailableId: number }
+  /** The agent's event ids started again (its state was lost); its newest id now. */
+  | { kind: 'reset'; lastEventId: number }
   /** An attempt failed or an open stream ended; the next attempt is in `retryInMs`. */
   | { kind: 'lost'; reason: string; retryInMs: number }
   /** The agent answered 401. */
@@ -80,6 +82,7 @@ export type Notice =
   /** A restore that had ended before `watch` started; with untilDone, `watch` waits for the next. */
   | { kind: 'already-ended'; restore: Operation }
   | { kind: 'missed'; missed: number; firstAvailableId: number }
+  | { kind: 'reset'; lastEventId: number }
   | { kind: 'lost'; reason: string; retryInMs: number }
   | { kind: 'reconnected'; after: number | null; downForMs: number }
   | { kind: 'done'; outcome: Outcome };
@@ -169,6 +172,10 @@ function apply(state: WatchState, input: WatchInput, now: number, output: WatchO
     case 'missed':
       output.push({ kind: 'notice', notice: { kind: 'missed', missed: input.missed, firstAvailableId: input.firstAvailableId } });
       return { ...state, missed: state.missed + input.missed };
+    case 'reset':
+      output.push({ kind: 'notice', notice: { kind: 'reset', lastEventId: input.lastEventId } });
+      // The ids shown so far belong to the agent's previous life: what follows is shown afresh.
+      return { ...state, lastId: 0, baseline: input.lastEventId };
     case 'rejected':
       return { ...state, outcome: { kind: 'rejected', user: input.user, withPassword: input.withPassword } };
     case 'refused':

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Agent } from '../../src/agent.js';
+import { Agent } from '../../src/agent/agent.js';
 import { parseConfig, type ConfigInput } from '../../src/config.js';
 import { lineOfRestore } from './lines.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AgentStatus } from '../../src/agent.js';
+import type { AgentStatus } from '../../src/agent/status.js';
 import type { Config } from '../../src/config.js';
 import { defaultConfig } from '../../src/defaults.js';
 import { Journal } from '../../src/journal/journal.js';
@@ -31,6 +31,8 @@ export function statusOf(journal: Journal, pipeline: Pipeline, overrides: Partia
     follower: { path: 'production.log', exists: true, readable: true, error: null, offset: 0, identity: null, linesRead: pipeline.counters.lines, caughtUp: true },
     lastEventId: journal.lastId,
     journal: { events: journal.size, firstId: journal.firstId, dropped: 0 },
+    persistence: { ok: true, error: null, since: null },
+    readError: null,
     counters: {
       pipeline: pipeline.counters,
       follower: {
@@ -47,7 +49,7 @@ export function statusOf(journal: Journal, pipeline: Pipeline, overrides: Partia
         errors: 0,
       },
       events,
-      persistence: { checkpoints: 5, journalCompactions: 0, journalTornBytes: 0 },
+      persistence: { checkpoints: 5, journalCompactions: 0, journalTornBytes: 0, journalSkippedLines: 0, writeFailures: 0 },
     },
     ...overrides,
   };

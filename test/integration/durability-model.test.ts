@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, it } from 'vitest';
-import { Agent } from '../../src/agent.js';
+import { Agent } from '../../src/agent/agent.js';
 import { parseConfig } from '../../src/config.js';
 import { lineOfRestore } from '../helpers/lines.js';
 import { deliveryProblems, GRACE_MS, LogWorld, type ModelReader } from '../helpers/log-model.js';

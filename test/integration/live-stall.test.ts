@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent.js';
+import { Agent } from '../../src/agent/agent.js';
 import { parseConfig } from '../../src/config.js';
 import { access } from '../helpers/lines.js';
 

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Agent } from '../../src/agent.js';
+import type { Agent } from '../../src/agent/agent.js';
 import { agentDir, deliveredBy, startDrivenAgent, type AgentDir } from '../helpers/agent.js';
 import { numberedLines, upTo } from '../helpers/lines.js';
 import { BOSH_DIRECTIVES, logrotate } from '../helpers/rotate.js';

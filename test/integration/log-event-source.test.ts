@@ -6,7 +6,7 @@
  */
 import { appendFileSync, rmSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Agent } from '../../src/agent.js';
+import type { Agent } from '../../src/agent/agent.js';
 import { agentDir, startDrivenAgent, type AgentDir } from '../helpers/agent.js';
 import { numberedLine, numberedLines } from '../helpers/lines.js';
 import { BOSH_DIRECTIVES, logrotate } from '../helpers/rotate.js';

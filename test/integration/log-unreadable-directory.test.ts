@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Agent } from '../../src/agent.js';
+import type { Agent } from '../../src/agent/agent.js';
 import { agentDir, startDrivenAgent } from '../helpers/agent.js';
 import { access } from '../helpers/lines.js';
 import { capturingLogger } from '../helpers/log.js';

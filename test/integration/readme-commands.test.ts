@@ -61,6 +61,7 @@ const ELSEWHERE: Record<string, { test: string; mentions: string }> = {
   'npm ci': { test: '.ci/run', mentions: 'npm ci' },
   'npm test': { test: '.ci/run', mentions: 'npm test' },
   'npm run test:long': { test: '.ci/run', mentions: 'npm run test:long' },
+  'npm run faults': { test: '.ci/run', mentions: 'npm run faults' },
   'npm run typecheck': { test: 'package.json', mentions: '"typecheck"' },
   'npm run bench': { test: 'package.json', mentions: '"bench"' },
 };

@@ -6,7 +6,7 @@
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Agent } from '../../src/agent.js';
+import type { Agent } from '../../src/agent/agent.js';
 import { CHECKPOINT_FILE } from '../../src/journal/checkpoint.js';
 import { JOURNAL_FILE } from '../../src/journal/store.js';
 import { agentDir, deliveredBy, startDrivenAgent, type AgentDir } from '../helpers/agent.js';

@@ -54,6 +54,12 @@ describe('secure default', () => {
     expect((error as Error).message).toMatch(/auth\.password/);
   });
 
+  it('refuses a password of only whitespace, so it cannot pass the public-bind check', () => {
+    for (const password of [' ', '\t\n']) {
+      expect(() => parseConfig({ http: { host: '0.0.0.0' }, auth: { password } })).toThrow(/only whitespace/);
+    }
+  });
+
   it('allows a public bind with a password, and loopback without one', () => {
     expect(() => assertSecureBind(parseConfig({ http: { host: '0.0.0.0' }, auth: { password: 'pw' } }))).not.toThrow();
     expect(() => assertSecureBind(parseConfig({}))).not.toThrow();

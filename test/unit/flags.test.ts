@@ -56,6 +56,9 @@ describe('flags', () => {
   it('an empty RESTORE_WATCHER_PASSWORD is no password', () => {
     expect(passwordFromEnv({ RESTORE_WATCHER_PASSWORD: '' })).toBeNull();
     expect(passwordFromEnv({})).toBeNull();
+    for (const blank of [' ', '\t', ' \n ']) {
+      expect(() => passwordFromEnv({ RESTORE_WATCHER_PASSWORD: blank })).toThrow(/only whitespace/);
+    }
     expect(passwordFromEnv({ RESTORE_WATCHER_PASSWORD: 's3cret' })).toBe('s3cret');
   });
 });

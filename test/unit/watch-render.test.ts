@@ -180,6 +180,7 @@ describe('sentences', () => {
   });
 
   it('say what happened to the connection', () => {
+    expect(noticeLine({ kind: 'reset', lastEventId: 4 }, URL)).toMatch(/event ids started again .*newest event 4/);
     expect(noticeLine({ kind: 'missed', missed: 3, firstAvailableId: 40 }, URL)).toBe(
       '3 events were dropped by the agent before they could be shown; resuming at event 40',
     );

@@ -136,6 +136,13 @@ describe('reduceWatch with --until-done', () => {
     expect(run.notices()).toEqual(['missed', 'done']);
   });
 
+  it('after a reset (the agent\'s ids started again) shows the current story, lower ids included', () => {
+    // The new agent numbers from 1 again: without the reset, ids 1 and 2 would be taken as already shown.
+    const run = new Run().start(0, first.slice(0, 2)).feed({ kind: 'reset', lastEventId: 2 }).events(first.slice(0, 2));
+    expect(run.notices()).toEqual(['reset']);
+    expect(run.shownIds()).toEqual([1, 2, 1, 2]);
+  });
+
   it('is not decided by a backup', () => {
     const backup = eventsOf([access('12:00:00', '/v1/backup'), logger('12:00:05', 'success')]);
     const run = new Run().start(0, backup);

@@ -256,6 +256,18 @@ describe('EventStreamClient', () => {
     client.stop();
   });
 
+  it('on a reset, resumes from the agent\'s newest id instead of its own', () => {
+    const { agent, client, inputs } = setup();
+    client.start();
+    agent.answerStatus(0);
+    const first = agent.openStream();
+    first.handlers.data('event: reset\ndata: {"lastEventId":4,"clientLastEventId":30}\n\n');
+    expect(inputs.at(-1)).toEqual({ kind: 'reset', lastEventId: 4 });
+    first.handlers.data('event: reset\ndata: {}\n\n');
+    expect(client.counters.badFrames).toBe(1);
+    client.stop();
+  });
+
   it('keeps a path prefix of the URL', () => {
     const { agent, client } = setup({ url: 'https://proxy.example/agents/pg-0' });
     client.start();

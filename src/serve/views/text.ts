@@ -4,7 +4,7 @@
  * message and last few events; PostgreSQL readiness when a probe is configured.
  * Pure: everything, the clock included, comes in as arguments.
  */
-import type { AgentStatus } from '../../agent.js';
+import type { AgentStatus } from '../../agent/status.js';
 import type { WatchEvent } from '../../model.js';
 import type { ProbeStatus } from '../../probe/readiness.js';
 import { shortTime } from '../../report/timeline.js';
