@@ -62,6 +62,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       probe: () => probe.status(),
       tls,
       ...(options.now ? { now: options.now } : {}),
+      ...(logOutput !== null ? { logOutput: () => logOutput.counters } : {}),
     });
     // Listen before the state is loaded: a start that cannot listen has read and written nothing.
     ({ url, port } = await listen(server, config, tls !== null));

@@ -22,6 +22,7 @@ import { VERSION } from '../version.js';
 import { RestoreWatcherError } from '../errors.js';
 import type { EventType, Operation, OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
+import type { LogOutputCounters } from '../log-output.js';
 import { authorizes, CHALLENGE, registerAuth } from './auth.js';
 import { ConnectionGuard, connectionCap, openFileLimit } from './connections.js';
 import { buildMetrics } from './metrics.js';
@@ -43,6 +44,8 @@ export interface ServerDeps {
   tls?: TlsFiles | null;
   /** The wall clock, for "how long ago" in the views. */
   now?: () => number;
+  /** What the agent's own log output dropped, for /metrics. */
+  logOutput?: () => LogOutputCounters;
 }
 
 /** How long a client turned away from a full stream should wait before trying again. */
@@ -141,7 +144,9 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     status: deps.status,
     streams,
     version: VERSION,
+    connections,
     ...(deps.probe ? { probe: deps.probe } : {}),
+    ...(deps.logOutput ? { logOutput: deps.logOutput } : {}),
   });
 
   app.get('/', async (request, reply) => {

@@ -185,12 +185,13 @@ export class StreamHub {
   private broadcast(events: readonly WatchEvent[], json: readonly string[]): void {
     if (this.clients.size === 0) return;
     // Serialised once for all clients; those still catching up read these from the journal.
-    const text = pageFrames({ ids: events.map((e) => e.id), types: events.map((e) => e.type), json });
-    for (const client of this.clients) if (client.cursor === null) this.write(client, text);
+    // Encoded once too: every socket queues the same bytes, where a string would be copied for each.
+    const bytes = Buffer.from(pageFrames({ ids: events.map((e) => e.id), types: events.map((e) => e.type), json }));
+    for (const client of this.clients) if (client.cursor === null) this.write(client, bytes);
   }
 
   /** Writes unless the client is gone or stalled; false when it should not be written to until it drains. */
-  private write(client: Client, text: string): boolean {
+  private write(client: Client, text: string | Buffer): boolean {
     const res = client.res;
     if (res.writableEnded || res.destroyed) return false;
     const backlog = res.writableLength;
