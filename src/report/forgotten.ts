@@ -1,0 +1,144 @@
+/**
+ * Owns the answer to "which backups does the Backup Manager no longer know
+ * after this restore?". An a9s-pg restore rolls the Backup Manager's own database
+ * back to the restored backup's point in time, so every backup made after that
+ * point is gone from its records, though the backups themselves are still in the
+ * backup store. The agent's journal is the only witness left: it holds every
+ * backup and restore the log showed.
+ *
+ * Pure: the operations, and how to read a backup id from one, are arguments.
+ *
+ * How the restored point is found:
+ * - `named`: a record of the restore names a backup id (`a9s-pg-1542859215559`).
+ *   Its digits are the backup's creation time in epoch milliseconds, so every
+ *   backup created after it is forgotten: a backup whose own id is known is
+ *   compared by that id's time; one without by the second it was requested in
+ *   (the access line has whole seconds; the backup-agent runs one job at a time,
+ *   so a backup requested in the same second as the restored one was created is
+ *   that backup itself).
+ * - `unidentified`: no record of the restore names a backup id. The restored
+ *   backup cannot be told, so the candidates are listed: every backup that
+ *   succeeded after the previous restore (or the start of the journal) and before
+ *   this restore was requested. If the newest of them was restored, nothing is
+ *   forgotten; if an older one, each candidate newer than it is.
+ */
+import type { Operation } from '../model.js';
+
+/** What an a9s backup id looks like; its digits are the backup's creation time in epoch milliseconds. */
+export const DEFAULT_BACKUP_ID_PATTERN = String.raw`\b[a-z][a-z0-9]*(?:-[a-z0-9]+)*-(\d{13})\b`;
+
+/** One backup the Backup Manager may no longer know. */
+export interface ForgottenBackup {
+  /** The agent's operation id of the backup. */
+  operationId: string;
+  /** The a9s backup id, when a record of the backup named one. */
+  backupId?: string;
+  requestedAt: string;
+  finishedAt: string | null;
+  state: Operation['state'];
+}
+
+export type ForgottenBasis = 'named' | 'unidentified';
+
+export interface ForgottenReport {
+  /** The restore this is about. */
+  restoreId: string;
+  basis: ForgottenBasis;
+  /** The backup id the restore named (basis `named`), else null. */
+  restoredBackupId: string | null;
+  /** When the restored backup was created (from its id), else null. */
+  restoredPointAt: string | null;
+  /** Backups made after the restored point (named), or the candidates (unidentified); oldest first. */
+  forgottenBackups: ForgottenBackup[];
+  /** How it was decided, in a sentence an operator can act on. */
+  decision: string;
+}
+
+/** The backup id in `text`, with its creation time, or null. `pattern`'s first group must be the epoch-millisecond digits. */
+export function findBackupId(text: string, pattern: RegExp): { backupId: string; createdMs: number } | null {
+  const m = pattern.exec(text);
+  if (m === null) return null;
+  const digits = m[1] ?? /(\d{13})/.exec(m[0])?.[1];
+  const createdMs = digits === undefined ? NaN : Number(digits);
+  return Number.isSafeInteger(createdMs) ? { backupId: m[0], createdMs } : null;
+}
+
+/**
+ * The report for `restore`, from every operation in the journal (any order) and
+ * `backupIdOf`, which says which backup id an operation's records named.
+ */
+export function forgottenBackups(
+  restore: Operation,
+  operations: readonly Operation[],
+  backupIdOf: (op: Operation) => string | null,
+  pattern: RegExp,
+): ForgottenReport {
+  const byTime = [...operations].sort((a, b) => Date.parse(a.requestedAt) - Date.parse(b.requestedAt));
+  const requestedMs = Date.parse(restore.requestedAt);
+  const restoreEndMs = restore.finishedAt !== null ? Date.parse(restore.finishedAt) : Number.POSITIVE_INFINITY;
+  // Backups that could have reached the Backup Manager's database before it was rolled back.
+  const before = byTime.filter(
+    (op) => op.kind === 'backup' && op.id !== restore.id && Date.parse(op.requestedAt) <= Math.min(requestedMs, restoreEndMs),
+  );
+  const named = nameOf(restore, backupIdOf, pattern);
+  if (named !== null) {
+    const pointSecond = Math.floor(named.createdMs / 1000);
+    const after = before.filter((op) => {
+      const own = nameOf(op, backupIdOf, pattern);
+      if (own !== null) return own.createdMs > named.createdMs;
+      return Math.floor(Date.parse(op.requestedAt) / 1000) > pointSecond;
+    });
+    const list = after.map((op) => entry(op, backupIdOf, pattern));
+    const at = new Date(named.createdMs).toISOString();
+    return {
+      restoreId: restore.id,
+      basis: 'named',
+      restoredBackupId: named.backupId,
+      restoredPointAt: at,
+      forgottenBackups: list,
+      decision:
+        list.length === 0
+          ? `${restore.id} restored ${named.backupId} (created ${at}); no backup in the journal was made after it`
+          : `${restore.id} restored ${named.backupId} (created ${at}); the ${plural(list.length, 'backup')} made after it ${list.length === 1 ? 'is' : 'are'} no longer known to the Backup Manager`,
+    };
+  }
+  const previousRestore = byTime
+    .filter((op) => op.kind === 'restore' && op.id !== restore.id && Date.parse(op.requestedAt) < requestedMs)
+    .at(-1);
+  const since = previousRestore !== undefined ? Date.parse(previousRestore.finishedAt ?? previousRestore.requestedAt) : -Infinity;
+  const candidates = before.filter((op) => op.state === 'succeeded' && Date.parse(op.requestedAt) >= since);
+  const list = candidates.map((op) => entry(op, backupIdOf, pattern));
+  const newest = list.at(-1);
+  const where = previousRestore !== undefined ? `since ${previousRestore.id}` : 'in the journal';
+  return {
+    restoreId: restore.id,
+    basis: 'unidentified',
+    restoredBackupId: null,
+    restoredPointAt: null,
+    forgottenBackups: list,
+    decision:
+      newest === undefined
+        ? `the restored backup could not be identified (no record of ${restore.id} names a backup id), and no backup succeeded ${where} before it was requested`
+        : `the restored backup could not be identified (no record of ${restore.id} names a backup id); ${plural(list.length, 'backup')} succeeded ${where} before it was requested: if the newest (${newest.backupId ?? newest.operationId}) was restored, none is forgotten, otherwise every one newer than the restored backup is no longer known to the Backup Manager`,
+  };
+}
+
+function nameOf(op: Operation, backupIdOf: (op: Operation) => string | null, pattern: RegExp): { backupId: string; createdMs: number } | null {
+  const id = backupIdOf(op);
+  return id === null ? null : findBackupId(id, pattern);
+}
+
+function entry(op: Operation, backupIdOf: (op: Operation) => string | null, pattern: RegExp): ForgottenBackup {
+  const named = nameOf(op, backupIdOf, pattern);
+  return {
+    operationId: op.id,
+    ...(named !== null ? { backupId: named.backupId } : {}),
+    requestedAt: op.requestedAt,
+    finishedAt: op.finishedAt,
+    state: op.state,
+  };
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
