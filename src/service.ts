@@ -7,6 +7,8 @@ import pino, { type Logger } from 'pino';
 import { Agent } from './agent.js';
 import type { Config } from './config.js';
 import { RestoreWatcherError } from './errors.js';
+import { HookLedger } from './hooks/ledger.js';
+import { HookRunner } from './hooks/runner.js';
 import { ReadinessProbe } from './probe/readiness.js';
 import { assertSecureBind } from './serve/auth.js';
 import { buildServer, type WatcherServer } from './serve/server.js';
@@ -14,6 +16,8 @@ import { loadTls } from './serve/tls.js';
 
 export interface RunningService {
   agent: Agent;
+  /** Runs the configured hooks; null when none are configured. */
+  hooks: HookRunner | null;
   server: WatcherServer;
   probe: ReadinessProbe;
   /** Base URL the server listens on, e.g. http://127.0.0.1:9465 */
@@ -37,6 +41,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // open() creates the state directory; a failure there is RW_STATE_DIR.
   await inStateDir(config, () => agent.open(), () => agent.stop({ checkpoint: false }));
   const probe = new ReadinessProbe(config.probe, options.now);
+  const hooks = config.hooks.commands.length > 0 ? new HookRunner(config.hooks, { ledger: new HookLedger(config.stateDir), logger }) : null;
   let server: WatcherServer;
   try {
     server = await buildServer({
@@ -47,6 +52,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       probe: () => probe.status(),
       tls,
       ...(options.now ? { now: options.now } : {}),
+      ...(hooks !== null ? { hooks: () => hooks.counters } : {}),
     });
   } catch (err) {
     await agent.stop();
@@ -68,6 +74,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   probe.start();
   // The server answers while a large log is read for the first time.
   await inStateDir(config, () => agent.follow(), () => server.app.close().then(() => agent.stop({ checkpoint: false })));
+  // After the first read, so that hooks due while the agent was down are found in the journal.
+  hooks?.start(agent.journal);
   logger.info(
     { address, log: config.log.path, stateDir: config.stateDir, auth: config.auth.password !== null, tls: tls !== null },
     'restore-watcher listening',
@@ -75,6 +83,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let closing: Promise<void> | null = null;
   return {
     agent,
+    hooks,
     server,
     probe,
     url: address,
@@ -82,6 +91,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     close: () => {
       closing ??= (async () => {
         await server.app.close();
+        await hooks?.stop();
         await probe.stop();
         await agent.stop();
       })();

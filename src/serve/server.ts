@@ -14,10 +14,13 @@ import { VERSION } from '../version.js';
 import { RestoreWatcherError } from '../errors.js';
 import { EVENT_TYPES, type OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
+import { AfterRestoreIndex } from '../report/after-restore.js';
+import { DEFAULT_BACKUP_ID_PATTERN, type ForgottenReport } from '../report/forgotten.js';
 import { registerAuth } from './auth.js';
 import { buildMetrics } from './metrics.js';
 import { StreamHub } from './sse.js';
 import type { TlsFiles } from './tls.js';
+import type { HookCounters } from '../hooks/runner.js';
 import { PAGE_CSP, PAGE_HTML } from './views/page.js';
 import { renderText } from './views/text.js';
 
@@ -32,6 +35,8 @@ export interface ServerDeps {
   tls?: TlsFiles | null;
   /** The wall clock, for "how long ago" in the views. */
   now?: () => number;
+  /** Counters of the hooks, when they run (for /metrics). */
+  hooks?: () => HookCounters;
 }
 
 const eventsQuery = z.strictObject({
@@ -88,6 +93,13 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     });
   });
 
+  // What the journal says about each restore beyond its summary: forgotten backups, phases, time left.
+  const insights = new AfterRestoreIndex(journal, { backupIdPattern: new RegExp(DEFAULT_BACKUP_ID_PATTERN) });
+  const latestInsight = () => {
+    const restore = journal.latest('restore');
+    return restore === null ? null : { restoreId: restore.id, ...insights.insight(restore, now()) };
+  };
+
   await registerAuth(app, config.auth);
   const probe = (): ProbeStatus | null => deps.probe?.() ?? null;
   const statusBody = () => {
@@ -101,6 +113,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       journal: s.journal,
       streams: { clients: streams.size },
       postgresql: probe(),
+      latestRestore: latestInsight(),
       counters: {
         lines: s.counters.pipeline.lines,
         records: s.counters.pipeline.records,
@@ -115,6 +128,8 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     streams,
     version: VERSION,
     ...(deps.probe ? { probe: deps.probe } : {}),
+    insight: latestInsight,
+    ...(deps.hooks ? { hooks: deps.hooks } : {}),
   });
 
   app.get('/', async (request, reply) => {
@@ -158,7 +173,15 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     app.get<{ Params: { id: string } }>(`/${kind}s/:id`, async (request, reply) => {
       const op = journal.operation(kind, request.params.id);
       if (op === undefined) return notFound(reply, `no ${kind} with id ${request.params.id}`);
-      return { [kind]: op, events: journal.eventsOf(op.id) };
+      if (kind === 'backup') return { backup: op, events: journal.eventsOf(op.id) };
+      const { phases, estimate, forgotten } = insights.insight(op, now());
+      return {
+        restore: op,
+        phases,
+        estimate,
+        ...(forgotten !== null ? { forgottenBackups: forgotten.forgottenBackups, forgotten: withoutList(forgotten) } : {}),
+        events: journal.eventsOf(op.id),
+      };
     });
   }
 
@@ -186,6 +209,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
 
   // Streams end first (each gets `event: shutdown`), then the server stops listening.
   app.addHook('preClose', async () => {
+    insights.close();
     streams.close();
   });
 
@@ -227,6 +251,12 @@ export function preferredType(accept: string | undefined): (typeof OFFERED)[numb
     }
   }
   return best?.type ?? 'text/plain';
+}
+
+/** How the forgotten backups were decided, without the list (given beside it). */
+function withoutList(report: ForgottenReport): Omit<ForgottenReport, 'forgottenBackups'> {
+  const { forgottenBackups: _list, ...rest } = report;
+  return rest;
 }
 
 function notFound(reply: FastifyReply, message: string): FastifyReply {
