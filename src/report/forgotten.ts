@@ -25,7 +25,7 @@
 import type { Operation } from '../model.js';
 
 /** What an a9s backup id looks like; its digits are the backup's creation time in epoch milliseconds. */
-export const DEFAULT_BACKUP_ID_PATTERN = String.raw`\b[a-z][a-z0-9]*(?:-[a-z0-9]+)*-(\d{13})\b`;
+export const DEFAULT_BACKUP_ID_PATTERN = String.raw`\ba9s-pg-(\d{13})\b`;
 
 /** One backup the Backup Manager may no longer know. */
 export interface ForgottenBackup {

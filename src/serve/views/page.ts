@@ -27,7 +27,7 @@ const SCRIPT = `
 "use strict";
 const $ = (id) => document.getElementById(id);
 const TYPES = ["requested", "progress", "stalled", "succeeded", "failed"];
-let restore = null, events = [], probe = null;
+let restore = null, events = [], probe = null, insight = null;
 
 function ago(iso) { return iso ? duration(Date.now() - Date.parse(iso)) + " ago" : "-"; }
 function duration(ms) {
@@ -52,6 +52,21 @@ function render() {
     setText("last-message", firstLine(restore.lastMessage));
     for (const el of document.querySelectorAll(".failure")) el.hidden = restore.failure === null;
     $("failure").textContent = restore.failure || "";
+    const mine = insight !== null && insight.restoreId === restore.id ? insight : null;
+    const phases = mine !== null ? mine.phases : [];
+    setText("phases", phases.length === 0 ? "-" : phases.map((p) => p.phase + " " + duration(p.ms) + (p.current ? " (now)" : "")).join(", "));
+    for (const el of document.querySelectorAll(".estimate")) el.hidden = mine === null || mine.estimate === null || restore.finishedAt !== null;
+    if (mine !== null && mine.estimate !== null) setText("estimate", mine.estimate.text);
+    const forgotten = mine !== null ? mine.forgotten : null;
+    $("forgotten").hidden = forgotten === null;
+    if (forgotten !== null) {
+      setText("forgotten-decision", forgotten.decision);
+      $("forgotten-list").replaceChildren(...forgotten.forgottenBackups.map((b) => {
+        const li = document.createElement("li");
+        li.textContent = (b.backupId || b.operationId) + "  " + b.state.padEnd(10) + " requested " + b.requestedAt.replace("T", " ").slice(0, 19) + "Z";
+        return li;
+      }));
+    }
   }
   $("postgres-row").hidden = probe === null || probe.state === "off";
   if (probe !== null) setText("postgres", probe.state + (probe.output ? ": " + probe.output : "") + (probe.checkedAt ? " (checked " + ago(probe.checkedAt) + ")" : ""), probe.state);
@@ -68,6 +83,8 @@ function take(e) {
   restore = e.operation;
   events.push(e);
   render();
+  // The forgotten backups and the estimate come from /status.
+  if (e.type !== "restore.progress") refreshStatus();
 }
 
 async function refreshStatus() {
@@ -76,6 +93,7 @@ async function refreshStatus() {
     if (!res.ok) return;
     const s = await res.json();
     probe = s.postgresql || null;
+    insight = s.latestRestore || null;
     setText("agent-state", s.state);
     if (restore === null && s.restore !== null) restore = s.restore;
     render();
@@ -125,8 +143,11 @@ export const PAGE_HTML = `<!doctype html>
   <dt>elapsed</dt><dd id="elapsed"></dd>
   <dt>last activity</dt><dd id="last-activity"></dd>
   <dt>last message</dt><dd id="last-message"></dd>
+  <dt>phases</dt><dd id="phases"></dd>
+  <dt class="estimate" hidden>time left</dt><dd class="estimate" id="estimate" hidden></dd>
   <dt class="failure" hidden>failure</dt><dd class="failure" hidden><pre id="failure"></pre></dd>
 </dl>
+<section id="forgotten" hidden><h2>backups the Backup Manager no longer knows</h2><p id="forgotten-decision"></p><ol id="forgotten-list"></ol></section>
 <dl id="postgres-row" hidden><dt>postgresql</dt><dd id="postgres"></dd></dl>
 <h2 class="muted">events, newest first</h2>
 <ol id="events"></ol>
