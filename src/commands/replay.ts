@@ -10,6 +10,7 @@ import { defaultConfig } from '../defaults.js';
 import { fileError, RestoreWatcherError } from '../errors.js';
 import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
+import { DEFAULT_BACKUP_ID_PATTERN, forgottenBackups, forgottenLines, namedBackupIdOf, noteBackupId } from '../report/forgotten.js';
 import { summaryLine, TimelinePrinter } from '../report/timeline.js';
 import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, type Command } from './flags.js';
 
@@ -89,8 +90,14 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   const pipeline = new Pipeline(pipelineOptions(options.config), path);
   const out = new BatchedWriter(options.out);
   const timeline = options.json ? null : new TimelinePrinter();
+  // The backup id each operation named: one short entry per operation, for the summary's forgotten backups.
+  const backupIds = new Map<string, string>();
+  const pattern = new RegExp(DEFAULT_BACKUP_ID_PATTERN);
   const emit = async (events: WatchEvent[]): Promise<void> => {
-    for (const e of events) out.add(timeline === null ? `${JSON.stringify(e)}\n` : timeline.event(e));
+    for (const e of events) {
+      if (timeline !== null) noteBackupId(backupIds, e, pattern);
+      out.add(timeline === null ? `${JSON.stringify(e)}\n` : timeline.event(e));
+    }
     await out.maybeFlush();
   };
   // The next read is on its way while a chunk is parsed: two buffers, one being
@@ -133,7 +140,13 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
       `\n${path}: ${plural(c.lines, 'line')} (${c.records.unknown} not recognised${why ? `: ${why}` : ''}), ` +
         `${plural(restores, 'restore')}, ${plural(backups, 'backup')}\n`,
     );
-    for (const op of ops) if (op.kind === 'restore') out.add(`${summaryLine(op)}\n`);
+    for (const op of ops) {
+      if (op.kind !== 'restore') continue;
+      out.add(`${summaryLine(op)}\n`);
+      if (op.finishedAt === null) continue;
+      const report = forgottenBackups(op, ops, (o) => namedBackupIdOf(o, backupIds), pattern);
+      out.add(forgottenLines(report).map((l) => `      ${l}\n`).join(''));
+    }
   }
   await out.flush();
   return { lines: pipeline.counters.lines, events: pipeline.counters.events };

@@ -17,7 +17,7 @@ import {
   type PhaseSpan,
   type PhaseStart,
 } from './estimate.js';
-import { findBackupId, forgottenBackups, type ForgottenReport } from './forgotten.js';
+import { forgottenBackups, namedBackupIdOf, noteBackupId, type ForgottenReport } from './forgotten.js';
 
 /** What the agent says about one restore beyond its summary. */
 export interface RestoreInsight {
@@ -36,13 +36,13 @@ export interface AfterRestoreOptions {
   maxOperations?: number;
 }
 
-interface Notes {
-  backupId: string | null;
-  phases: PhaseStart[];
-}
+
 
 export class AfterRestoreIndex {
-  private readonly notes = new Map<string, Notes>();
+  /** Where each operation's phases began. */
+  private readonly phaseStarts = new Map<string, PhaseStart[]>();
+  /** The backup id each operation's messages named first. */
+  private readonly backupIds = new Map<string, string>();
   private readonly phaseOf: PhaseOf;
   private readonly maxOperations: number;
   private readonly unsubscribe: () => void;
@@ -63,13 +63,11 @@ export class AfterRestoreIndex {
 
   /** The backup id the operation's records named, if any. */
   backupIdOf(op: Operation): string | null {
-    const recorded = (op as { namedBackupId?: unknown }).namedBackupId;
-    if (typeof recorded === 'string' && recorded !== '') return recorded;
-    return this.notes.get(op.id)?.backupId ?? null;
+    return namedBackupIdOf(op, this.backupIds);
   }
 
   phases(op: Operation, now: number): PhaseSpan[] {
-    return phaseSpans(op, this.notes.get(op.id)?.phases ?? [], now);
+    return phaseSpans(op, this.phaseStarts.get(op.id) ?? [], now);
   }
 
   insight(restore: Operation, now: number): RestoreInsight {
@@ -84,14 +82,19 @@ export class AfterRestoreIndex {
 
   private take(events: readonly WatchEvent[]): void {
     for (const e of events) {
-      let n = this.notes.get(e.operation.id);
-      if (n === undefined) {
-        n = { backupId: null, phases: [] };
-        this.notes.set(e.operation.id, n);
-        if (this.notes.size > this.maxOperations) this.notes.delete(this.notes.keys().next().value!);
+      const id = e.operation.id;
+      let starts = this.phaseStarts.get(id);
+      if (starts === undefined) {
+        starts = [];
+        this.phaseStarts.set(id, starts);
+        if (this.phaseStarts.size > this.maxOperations) {
+          const oldest = this.phaseStarts.keys().next().value!;
+          this.phaseStarts.delete(oldest);
+          this.backupIds.delete(oldest);
+        }
       }
-      n.backupId ??= findBackupId(e.message, this.options.backupIdPattern)?.backupId ?? null;
-      notePhaseStarts(n.phases, [e], this.phaseOf);
+      noteBackupId(this.backupIds, e, this.options.backupIdPattern);
+      notePhaseStarts(starts, [e], this.phaseOf);
     }
   }
 }

@@ -22,7 +22,7 @@
  *   this restore was requested. If the newest of them was restored, nothing is
  *   forgotten; if an older one, each candidate newer than it is.
  */
-import type { Operation } from '../model.js';
+import type { Operation, WatchEvent } from '../model.js';
 
 /** What an a9s backup id looks like; its digits are the backup's creation time in epoch milliseconds. */
 export const DEFAULT_BACKUP_ID_PATTERN = String.raw`\ba9s-pg-(\d{13})\b`;
@@ -98,7 +98,7 @@ export function forgottenBackups(
       forgottenBackups: list,
       decision:
         list.length === 0
-          ? `${restore.id} restored ${named.backupId} (created ${at}); no backup in the journal was made after it`
+          ? `${restore.id} restored ${named.backupId} (created ${at}); no backup the agent saw was made after it`
           : `${restore.id} restored ${named.backupId} (created ${at}); the ${plural(list.length, 'backup')} made after it ${list.length === 1 ? 'is' : 'are'} no longer known to the Backup Manager`,
     };
   }
@@ -141,4 +141,30 @@ function entry(op: Operation, backupIdOf: (op: Operation) => string | null, patt
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** The backup id an operation's records named: the tracker's own record of it, else what `notes` found in its messages. */
+export function namedBackupIdOf(op: Operation, notes: ReadonlyMap<string, string>): string | null {
+  const recorded = (op as { namedBackupId?: unknown }).namedBackupId;
+  if (typeof recorded === 'string' && recorded !== '') return recorded;
+  return notes.get(op.id) ?? null;
+}
+
+/** The report as lines for a terminal or a log: the decision, then one line per backup. */
+export function forgottenLines(report: ForgottenReport): string[] {
+  const head = report.basis === 'named' ? 'forgotten by the Backup Manager' : 'backups the restored one may have been older than';
+  const lines = [report.decision];
+  if (report.forgottenBackups.length > 0) lines.push(`${head}:`);
+  for (const b of report.forgottenBackups) {
+    const finished = b.finishedAt !== null ? `, finished ${b.finishedAt.slice(0, 19).replace('T', ' ')}Z` : '';
+    lines.push(`  ${(b.backupId ?? b.operationId).padEnd(26)} ${b.state.padEnd(10)} requested ${b.requestedAt.slice(0, 19).replace('T', ' ')}Z${finished}`);
+  }
+  return lines;
+}
+
+/** Remembers the first backup id `e`'s message names for its operation. */
+export function noteBackupId(notes: Map<string, string>, e: WatchEvent, pattern: RegExp): void {
+  if (notes.has(e.operation.id)) return;
+  const found = findBackupId(e.message, pattern);
+  if (found !== null) notes.set(e.operation.id, found.backupId);
 }

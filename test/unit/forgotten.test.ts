@@ -73,7 +73,7 @@ describe('forgottenBackups', () => {
   it('says so when nothing was made after the restored backup', () => {
     const r = forgottenBackups(restore, [b1, restore], (o) => (o.id === restore.id ? 'a9s-pg-1542859215559' : null), pattern);
     expect(r.forgottenBackups).toEqual([]);
-    expect(r.decision).toContain('no backup in the journal was made after it');
+    expect(r.decision).toContain('no backup the agent saw was made after it');
   });
 
   it('without a named backup, lists the successful backups since the previous restore as candidates', () => {
