@@ -6,7 +6,8 @@
  */
 import { DEFAULT_PORT } from '../defaults.js';
 import { RestoreWatcherError } from '../errors.js';
-import { eventLine, liveView, noticeLine, palette, wantsColour, type Palette } from '../watch/render.js';
+import { eventLine, fit, liveView, noticeLine, palette, wantsColour, type Palette } from '../watch/render.js';
+import { RestoreFollowUp } from '../watch/follow-up.js';
 import { LiveScreen } from '../watch/screen.js';
 import { EventStreamClient, systemClock, type StreamClientDeps } from '../watch/stream-client.js';
 import { nodeTransport } from '../watch/transport.js';
@@ -219,18 +220,35 @@ export function runWatch(
           io.stderr.write(`restore-watcher: ${noticeLine(o.notice, shownUrl)}\n`);
         }
       }
-      if (screen !== null) {
-        const width = Math.max(20, (io.stdout.columns ?? 80) - 1);
-        screen.draw(log, liveView(state, clock.now(), { palette: p, width, url: shownUrl }));
-      }
+      draw(log);
     };
+
+    const draw = (log: string[]): void => {
+      if (screen === null) return;
+      const width = Math.max(20, (io.stdout.columns ?? 80) - 1);
+      const extra = followUp.viewLines(state, p).map((l) => fit(l, width));
+      screen.draw(log, [...liveView(state, clock.now(), { palette: p, width, url: shownUrl }), ...extra]);
+    };
+
+    // Lines that stay: above the live view on a terminal, else with the notices on stderr.
+    const followUp = new RestoreFollowUp(settings, deps.transport, clock, (lines) => {
+      if (screen !== null) draw(lines);
+      else io.stderr.write(lines.map((l, i) => (i === 0 ? `restore-watcher: ${l}\n` : `  ${l}\n`)).join(''));
+    });
+    let ending = false;
 
     const step = (input: WatchInput): void => {
       if (finished) return;
       const r = reduceWatch(state, input, clock.now());
       state = r.state;
       show(r.output);
-      if (state.outcome !== null) finish(exitCode(state.outcome));
+      followUp.observe(state, input, clock.now());
+      if (state.outcome !== null && !ending) {
+        ending = true;
+        const code = exitCode(state.outcome);
+        // The forgotten backups of the restore that decided are shown before watch exits.
+        void followUp.settled().then(() => finish(code));
+      }
     };
 
     const client = new EventStreamClient(
