@@ -10,6 +10,7 @@ import { eventLine, fit, liveView, noticeLine, palette, wantsColour, type Palett
 import { RestoreFollowUp } from '../watch/follow-up.js';
 import { LiveScreen } from '../watch/screen.js';
 import { EventStreamClient, systemClock, type StreamClientDeps } from '../watch/stream-client.js';
+import { runClusterWatch } from '../watch/cluster.js';
 import { nodeTransport } from '../watch/transport.js';
 import {
   exitCode,
@@ -24,7 +25,7 @@ import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, parseSeconds, passwordF
 
 export const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
 
-const WATCH_HELP = `Usage: restore-watcher watch [--url URL] [--user U] [--password P] [--until-done [--since TIME]]
+const WATCH_HELP = `Usage: restore-watcher watch [--url URL]... [--user U] [--password P] [--until-done [--since TIME]]
                              [--timeout SECONDS] [--json] [--heartbeat SECONDS]
 
 Follows a restore-watcher agent's event stream (GET /events/stream) and shows the
@@ -44,7 +45,12 @@ for three heartbeat periods counts as a dead connection and is retried. When the
 agent stops it says so, and watch waits for it to come back.
 
   --url URL            The agent (default ${DEFAULT_URL}); https:// works, with extra
-                       CAs from NODE_EXTRA_CA_CERTS.
+                       CAs from NODE_EXTRA_CA_CERTS. Give it once per VM of a cluster
+                       (--url A --url B --url C) to follow them all: watch shows the
+                       one where the restore happens, says which, and prefixes each
+                       event line with its agent's URL. Only the master's log sees a
+                       restore, so nobody needs to know which VM that is. The same
+                       user and password are used for all.
   --user U             User for HTTP Basic auth (default admin).
   --password P         Its password. Better: RESTORE_WATCHER_PASSWORD, which other users
                        cannot read from the process list.
@@ -78,12 +84,15 @@ Exit status:
 
 In a script:
   restore-watcher watch --until-done && run-checks
+  restore-watcher watch --url http://10.0.1.10:9465 --url http://10.0.1.11:9465 --url http://10.0.1.12:9465 --until-done
   asked=$(date -u +%Y-%m-%dT%H:%M:%SZ); request-restore
   restore-watcher watch --until-done --since "$asked" --timeout 600 --json > restore.jsonl && run-checks
 `;
 
 export interface WatchSettings {
   url: URL;
+  /** Every --url given, the first being `url`. */
+  urls: URL[];
   user: string;
   password: string | null;
   untilDone: boolean;
@@ -105,7 +114,7 @@ async function watch(args: string[]): Promise<number> {
   const { values } = parseFlags(
     args,
     {
-      url: { type: 'string', default: DEFAULT_URL },
+      url: { type: 'string', multiple: true, default: [DEFAULT_URL] },
       user: { type: 'string' },
       password: { type: 'string' },
       'until-done': { type: 'boolean', default: false },
@@ -120,11 +129,25 @@ async function watch(args: string[]): Promise<number> {
   const shown = helpShown(values, WATCH_HELP);
   if (shown !== null) return shown;
   const settings = resolveWatchSettings(values, process.env, process.stdout.isTTY === true);
+  if (settings.urls.length > 1) {
+    const { user, password } = settings;
+    return runClusterWatch(
+      {
+        members: settings.urls.map((url) => ({ url, user, password })),
+        options: { untilDone: settings.untilDone, sinceMs: settings.sinceMs, timeoutMs: settings.timeoutMs },
+        heartbeatMs: settings.heartbeatMs,
+        mode: settings.mode,
+        colour: settings.colour,
+      },
+      { transport: nodeTransport },
+      { stdout: process.stdout, stderr: process.stderr },
+    );
+  }
   return runWatch(settings, { transport: nodeTransport });
 }
 
 interface WatchFlags {
-  url: string;
+  url: string[];
   user?: string | undefined;
   password?: string | undefined;
   'until-done': boolean;
@@ -136,20 +159,17 @@ interface WatchFlags {
 
 /** Flags and environment, checked once: usage errors name the flag. */
 export function resolveWatchSettings(flags: WatchFlags, env: NodeJS.ProcessEnv, isTTY: boolean): WatchSettings {
-  let url: URL;
-  try {
-    url = new URL(flags.url);
-  } catch {
-    throw new RestoreWatcherError('RW_USAGE', `--url: expected a URL such as ${DEFAULT_URL}, got "${flags.url}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RestoreWatcherError('RW_USAGE', `--url: expected http:// or https://, got "${flags.url}"`);
-  }
-  // Credentials in the URL work too, but are never shown.
+  const urls = flags.url.map(agentUrl);
+  const url = urls[0]!;
+  const twice = urls.find((u, i) => urls.findIndex((v) => v.host === u.host && v.pathname === u.pathname) !== i);
+  if (twice !== undefined) throw new RestoreWatcherError('RW_USAGE', `--url: ${twice.host}${twice.pathname} is given twice`);
+  // Credentials in the URL work too (the first URL's, for all), but are never shown.
   const urlUser = decodeURIComponent(url.username);
   const urlPassword = decodeURIComponent(url.password);
-  url.username = '';
-  url.password = '';
+  for (const u of urls) {
+    u.username = '';
+    u.password = '';
+  }
   const password = flags.password ?? (urlPassword !== '' ? urlPassword : undefined) ?? passwordFromEnv(env);
 
   let sinceMs: number | null = null;
@@ -162,6 +182,7 @@ export function resolveWatchSettings(flags: WatchFlags, env: NodeJS.ProcessEnv, 
   }
   return {
     url,
+    urls,
     user: flags.user ?? (urlUser !== '' ? urlUser : 'admin'),
     password: password ?? null,
     untilDone: flags['until-done'],
@@ -171,6 +192,19 @@ export function resolveWatchSettings(flags: WatchFlags, env: NodeJS.ProcessEnv, 
     mode: flags.json ? 'json' : isTTY ? 'live' : 'lines',
     colour: !flags.json && wantsColour(isTTY, env),
   };
+}
+
+function agentUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RestoreWatcherError('RW_USAGE', `--url: expected a URL such as ${DEFAULT_URL}, got "${text}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RestoreWatcherError('RW_USAGE', `--url: expected http:// or https://, got "${text}"`);
+  }
+  return url;
 }
 
 export interface WatchIo {
