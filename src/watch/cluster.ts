@@ -76,6 +76,7 @@ export function runClusterWatch(settings: ClusterSettings, deps: StreamClientDep
   const urls = settings.members.map((m) => shownUrl(m.url));
   const states: WatchState[] = settings.members.map(() => initialWatchState(settings.options, clock.now()));
   let leader: number | null = null;
+  let announced = '';
 
   return new Promise<number>((resolve) => {
     let finished = false;
@@ -119,15 +120,28 @@ export function runClusterWatch(settings: ClusterSettings, deps: StreamClientDep
         } else if (o.notice.kind === 'done' && !decides(o.notice.outcome)) {
           notice(log, `${urls[i]}: ${outcomeLine(o.notice.outcome, urls[i]!)}; ${states.every((s) => s.outcome !== null) ? 'no agent left to follow' : 'following the others'}`);
         } else if (o.notice.kind !== 'done' || screen === null) {
-          notice(log, o.notice.kind === 'done' ? `${urls[i]}: ${noticeLine(o.notice, urls[i]!)}` : noticeLine(o.notice, urls[i]!));
+          const text = noticeLine(o.notice, urls[i]!);
+          notice(log, text.startsWith(urls[i]!) ? text : `${urls[i]}: ${text}`);
         }
       }
+      draw(log);
+    };
+
+    /**
+     * Says where the restore is when that changed: on ticks, so that a story
+     * told in one burst (an agent's history on connecting) is announced once, as
+     * it ends up, and before the watch ends.
+     */
+    const announce = (log: string[]): void => {
       const next = leaderOf(states);
-      if (next !== null && next !== leader) {
-        const r: Operation = states[next]!.latest.restore!;
-        notice(log, `${r.id} (${r.state}) is on ${urls[next]}${urls.length > 1 ? ', the master' : ''}`);
-        leader = next;
-      }
+      if (next === null) return;
+      const r: Operation = states[next]!.latest.restore!;
+      const key = `${next} ${r.id}`;
+      if (key === announced) return;
+      announced = key;
+      leader = next;
+      const where = urls[next]!;
+      notice(log, isTerminal(r.state) ? `the latest restore, ${r.id}, ${r.state} on ${where}` : `${r.id} is ${r.state} on ${where}, the master`);
       draw(log);
     };
 
@@ -139,6 +153,11 @@ export function runClusterWatch(settings: ClusterSettings, deps: StreamClientDep
       show(i, r.output);
       followUps[i]!.observe(states[i]!, input, clock.now());
       const end = clusterOutcome(states);
+      if (input.kind === 'tick' || end !== null) {
+        const log: string[] = [];
+        announce(log);
+        if (log.length > 0) draw(log);
+      }
       if (end !== null && !ending) {
         ending = true;
         const code = exitCode(end.outcome);
