@@ -150,14 +150,14 @@ export function runClusterWatch(settings: ClusterSettings, deps: StreamClientDep
       const r = reduceWatch(states[i]!, input, clock.now());
       states[i] = r.state;
       if (r.state.outcome !== null && !decides(r.state.outcome)) clients[i]!.stop();
-      show(i, r.output);
-      followUps[i]!.observe(states[i]!, input, clock.now());
       const end = clusterOutcome(states);
       if (input.kind === 'tick' || end !== null) {
         const log: string[] = [];
         announce(log);
         if (log.length > 0) draw(log);
       }
+      show(i, r.output);
+      followUps[i]!.observe(states[i]!, input, clock.now());
       if (end !== null && !ending) {
         ending = true;
         const code = exitCode(end.outcome);
