@@ -261,7 +261,9 @@ export function runWatch(
       if (screen === null) return;
       const width = Math.max(20, (io.stdout.columns ?? 80) - 1);
       const extra = followUp.viewLines(state, p).map((l) => fit(l, width));
-      screen.draw(log, [...liveView(state, clock.now(), { palette: p, width, url: shownUrl }), ...extra]);
+      const view = liveView(state, clock.now(), { palette: p, width, url: shownUrl });
+      // Under the restore, above the connection line.
+      screen.draw(log, [...view.slice(0, -1), ...extra, ...view.slice(-1)]);
     };
 
     // Lines that stay: above the live view on a terminal, else with the notices on stderr.

@@ -107,7 +107,7 @@ export function runClusterWatch(settings: ClusterSettings, deps: StreamClientDep
         .map((u, i) => (i === shown ? null : `${u} ${memberStatus(states[i]!)}`))
         .filter((t): t is string => t !== null);
       const where = leader === null ? p.dim(`no restore on any of ${urls.length} agents yet`) : `on ${p.bold(urls[shown]!)}`;
-      screen.draw(log, [...view, ...extra, `  ${where}`, ...others.map((o) => `  ${p.dim(o)}`)].map((l) => fit(l, width)));
+      screen.draw(log, [...view.slice(0, -1), ...extra, `  ${where}`, ...view.slice(-1), ...others.map((o) => `  ${p.dim(o)}`)].map((l) => fit(l, width)));
     };
 
     const show = (i: number, output: WatchOutput[]): void => {
