@@ -1,6 +1,6 @@
 /**
  * Owns what the journal's events say about each operation beyond its summary:
- * the backup id its records named and the phases it went through. It reads the
+ * the phases it went through, and when each began. It reads the
  * journal once and then follows it, so answering "what did this restore forget,
  * where is it, how long has it left" costs no scan of the events. Bounded like
  * the journal's own operation summaries: one small entry per operation.
@@ -17,7 +17,7 @@ import {
   type PhaseSpan,
   type PhaseStart,
 } from './estimate.js';
-import { forgottenBackups, namedBackupIdOf, noteBackupId, type ForgottenReport } from './forgotten.js';
+import { forgottenBackups, type ForgottenReport } from './forgotten.js';
 
 /** What the agent says about one restore beyond its summary. */
 export interface RestoreInsight {
@@ -30,7 +30,7 @@ export interface RestoreInsight {
 }
 
 export interface AfterRestoreOptions {
-  /** A backup id in a record's message; its first group is the epoch-millisecond digits. */
+  /** The config's `track.rules.backupIdPattern`: its first group is a backup id's epoch-millisecond digits. */
   backupIdPattern: RegExp;
   phaseOf?: PhaseOf;
   maxOperations?: number;
@@ -41,8 +41,6 @@ export interface AfterRestoreOptions {
 export class AfterRestoreIndex {
   /** Where each operation's phases began. */
   private readonly phaseStarts = new Map<string, PhaseStart[]>();
-  /** The backup id each operation's messages named first. */
-  private readonly backupIds = new Map<string, string>();
   private readonly phaseOf: PhaseOf;
   private readonly maxOperations: number;
   private readonly unsubscribe: () => void;
@@ -61,11 +59,6 @@ export class AfterRestoreIndex {
     this.unsubscribe();
   }
 
-  /** The backup id the operation's records named, if any. */
-  backupIdOf(op: Operation): string | null {
-    return namedBackupIdOf(op, this.backupIds);
-  }
-
   phases(op: Operation, now: number): PhaseSpan[] {
     return phaseSpans(op, this.phaseStarts.get(op.id) ?? [], now);
   }
@@ -76,7 +69,7 @@ export class AfterRestoreIndex {
       const past = this.journal.operations('restore').map((op) => ({ op, phases: this.phases(op, now) }));
       return { phases, estimate: estimateRemaining(restore, phases, past, now), forgotten: null };
     }
-    const forgotten = forgottenBackups(restore, this.journal.allOperations(), (op) => this.backupIdOf(op), this.options.backupIdPattern);
+    const forgotten = forgottenBackups(restore, this.journal.allOperations(), this.options.backupIdPattern);
     return { phases, estimate: null, forgotten };
   }
 
@@ -90,10 +83,8 @@ export class AfterRestoreIndex {
         if (this.phaseStarts.size > this.maxOperations) {
           const oldest = this.phaseStarts.keys().next().value!;
           this.phaseStarts.delete(oldest);
-          this.backupIds.delete(oldest);
         }
       }
-      noteBackupId(this.backupIds, e, this.options.backupIdPattern);
       notePhaseStarts(starts, [e], this.phaseOf);
     }
   }

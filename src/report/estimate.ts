@@ -23,11 +23,8 @@ export interface PhaseSpan {
 /** Which named phase an event put its operation in, or null when it names none. */
 export type PhaseOf = (e: WatchEvent) => string | null;
 
-/** Reads the phase the tracker recorded on the event's operation, if it records one. */
-export const recordedPhase: PhaseOf = (e) => {
-  const phase = (e.operation as { phase?: unknown }).phase;
-  return typeof phase === 'string' && phase !== '' ? phase : null;
-};
+/** The phase the tracker recorded on the event's operation (`track.rules.phases`). */
+export const recordedPhase: PhaseOf = (e) => e.operation.phase ?? null;
 
 /** Where a phase began: what the spans are computed from. */
 export interface PhaseStart {

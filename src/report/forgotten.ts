@@ -6,7 +6,8 @@
  * backup store. The agent's journal is the only witness left: it holds every
  * backup and restore the log showed.
  *
- * Pure: the operations, and how to read a backup id from one, are arguments.
+ * Pure: the operations and the backup id pattern are arguments. The backup id
+ * a record of an operation named is the tracker's (`Operation.namedBackupId`).
  *
  * How the restored point is found:
  * - `named`: a record of the restore names a backup id (`a9s-pg-1542859215559`).
@@ -22,10 +23,7 @@
  *   this restore was requested. If the newest of them was restored, nothing is
  *   forgotten; if an older one, each candidate newer than it is.
  */
-import type { Operation, WatchEvent } from '../model.js';
-
-/** What an a9s backup id looks like; its digits are the backup's creation time in epoch milliseconds. */
-export const DEFAULT_BACKUP_ID_PATTERN = String.raw`\ba9s-pg-(\d{13})\b`;
+import type { Operation } from '../model.js';
 
 /** One backup the Backup Manager may no longer know. */
 export interface ForgottenBackup {
@@ -64,15 +62,11 @@ export function findBackupId(text: string, pattern: RegExp): { backupId: string;
 }
 
 /**
- * The report for `restore`, from every operation in the journal (any order) and
- * `backupIdOf`, which says which backup id an operation's records named.
+ * The report for `restore`, from every operation in the journal (any order);
+ * `pattern` (the config's `track.rules.backupIdPattern`) reads a backup id's
+ * creation time from its first group.
  */
-export function forgottenBackups(
-  restore: Operation,
-  operations: readonly Operation[],
-  backupIdOf: (op: Operation) => string | null,
-  pattern: RegExp,
-): ForgottenReport {
+export function forgottenBackups(restore: Operation, operations: readonly Operation[], pattern: RegExp): ForgottenReport {
   const byTime = [...operations].sort((a, b) => Date.parse(a.requestedAt) - Date.parse(b.requestedAt));
   const requestedMs = Date.parse(restore.requestedAt);
   const restoreEndMs = restore.finishedAt !== null ? Date.parse(restore.finishedAt) : Number.POSITIVE_INFINITY;
@@ -80,15 +74,15 @@ export function forgottenBackups(
   const before = byTime.filter(
     (op) => op.kind === 'backup' && op.id !== restore.id && Date.parse(op.requestedAt) <= Math.min(requestedMs, restoreEndMs),
   );
-  const named = nameOf(restore, backupIdOf, pattern);
+  const named = nameOf(restore, pattern);
   if (named !== null) {
     const pointSecond = Math.floor(named.createdMs / 1000);
     const after = before.filter((op) => {
-      const own = nameOf(op, backupIdOf, pattern);
+      const own = nameOf(op, pattern);
       if (own !== null) return own.createdMs > named.createdMs;
       return Math.floor(Date.parse(op.requestedAt) / 1000) > pointSecond;
     });
-    const list = after.map((op) => entry(op, backupIdOf, pattern));
+    const list = after.map((op) => entry(op, pattern));
     const at = new Date(named.createdMs).toISOString();
     return {
       restoreId: restore.id,
@@ -97,9 +91,12 @@ export function forgottenBackups(
       restoredPointAt: at,
       forgottenBackups: list,
       decision:
-        list.length === 0
-          ? `${restore.id} restored ${named.backupId} (created ${at}); no backup the agent saw was made after it`
-          : `${restore.id} restored ${named.backupId} (created ${at}); the ${plural(list.length, 'backup')} made after it ${list.length === 1 ? 'is' : 'are'} no longer known to the Backup Manager`,
+        (restore.state === 'succeeded'
+          ? `${restore.id} restored ${named.backupId} (created ${at}); `
+          : `${restore.id} failed while restoring ${named.backupId} (created ${at}); if the database was left at that point, `) +
+        (list.length === 0
+          ? 'no backup the agent saw was made after it'
+          : `the ${plural(list.length, 'backup')} made after it ${list.length === 1 ? 'is' : 'are'} no longer known to the Backup Manager`),
     };
   }
   const previousRestore = byTime
@@ -107,7 +104,7 @@ export function forgottenBackups(
     .at(-1);
   const since = previousRestore !== undefined ? Date.parse(previousRestore.finishedAt ?? previousRestore.requestedAt) : -Infinity;
   const candidates = before.filter((op) => op.state === 'succeeded' && Date.parse(op.requestedAt) >= since);
-  const list = candidates.map((op) => entry(op, backupIdOf, pattern));
+  const list = candidates.map((op) => entry(op, pattern));
   const newest = list.at(-1);
   const where = previousRestore !== undefined ? `since ${previousRestore.id}` : 'in the journal';
   return {
@@ -123,13 +120,13 @@ export function forgottenBackups(
   };
 }
 
-function nameOf(op: Operation, backupIdOf: (op: Operation) => string | null, pattern: RegExp): { backupId: string; createdMs: number } | null {
-  const id = backupIdOf(op);
+function nameOf(op: Operation, pattern: RegExp): { backupId: string; createdMs: number } | null {
+  const id = op.namedBackupId ?? null;
   return id === null ? null : findBackupId(id, pattern);
 }
 
-function entry(op: Operation, backupIdOf: (op: Operation) => string | null, pattern: RegExp): ForgottenBackup {
-  const named = nameOf(op, backupIdOf, pattern);
+function entry(op: Operation, pattern: RegExp): ForgottenBackup {
+  const named = nameOf(op, pattern);
   return {
     operationId: op.id,
     ...(named !== null ? { backupId: named.backupId } : {}),
@@ -141,13 +138,6 @@ function entry(op: Operation, backupIdOf: (op: Operation) => string | null, patt
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-/** The backup id an operation's records named: the tracker's own record of it, else what `notes` found in its messages. */
-export function namedBackupIdOf(op: Operation, notes: ReadonlyMap<string, string>): string | null {
-  const recorded = (op as { namedBackupId?: unknown }).namedBackupId;
-  if (typeof recorded === 'string' && recorded !== '') return recorded;
-  return notes.get(op.id) ?? null;
 }
 
 /** The report as lines for a terminal or a log: the decision, then one line per backup. */
@@ -162,9 +152,3 @@ export function forgottenLines(report: ForgottenReport): string[] {
   return lines;
 }
 
-/** Remembers the first backup id `e`'s message names for its operation. */
-export function noteBackupId(notes: Map<string, string>, e: WatchEvent, pattern: RegExp): void {
-  if (notes.has(e.operation.id)) return;
-  const found = findBackupId(e.message, pattern);
-  if (found !== null) notes.set(e.operation.id, found.backupId);
-}

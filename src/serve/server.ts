@@ -15,7 +15,7 @@ import { RestoreWatcherError } from '../errors.js';
 import { EVENT_TYPES, type OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
 import { AfterRestoreIndex } from '../report/after-restore.js';
-import { DEFAULT_BACKUP_ID_PATTERN, type ForgottenReport } from '../report/forgotten.js';
+import type { ForgottenReport } from '../report/forgotten.js';
 import { registerAuth } from './auth.js';
 import { buildMetrics } from './metrics.js';
 import { StreamHub } from './sse.js';
@@ -94,7 +94,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
   });
 
   // What the journal says about each restore beyond its summary: forgotten backups, phases, time left.
-  const insights = new AfterRestoreIndex(journal, { backupIdPattern: new RegExp(DEFAULT_BACKUP_ID_PATTERN) });
+  const insights = new AfterRestoreIndex(journal, { backupIdPattern: new RegExp(config.track.rules.backupIdPattern) });
   const latestInsight = () => {
     const restore = journal.latest('restore');
     return restore === null ? null : { restoreId: restore.id, ...insights.insight(restore, now()) };

@@ -12,7 +12,11 @@ afterEach(async () => {
 const daysAgo = (d: number): Date => new Date(Math.floor((Date.now() - d * 86_400_000) / 1000) * 1000);
 
 interface Status {
-  latestRestore: { restoreId: string; estimate: { text: string; from: number; basis: string; remainingMs: number } | null } | null;
+  latestRestore: {
+    restoreId: string;
+    phases: { phase: string; current: boolean }[];
+    estimate: { text: string; from: number; basis: string; remainingMs: number } | null;
+  } | null;
 }
 
 describe.skipIf(!haveRubyRack())('the time left of a restore, from earlier restores in the journal', () => {
@@ -38,17 +42,37 @@ describe.skipIf(!haveRubyRack())('the time left of a restore, from earlier resto
 
     const now = new Date(Math.floor((Date.now() - 30_000) / 1000) * 1000);
     await appendRubyLog(service.logPath, restoreSteps(now, null, 'a9s-pg-1542859215559', 20));
-    await expect.poll(async () => (await status()).latestRestore?.estimate?.from, SLOW).toBe(3);
+    const current = `restore-${now.toISOString().slice(0, 19).replace(/[-:]/g, '')}Z`;
+    await expect
+      .poll(async () => {
+        const l = (await status()).latestRestore;
+        return l?.restoreId === current ? l.phases.at(-1)?.phase : undefined;
+      }, SLOW)
+      .toBe('restore');
     const s = await status();
-    // 240 s, 300 s and 600 s succeeded (the 403 failed): median 300 s, of which 30 s and more have passed.
-    expect(s.latestRestore?.estimate).toMatchObject({ basis: 'whole', from: 3, text: '~4 min left, from 3 earlier restores' });
-    expect(s.latestRestore!.estimate!.remainingMs).toBeLessThanOrEqual(270_000);
+    // It is in its restore phase (since "restoring base backup", 12 s after the request). The earlier
+    // restores that succeeded (the 403 failed) took 204 s, 264 s and 564 s from the start of theirs:
+    // median 264 s, of which 18 s and more have passed.
+    expect(s.latestRestore?.phases.map((p) => [p.phase, p.current])).toEqual([
+      ['download', false],
+      ['restore', true],
+    ]);
+    expect(s.latestRestore?.estimate).toMatchObject({
+      basis: 'phase',
+      phase: 'restore',
+      from: 3,
+      medianMs: 264_000,
+      text: '~4 min left, from 3 earlier restores with a restore phase',
+    });
+    expect(s.latestRestore!.estimate!.remainingMs).toBeLessThanOrEqual(246_000);
 
     const metrics = (await service.server.app.inject({ url: '/metrics' })).body;
     expect(metrics).toContain('restore_watcher_latest_restore_estimate_basis_restores 3');
-    const remaining = Number(/restore_watcher_latest_restore_remaining_seconds\{basis="whole"\} ([\d.]+)/.exec(metrics)?.[1]);
+    expect(metrics).toContain('restore_watcher_latest_restore_current_phase{phase="restore"} 1');
+    expect(metrics).toMatch(/^restore_watcher_latest_restore_phase_seconds\{phase="download"\} 7$/m);
+    const remaining = Number(/restore_watcher_latest_restore_remaining_seconds\{basis="phase"\} ([\d.]+)/.exec(metrics)?.[1]);
     expect(remaining).toBeGreaterThan(0);
-    expect(remaining).toBeLessThanOrEqual(270);
+    expect(remaining).toBeLessThanOrEqual(246);
 
     // Once it ended there is nothing left to estimate.
     await appendRubyLog(service.logPath, [{ at: new Date().toISOString(), log: 'success' }]);

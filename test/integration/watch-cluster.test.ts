@@ -38,11 +38,15 @@ async function startVm(): Promise<Vm> {
 const streamClients = async (vm: Vm): Promise<number> =>
   ((await (await fetch(`${vm.url}/status`, { headers: { accept: 'application/json' } })).json()) as { streams: { clients: number } }).streams.clients;
 
+const restoreState = async (vm: Vm): Promise<string | undefined> =>
+  ((await (await fetch(`${vm.url}/status`, { headers: { accept: 'application/json' } })).json()) as { restore: { state: string } | null }).restore?.state;
+
 describe.skipIf(!haveRubyRack())('watch with one --url per VM of a cluster', () => {
   it('shows the restore on the VM where it happens, says which, and exits with its outcome', async () => {
     const [a, b, c] = [await startVm(), await startVm(), await startVm()];
     // A was master a week ago and restored then; B is master now; C never saw a restore.
     await appendRubyLog(a.log, restoreSteps(new Date('2018-11-13T09:00:00Z'), 120, null));
+    await expect.poll(() => restoreState(a), SLOW).toBe('succeeded');
 
     run = startWatch(['--url', a.url, '--url', b.url, '--url', c.url, '--until-done']);
     for (const vm of [a, b, c]) await expect.poll(() => streamClients(vm), SLOW).toBe(1);

@@ -20,6 +20,11 @@ function restore(id: string, startS: number, endS: number | null, state: Operati
     messages: 0,
     lastMessage: null,
     failure: null,
+    requestedByUser: 'admin',
+    failedPolls: {},
+    phase: null,
+    namedBackupId: null,
+    warnings: [],
   };
 }
 

@@ -141,8 +141,11 @@ describe('HookRunner', () => {
   });
 
   it('gives hooks the agent’s environment without its password', () => {
-    const { journal } = fixtureJournal(['restore-failed-backtrace.log']);
+    // As replay reads it: the end of input settles the failure's verdict.
+    const { journal, pipeline } = fixtureJournal(['corpus/real-failure-backtrace.log']);
+    journal.append(pipeline.finish());
     const failed = journal.all().find((e) => e.state === 'failed')!;
+    expect(failed.operation.failure).toMatch(/\S/);
     const env = hookEnvironment(failed, 2, { PATH: '/bin', RESTORE_WATCHER_PASSWORD: 'secret' });
     expect(env.RESTORE_WATCHER_PASSWORD).toBeUndefined();
     expect(env.PATH).toBe('/bin');
