@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HookLedger } from '../../src/hooks/ledger.js';
-import { hookEnvironment, HookRunner, type HookExec, type HookResult, type HookSettings } from '../../src/hooks/runner.js';
+import { execaHook, hookEnvironment, HookRunner, type HookExec, type HookResult, type HookSettings } from '../../src/hooks/runner.js';
 import { capturingLogger } from '../helpers/log.js';
 import { fixtureJournal } from '../helpers/journal.js';
 import { Journal } from '../../src/journal/journal.js';
@@ -163,5 +163,26 @@ describe('HookLedger', () => {
     expect(ledger.load().kind).toBe('unusable');
     ledger.record(42);
     expect(JSON.parse(readFileSync(ledger.file, 'utf8'))).toMatchObject({ version: 1, lastEventId: 42 });
+  });
+});
+
+describe('execaHook: one real run of a command', () => {
+  const run = (command: string[], timeoutMs = 5000) => execaHook(command, '{"id":1}', { PATH: process.env.PATH ?? '' }, timeoutMs, new AbortController().signal);
+
+  it('passes stdin and the environment, and captures stdout and stderr with the exit code', async () => {
+    const r = await run(['sh', '-c', 'cat; echo " ${PATH:+path}" >&2; exit 3']);
+    expect(r).toEqual({ exitCode: 3, timedOut: false, output: '{"id":1} path', error: null });
+  });
+
+  it('says why a command that cannot start failed', async () => {
+    const r = await run(['/nonexistent/hook']);
+    expect(r.exitCode).toBeNull();
+    expect(r.error).toMatch(/ENOENT/);
+  });
+
+  it('kills a command at the timeout', async () => {
+    const r = await run(['sleep', '10'], 200);
+    expect(r.timedOut).toBe(true);
+    expect(r.exitCode).toBeNull();
   });
 });
