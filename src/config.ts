@@ -52,7 +52,7 @@ const timezone = z.string().refine(
       return false;
     }
   },
-  { message: 'expected "auto" or an IANA time zone such as "UTC" or "Europe/Berlin"' },
+  { message: 'expected an IANA time zone such as "UTC" or "Europe/Berlin", or "auto"' },
 );
 
 /** The tracker's rules as data: which lines start, advance and end an operation (docs/rules.md). */

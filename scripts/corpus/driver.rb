@@ -2,7 +2,6 @@
 
 require 'json'
 require 'net/http'
-require 'socket'
 require 'time'
 require 'fileutils'
 
@@ -11,20 +10,20 @@ module Corpus
   PASSWORD = 'secret'
 
   # One stand-in backup-agent process: started with `ruby serve.rb`, reached over
-  # loopback on a free port, stopped with a real SIGKILL.
+  # loopback on the port it got from the system, stopped with a real SIGKILL.
   class AgentProcess
     attr_reader :port, :os_pid, :app
 
     def initialize(log:, work_dir:, pid:, now:, app: 'sinatra', server: 'puma', output: :aside,
-                   logger: 'default', rack: 'current', tz: 'UTC')
-      @port = free_port
+                   logger: 'default', rack: 'current', tz: 'UTC', webrick_access_log: false)
       @app = app
       aside = File.join(work_dir, "agent-#{pid}.out")
+      @port_file = File.join(work_dir, "agent-#{pid}.port")
       env = {
-        'CORPUS_LOG' => log, 'CORPUS_PORT' => @port.to_s, 'CORPUS_PID' => pid.to_s,
+        'CORPUS_LOG' => log, 'CORPUS_PORT_FILE' => @port_file, 'CORPUS_PID' => pid.to_s,
         'CORPUS_NOW' => Corpus.epoch(now), 'CORPUS_APP' => app, 'CORPUS_SERVER' => server,
         'CORPUS_OUTPUT' => output == :log ? 'log' : aside, 'CORPUS_LOGGER' => logger,
-        'CORPUS_RACK' => rack, 'TZ' => tz, 'RACK_ENV' => 'production', 'RAILS_ENV' => 'production'
+        'CORPUS_RACK' => rack, 'CORPUS_WEBRICK_ACCESS_LOG' => webrick_access_log ? '1' : '0', 'TZ' => tz, 'RACK_ENV' => 'production', 'RAILS_ENV' => 'production'
       }
       @crash = File.join(work_dir, "agent-#{pid}.crash")
       @aside = aside
@@ -63,17 +62,10 @@ module Corpus
       Net::HTTP.start('127.0.0.1', @port, open_timeout: 5, read_timeout: 30, &block)
     end
 
-    def free_port
-      server = TCPServer.new('127.0.0.1', 0)
-      server.addr[1]
-    ensure
-      server&.close
-    end
-
     def wait_until_ready
       deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 30
       loop do
-        return control({ 'ping' => true }) if port_open?
+        return control({ 'ping' => true }) if listening?
         raise "agent did not start: #{startup_output}" if Process.waitpid(@os_pid, Process::WNOHANG)
         raise "agent did not listen within 30 s: #{startup_output}" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
 
@@ -85,15 +77,15 @@ module Corpus
       [@crash, @aside].select { |f| File.exist?(f) }.map { |f| File.read(f) }.join
     end
 
-    def port_open?
-      TCPSocket.new('127.0.0.1', @port).close
-      true
-    rescue SystemCallError
-      false
+    # The agent writes its port once the server is bound.
+    def listening?
+      text = File.exist?(@port_file) ? File.read(@port_file) : ''
+      @port = Integer(text) unless text.empty?
+      !text.empty?
     end
   end
 
-  # Epoch seconds of an ISO 8601 time, as an exact decimal string.
+  # Epoch seconds of an ISO 8601 time, exactly, as a fraction ("n/d").
   def self.epoch(iso)
     t = Time.iso8601(iso)
     r = t.to_r
@@ -109,8 +101,10 @@ module Corpus
   # Times are ISO 8601 with a zone; the driver moves the agent's clock to each
   # one before the request or record it belongs to.
   class Scenario
-    MANAGER = '172.28.19.56' # the Backup Manager, which asks for restores and backups
-    POLLER = '172.28.19.51'  # the service broker's poller of orders
+    # The addresses of the documentation's sample: the one that asks for the
+    # restore, and the one that polls orders.
+    MANAGER = '172.28.19.56'
+    POLLER = '172.28.19.51'
     USER = 'oy6Xh45byt4IMhMmlLSV9s_WCdKx9-gT'
 
     attr_reader :log
@@ -128,13 +122,14 @@ module Corpus
       FileUtils.touch(@log)
     end
 
-    # Starts an agent process; a later call is a restart (kill the old one first).
+    # Starts an agent process. After kill_agent, that is the agent restarted.
     def start_agent(at:, pid:, **options)
       @agent = AgentProcess.new(log: @log, work_dir: @work_dir, pid: pid, now: at, **options)
       @agents << @agent
       @agent
     end
 
+    # kill -9 of the agent, once everything it was asked has reached the log.
     def kill_agent
       @agent.control({ 'ping' => true })
       @agent.kill
@@ -221,13 +216,13 @@ module Corpus
     # in epoch milliseconds, as a9s-pg's are. It is begun 0.4 s later and polled,
     # logs "Creating backup <id>", then "backup <id> uploaded" at `uploaded`
     # (an offset) and success 0.3 s after. Returns the backup id.
-    def typical_backup(start:, id:, uploaded: '55', named: true)
+    def typical_backup(start:, id:, uploaded: '55')
       backup_id = "a9s-pg-#{(Time.iso8601(start).to_r * 1000).floor}"
       backup(at: start)
       agent(at: Corpus.plus(start, '0.4'), begin: id)
       poll(at: Corpus.plus(start, '0.6'), took: '0.6011')
-      record(at: Corpus.plus(start, '2.112233'), message: named ? "Creating backup #{backup_id}" : 'Creating backup')
-      record(at: Corpus.plus(start, uploaded), message: named ? "backup #{backup_id} uploaded" : 'backup uploaded')
+      record(at: Corpus.plus(start, '2.112233'), message: "Creating backup #{backup_id}")
+      record(at: Corpus.plus(start, uploaded), message: "backup #{backup_id} uploaded")
       finish(id, at: Corpus.plus(start, Rational(uploaded) + Rational('0.3')))
       poll(at: Corpus.plus(start, Rational(uploaded) + 2), took: '0.5530')
       backup_id

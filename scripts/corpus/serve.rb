@@ -2,10 +2,10 @@
 
 # Starts one stand-in backup-agent process for the corpus generator: the Sinatra
 # agent (or the Rails one) behind Rack::CommonLogger, on Puma or WEBrick, on
-# 127.0.0.1 and the port the driver chose. Everything comes from the environment:
+# 127.0.0.1 and port 0 (the system chooses). Everything comes from the environment:
 #
 #   CORPUS_LOG     production.log to append to
-#   CORPUS_PORT    port to listen on (127.0.0.1)
+#   CORPUS_PORT_FILE  where to write the port the system chose (127.0.0.1)
 #   CORPUS_PID     the pid the logs show
 #   CORPUS_NOW     the virtual wall clock at start (epoch seconds, decimal)
 #   CORPUS_APP     sinatra | rails | rails-access (Rails with Rack::CommonLogger too)
@@ -13,24 +13,44 @@
 #   CORPUS_OUTPUT  log (the server's own output goes to production.log) | a path
 #   CORPUS_LOGGER  default | old-format | datetime-format | progname
 #   CORPUS_RACK    current | 1.5 (the access line as Rack 1.5 wrote it)
+#   CORPUS_WEBRICK_ACCESS_LOG  1: WEBrick writes its own access log (as by
+#                  default) to the server output, besides Rack's
 #
 # The agent's own files are evaluated under the paths the BOSH package would
-# give them, so backtraces in the corpus do not name the checkout they ran from.
-AGENT_LIB = '/var/vcap/packages/backup-agent/lib'
+# give them, so backtraces in the corpus do not name the checkout they ran from;
+# the clock and the remote control, which a real agent does not have, under
+# vendor/corpus, which Rails' backtrace cleaner leaves out of the application's
+# trace as it does any vendored code.
+AGENT_PACKAGE = '/var/vcap/packages/backup-agent'
 
-def load_agent_file(name)
+def load_agent_file(name, under: 'lib/backup_agent')
   path = File.join(__dir__, 'agent', name)
-  eval(File.read(path), TOPLEVEL_BINDING, File.join(AGENT_LIB, 'backup_agent', name), 1) # rubocop:disable Security/Eval
+  eval(File.read(path), TOPLEVEL_BINDING, File.join(AGENT_PACKAGE, under, name), 1) # rubocop:disable Security/Eval
 end
 
-load_agent_file('virtual_clock.rb')
-load_agent_file('control.rb')
+# An agent whose generator has gone (killed, timed out) stops by itself.
+generator = Process.ppid
+Thread.new do
+  loop do
+    sleep 0.5
+    exit!(1) if Process.ppid != generator
+  end
+end
+
+load_agent_file('virtual_clock.rb', under: 'vendor/corpus')
+load_agent_file('control.rb', under: 'vendor/corpus')
 load_agent_file('log_formats.rb')
+load_agent_file('jobs.rb')
 
 log_path = ENV.fetch('CORPUS_LOG')
-port = Integer(ENV.fetch('CORPUS_PORT'))
+port_file = ENV.fetch('CORPUS_PORT_FILE')
+# Written whole (renamed into place), so the driver never reads half a number.
+report_port = lambda do |port|
+  File.write("#{port_file}.tmp", port.to_s)
+  File.rename("#{port_file}.tmp", port_file)
+end
 output = ENV.fetch('CORPUS_OUTPUT', 'log')
-server_output = BannerWriter.new(File.open(output == 'log' ? log_path : output, 'a'), port)
+server_output = BannerWriter.new(File.open(output == 'log' ? log_path : output, 'a'))
 $stdout = server_output
 $stderr = server_output
 
@@ -60,7 +80,7 @@ if app_kind == 'sinatra'
   BackupAgent::App.set :agent, state
   access_logger = access_logger_class
   app = Rack::Builder.new do
-    use CorpusControl, state
+    use CorpusControl, state, server_access_log: ENV['CORPUS_WEBRICK_ACCESS_LOG'] == '1'
     use access_logger, logger
     use RequestDuration::Middleware
     use Rack::Auth::Basic, 'backup-agent' do |user, password|
@@ -79,13 +99,25 @@ when 'puma'
   require 'rack/handler/puma'
   require 'puma/events'
   require 'puma/launcher'
-  conf = Rack::Handler::Puma.config(app, Host: '127.0.0.1', Port: port, Threads: '0:5')
-  Puma::Launcher.new(conf, events: Puma::Events.new(server_output, server_output)).run
+  conf = Rack::Handler::Puma.config(app, Host: '127.0.0.1', Port: 0, Threads: '0:5')
+  launcher = Puma::Launcher.new(conf, events: Puma::Events.new(server_output, server_output))
+  launcher.events.on_booted { report_port.call(launcher.connected_ports.first) }
+  launcher.run
 when 'webrick'
   require 'rack/handler/webrick'
-  # WEBrick's own access log is off: the agent logs requests with CommonLogger.
-  Rack::Handler::WEBrick.run(app, Host: '127.0.0.1', Port: port,
-                                  Logger: WEBrick::Log.new(server_output), AccessLog: [])
+  # WEBrick's own access log is off unless asked for: the agent logs requests
+  # with CommonLogger. On, it is WEBrick's default: common and referer lines.
+  access_log = if ENV['CORPUS_WEBRICK_ACCESS_LOG'] == '1'
+                 [[ServerAccessLog.new(server_output, last: false), WEBrick::AccessLog::COMMON_LOG_FORMAT],
+                  [ServerAccessLog.new(server_output, last: true), WEBrick::AccessLog::REFERER_LOG_FORMAT]]
+               else
+                 []
+               end
+  Rack::Handler::WEBrick.run(app, Host: '127.0.0.1', Port: 0,
+                                  Logger: WEBrick::Log.new(server_output), AccessLog: access_log) do |server|
+    # Bound already; requests wait in the backlog until start has logged its line.
+    report_port.call(server.config[:Port])
+  end
 else
   raise ArgumentError, "unknown CORPUS_SERVER #{ENV['CORPUS_SERVER']}"
 end

@@ -130,6 +130,13 @@ export interface TrackerState {
   restart: { message: string; src: Source; operations: string[]; ended: boolean } | null;
   /** The operation that failed because its order polls answered with trouble, while they still do. */
   failedByPolls: string | null;
+  /**
+   * A request Rails answered with an error: Rails logs the exception after
+   * `Completed`, so the refusal is told once the request's tagged lines are over.
+   */
+  refusal: (RequestLine & { kind: OperationKind; rule: string }) | null;
+  /** The last request line told to an operation, for the server's own lines that repeat it. */
+  lastRequest: { path: string; toldTo: string[] } | null;
 }
 
 export interface TrackResult {
@@ -163,7 +170,7 @@ export const MAX_HELD_CHARS = 64 * 1024;
 /** While operations are active, a held record is told once the log's clock is this far past it. */
 export const HOLD_MS = 3000;
 /** While none is active, a held record waits this long for the request that may start one. */
-export const IDLE_HOLD_MS = 60_000;
+export const IDLE_HOLD_MS = 10_000;
 const MAX_RAILS_REQUESTS = 16;
 const MAX_WARNINGS = 5;
 /** Rack writes whole seconds: an access line's real time is up to a second after the one written. */
@@ -179,6 +186,8 @@ interface Ctx {
   rules: TrackerRules;
   events: WatchEvent[];
   decisions: Decision[] | null;
+  /** The operations the request line being told was told to. */
+  toldTo?: string[];
 }
 
 export function initialTrackerState(nextEventId = 1): TrackerState {
@@ -198,6 +207,8 @@ export function initialTrackerState(nextEventId = 1): TrackerState {
     requests: [],
     restart: null,
     failedByPolls: null,
+    refusal: null,
+    lastRequest: null,
   };
 }
 
@@ -206,7 +217,7 @@ export function initialTrackerState(nextEventId = 1): TrackerState {
  * fields it lacks (an operation it had active stays active).
  */
 export function upgradeTrackerState(loaded: TrackerState): TrackerState {
-  const s = { ...initialTrackerState(loaded.nextEventId), ...loaded };
+  const s = change(initialTrackerState(loaded.nextEventId), loaded);
   if (!Array.isArray(loaded.operations)) s.operations = loaded.active != null ? [loaded.active] : [];
   s.operations = s.operations.map((a) => ({
     ...a,
@@ -242,10 +253,11 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
   }
   const time = record.time ?? state.clock ?? 0;
   let s = state;
+  if (s.refusal !== null && !(record.kind === 'logger' && record.tags.includes(s.refusal.tag!))) s = tellRefusal(s, ctx);
   if (s.restart !== null && record.kind !== 'banner') {
-    s = s.restart.ended ? { ...s, restart: null } : record.time !== null ? restartNow(s, record.time, ctx) : s;
+    s = s.restart.ended ? change(s, { restart: null  }) : record.time !== null ? restartNow(s, record.time, ctx) : s;
   }
-  if (s.failedByPolls !== null && record.kind === 'access' && s.operations.length > 0) s = { ...s, failedByPolls: null };
+  if (s.failedByPolls !== null && record.kind === 'access' && s.operations.length > 0) s = change(s, { failedByPolls: null  });
   if (s.operations.length > 0) {
     // The log's own clock: what was held is told, a silence is noticed and verdicts fall due when a later line shows time has passed.
     s = releaseHeld(s, time - HOLD_MS, ctx);
@@ -268,6 +280,13 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
     case 'banner':
       s = onBanner(s, record, time, ctx);
       break;
+    case 'echo': {
+      const last = s.lastRequest;
+      const why = `repeats the request line before it (${record.server}'s own log)`;
+      if (last === null || last.path !== record.path || last.toldTo.length === 0) decide(ctx, record, null, why);
+      else for (const id of last.toldTo) decide(ctx, record, id, why);
+      break;
+    }
   }
   return { state: s, events: ctx.events };
 }
@@ -278,9 +297,10 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
  * verdict whose grace has passed. `now` must be on the log's clock.
  */
 export function trackTick(state: TrackerState, now: number, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  if (state.operations.length === 0) return { state, events: [] };
+  if (state.operations.length === 0 && state.refusal === null) return { state, events: [] };
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
-  let s = releaseHeld(state, now - HOLD_MS, ctx);
+  let s = state.refusal !== null && now - state.refusal.time >= HOLD_MS ? tellRefusal(state, ctx) : state;
+  s = releaseHeld(s, now - HOLD_MS, ctx);
   s = stallIfSilent(s, now, NO_SOURCE, ctx);
   s = settle(s, now, ctx);
   return { state: s, events: ctx.events };
@@ -294,6 +314,7 @@ export function trackTick(state: TrackerState, now: number, rules: TrackerRules,
 export function trackEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
   let s = state.restart !== null && !state.restart.ended ? restartNow(state, state.clock ?? 0, ctx) : state;
+  if (s.refusal !== null) s = tellRefusal(s, ctx);
   s = releaseHeld(s, Infinity, ctx);
   s = settle(s, Infinity, ctx);
   return { state: s, events: ctx.events };
@@ -305,16 +326,23 @@ export function trackEnd(state: TrackerState, rules: TrackerRules, options: Trac
  * will claim them. Verdicts still wait for their grace.
  */
 export function trackFileEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  if (state.held.length === 0) return { state, events: [] };
+  if (state.held.length === 0 && state.refusal === null) return { state, events: [] };
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
-  const s = releaseHeld(state, Infinity, ctx);
+  const s = releaseHeld(state.refusal !== null ? tellRefusal(state, ctx) : state, Infinity, ctx);
   return { state: s, events: ctx.events };
+}
+
+/** Tells the refusal Rails answered, with the lines tagged with its request id. */
+function tellRefusal(state: TrackerState, ctx: Ctx): TrackerState {
+  const q = state.refusal!;
+  const [claimed, s0] = takeHeld(change(state, { refusal: null }), (h) => h.kind === 'logger' && h.tags.includes(q.tag!));
+  return onStart(releaseHeld(s0, Infinity, ctx), q.kind, q.rule, q, claimed, ctx);
 }
 
 /** Fails the operations a time-less banner ended, at `time`: the first time seen after it. */
 function restartNow(state: TrackerState, time: number, ctx: Ctx): TrackerState {
   const restart = state.restart!;
-  let s: TrackerState = { ...state, restart: { ...restart, ended: true } };
+  let s: TrackerState = change(state, { restart: { ...restart, ended: true }  });
   for (const active of state.operations) {
     if (!restart.operations.includes(active.op.id)) continue;
     s = fail(s, active, time, time, restart.src, restart.message.replace('{kind}', active.op.kind), ctx);
@@ -344,6 +372,58 @@ function withClock(s: TrackerState, clock: number): TrackerState {
     requests: s.requests,
     restart: s.restart,
     failedByPolls: s.failedByPolls,
+    refusal: s.refusal,
+    lastRequest: s.lastRequest,
+  };
+}
+
+/**
+ * The state with `c`'s fields changed. Every state is built here (or in the two
+ * spelled-out copies below) so that all have one shape: states of mixed shapes
+ * make V8 take its slow path on every field read.
+ */
+function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
+  return {
+    nextEventId: c.nextEventId ?? s.nextEventId,
+    active: c.active !== undefined ? c.active : s.active,
+    operations: c.operations ?? s.operations,
+    latestRestore: c.latestRestore !== undefined ? c.latestRestore : s.latestRestore,
+    latestBackup: c.latestBackup !== undefined ? c.latestBackup : s.latestBackup,
+    lastOperationId: c.lastOperationId !== undefined ? c.lastOperationId : s.lastOperationId,
+    lastOperationMs: c.lastOperationMs !== undefined ? c.lastOperationMs : s.lastOperationMs,
+    operationCount: c.operationCount ?? s.operationCount,
+    clock: c.clock !== undefined ? c.clock : s.clock,
+    pid: c.pid !== undefined ? c.pid : s.pid,
+    held: c.held ?? s.held,
+    heldChars: c.heldChars ?? s.heldChars,
+    requests: c.requests ?? s.requests,
+    restart: c.restart !== undefined ? c.restart : s.restart,
+    failedByPolls: c.failedByPolls !== undefined ? c.failedByPolls : s.failedByPolls,
+    refusal: c.refusal !== undefined ? c.refusal : s.refusal,
+    lastRequest: c.lastRequest !== undefined ? c.lastRequest : s.lastRequest,
+  };
+}
+
+/** The state with other held records; spelled out for the same reason as `withClock`. */
+function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): TrackerState {
+  return {
+    nextEventId: s.nextEventId,
+    active: s.active,
+    operations: s.operations,
+    latestRestore: s.latestRestore,
+    latestBackup: s.latestBackup,
+    lastOperationId: s.lastOperationId,
+    lastOperationMs: s.lastOperationMs,
+    operationCount: s.operationCount,
+    clock: s.clock,
+    pid: s.pid,
+    held,
+    heldChars,
+    requests: s.requests,
+    restart: s.restart,
+    failedByPolls: s.failedByPolls,
+    refusal: s.refusal,
+    lastRequest: s.lastRequest,
   };
 }
 
@@ -376,7 +456,7 @@ function settle(state: TrackerState, now: number, ctx: Ctx): TrackerState {
       decideAt(ctx, p, 'access', null, `answered after the error that failed ${active.op.id}`);
     }
     s = fail(s, active, first.atMs, first.atMs, first.src, first.message, ctx);
-    if (first === active.failingPolls) s = { ...s, failedByPolls: active.op.id };
+    if (first === active.failingPolls) s = change(s, { failedByPolls: active.op.id  });
   }
   return s;
 }
@@ -384,7 +464,7 @@ function settle(state: TrackerState, now: number, ctx: Ctx): TrackerState {
 // ---------------------------------------------------------------------------
 // Request lines
 
-interface RequestLine {
+export interface RequestLine {
   method: string;
   path: string;
   status: number;
@@ -401,7 +481,24 @@ interface RequestLine {
 }
 
 function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState {
-  const railsTwin = state.requests.findIndex(
+  // Most lines of a production.log are order polls and status checks while nothing runs: told without allocating.
+  if (
+    state.operations.length === 0 &&
+    state.held.length === 0 &&
+    state.requests.length === 0 &&
+    state.failedByPolls === null &&
+    state.lastRequest === null
+  ) {
+    const rules = ctx.rules;
+    if (findRequest(rules.restoreRequests, r.method, r.path) === null && findRequest(rules.backupRequests, r.method, r.path) === null) {
+      if (ctx.decisions !== null) {
+        const poll = findRequest(rules.progressRequests, r.method, r.path);
+        decide(ctx, r, null, poll !== null ? `${poll.name}: no operation active` : `no rule for ${r.method} ${r.path}`);
+      }
+      return state;
+    }
+  }
+  const railsTwin = state.requests.length === 0 ? -1 : state.requests.findIndex(
     (q) =>
       !q.seenInAccessLog &&
       q.completedMs !== null &&
@@ -418,7 +515,7 @@ function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState 
     const why = `already counted from the Rails request log (${twin.method} ${twin.path} ${twin.status})`;
     if (twin.toldTo.length === 0) decide(ctx, r, null, why);
     for (const id of twin.toldTo) decide(ctx, r, id, why);
-    return { ...state, requests };
+    return change(state, { requests  });
   }
   return onRequestLine(
     state,
@@ -440,6 +537,14 @@ function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState 
 }
 
 function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
+  ctx.toldTo = [];
+  const s = tellRequestLine(state, q, ctx);
+  const toldTo = ctx.toldTo;
+  if (toldTo.length === 0 && s.lastRequest === null) return s;
+  return change(s, { lastRequest: toldTo.length === 0 ? null : { path: q.path, toldTo } });
+}
+
+function tellRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
   const { rules } = ctx;
   const restore = findRequest(rules.restoreRequests, q.method, q.path);
   const start = restore ?? findRequest(rules.backupRequests, q.method, q.path);
@@ -448,9 +553,13 @@ function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerSt
     q.tag !== null ? h.kind === 'logger' && h.tags.includes(q.tag) : h.time >= q.time - q.durationMs - 1 && h.time < q.time + SECOND;
   if (start !== null) {
     const kind: OperationKind = restore !== null ? 'restore' : 'backup';
+    if (q.rails !== null && q.tag !== null && (q.status < 200 || q.status >= 300)) {
+      // Rails logs the exception after `Completed`: the refusal waits for it.
+      return change(state, { refusal: { ...q, kind, rule: start.name } });
+    }
     const [claimed, s0] = takeHeld(state, inWindow);
     const s1 = releaseHeld(s0, Infinity, ctx);
-    return onStart(s1, kind, start, q, claimed, ctx);
+    return onStart(s1, kind, start.name, q, claimed, ctx);
   }
   const poll = findRequest(rules.progressRequests, q.method, q.path);
   if (poll !== null) {
@@ -459,15 +568,17 @@ function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerSt
   }
   // Another request (a status check, a 404): its errors are its own, never an operation's.
   const [claimed, s0] = takeHeld(state, (h) => inWindow(h) && isTrouble(h));
-  for (const h of claimed) decide(ctx, h, null, `belongs to request ${q.method} ${q.path} ${q.status} (logged within its time window)`);
-  decide(ctx, q.record, null, `no rule for ${q.method} ${q.path}`);
+  if (ctx.decisions !== null) {
+    for (const h of claimed) decide(ctx, h, null, `belongs to request ${q.method} ${q.path} ${q.status} (logged within its time window)`);
+    decide(ctx, q.record, null, `no rule for ${q.method} ${q.path}`);
+  }
   return state.held.length > 0 && s0.operations.length > 0 ? releaseHeld(s0, Infinity, ctx) : s0;
 }
 
 function onStart(
   state: TrackerState,
   kind: OperationKind,
-  rule: RequestMatcher,
+  rule: string,
   q: RequestLine,
   claimed: HeldRecord[],
   ctx: Ctx,
@@ -476,7 +587,7 @@ function onStart(
   let startMs = q.rails?.startedMs ?? q.time;
   for (const h of claimed) if (h.time < startMs) startMs = h.time;
   const { id, lastOperationMs } = operationId(state, kind, startMs);
-  let s: TrackerState = { ...state, lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1 };
+  let s: TrackerState = change(state, { lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1  });
   const base = newOperation(kind, id, startMs, q.host, q.user, q.status);
   const fresh: ActiveOperation = {
     op: base,
@@ -490,20 +601,28 @@ function onStart(
   };
   if (q.rails !== null) {
     s = linkRequest(s, q.rails, id, [id]);
-    decideAt(ctx, q.rails, 'logger', id, `Rails request started: ${q.method} ${q.path}, ${rule.name}`);
+    decideAt(ctx, q.rails, 'logger', id, `Rails request started: ${q.method} ${q.path}, ${rule}`);
   }
   const named = claimed.map((h) => namedBackup(ctx.rules, h.message)).find((n) => n !== null) ?? null;
   const who = q.user !== null ? `${q.user} at ${q.host}` : q.host;
   const accepted = q.status >= 200 && q.status < 300;
   if (!accepted) {
     // A refused request has a beginning and an end at the same moment, and never becomes active.
-    decide(ctx, q.record, id, `${rule.name}: refused (${q.status})`);
+    decide(ctx, q.record, id, `${rule}: refused (${q.status})`);
+    ctx.toldTo?.push(id);
     s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx, false);
     const why = claimed.filter(isTrouble).map((h) => h.message);
     for (const h of claimed) decide(ctx, h, id, `logged within the window of the refused ${kind} request`);
     const failure = [`${kind} request refused: ${q.method} ${q.path} answered ${q.status}`, ...why].join('\n');
-    const op: Operation = { ...base, state: 'failed', finishedAt: iso(startMs), durationMs: 0, failure, namedBackupId: named?.id ?? null };
-    return emit(s, { ...fresh, op }, 'failed', startMs, q.src, failure, ctx, false);
+    const op: Operation = {
+      ...base,
+      state: 'failed',
+      finishedAt: iso(q.time),
+      durationMs: q.time - startMs,
+      failure,
+      namedBackupId: named?.id ?? null,
+    };
+    return emit(s, { ...fresh, op }, 'failed', q.time, q.src, failure, ctx, false);
   }
   const same = s.operations.find((a) => a.op.kind === kind);
   if (same !== undefined) {
@@ -511,7 +630,8 @@ function onStart(
     const failure = `superseded by ${id}, requested at ${iso(q.time)} before this ${kind} finished`;
     s = fail(s, same, q.time, q.time, q.src, failure, ctx);
   }
-  decide(ctx, q.record, id, rule.name);
+  decide(ctx, q.record, id, rule);
+  ctx.toldTo?.push(id);
   s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx);
   for (const h of claimed) {
     const why = q.tag !== null ? `tagged with the request id ${q.tag}` : `logged within the ${kind} request's time window`;
@@ -536,7 +656,7 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
       return state;
     }
     decide(ctx, q.record, null, `${rule.name}: no operation active`);
-    return state.failedByPolls !== null ? { ...state, failedByPolls: null } : state;
+    return state.failedByPolls !== null ? change(state, { failedByPolls: null  }) : state;
   }
   let s = state;
   for (const active of state.operations) {
@@ -547,6 +667,7 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
       continue;
     }
     decide(ctx, q.record, active.op.id, good ? rule.name : `${rule.name}: answered ${q.status}, not progress`);
+    ctx.toldTo?.push(active.op.id);
     if (good) {
       const op: Operation = { ...active.op, state: 'running', orderPolls: active.op.orderPolls + 1, lastActivityAt: iso(q.time) };
       s = emit(s, { ...active, op, lastActivityMs: q.time, failingPolls: null }, 'progress', q.time, q.src, message, ctx);
@@ -587,7 +708,7 @@ function onLogger(state: TrackerState, r: LoggerRecord, ctx: Ctx): TrackerState 
       decide(ctx, r, a.op.id, `restartOnNewPid: pid ${r.pid} is not pid ${a.pid}, which ran ${a.op.id}`);
       s = fail(s, a, r.time, r.time, source(r), `backup-agent restarted during the ${a.op.kind}: pid ${a.pid} gave way to pid ${r.pid}`, ctx);
     }
-    s = { ...s, pid: r.pid };
+    s = change(s, { pid: r.pid  });
   }
   const m = r.message;
   if (m.charCodeAt(0) === 83 /* S */ && m.startsWith('Started ')) {
@@ -639,7 +760,7 @@ function onRailsStarted(state: TrackerState, r: LoggerRecord, m: RegExpExecArray
   if (requests.length > MAX_RAILS_REQUESTS) requests.shift();
   // A request for an operation is told with it, when `Completed` says how it was answered.
   if (!isOperationRequest(ctx.rules, request)) decide(ctx, r, null, `Rails request started: ${request.method} ${request.path}: no rule for it`);
-  return { ...state, requests };
+  return change(state, { requests  });
 }
 
 function onRailsCompleted(state: TrackerState, r: LoggerRecord, status: number, durationMs: number, ctx: Ctx): TrackerState {
@@ -650,7 +771,7 @@ function onRailsCompleted(state: TrackerState, r: LoggerRecord, status: number, 
   const request = { ...requests[index]!, status, completedMs: r.time };
   requests[index] = request;
   return onRequestLine(
-    { ...state, requests },
+    change(state, { requests  }),
     {
       method: request.method,
       path: request.path,
@@ -674,33 +795,37 @@ function onBanner(state: TrackerState, r: BannerRecord, time: number, ctx: Ctx):
   if (s.restart !== null) {
     // The rest of the same start-up banner.
     decide(ctx, r, s.restart.operations[0] ?? null, `${r.server} start-up banner: the restart that ends this operation`);
-    if (r.pid !== null && !s.restart.ended) s = { ...s, restart: { ...s.restart, message } };
+    if (r.pid !== null && !s.restart.ended) s = change(s, { restart: { ...s.restart, message }  });
   } else if (s.operations.length > 0 && r.time === null) {
     // Puma and Thin write no time: the operations end at the next line that has one.
     for (const a of s.operations) decide(ctx, r, a.op.id, `${r.server} start-up banner: the backup-agent restarted`);
-    s = { ...s, restart: { message, src: source(r), operations: s.operations.map((a) => a.op.id), ended: false } };
+    s = change(s, { restart: { message, src: source(r), operations: s.operations.map((a) => a.op.id), ended: false }  });
   } else if (s.operations.length > 0) {
     for (const a of s.operations) decide(ctx, r, a.op.id, `${r.server} start-up banner: the backup-agent restarted`);
     const operations = s.operations.map((a) => a.op.id);
     s = failAll(s, time, source(r), message, ctx);
     // The rest of the banner belongs to the same restart.
-    s = { ...s, restart: { message, src: source(r), operations, ended: true } };
+    s = change(s, { restart: { message, src: source(r), operations, ended: true }  });
   } else {
     decide(ctx, r, null, `${r.server} start-up banner: no operation active`);
   }
-  return r.pid !== null ? { ...s, pid: r.pid } : s;
+  return r.pid !== null ? change(s, { pid: r.pid  }) : s;
 }
 
 /** Keeps a record for the next request line to claim; what falls out of the bounds is told now. */
 function hold(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
-  const size = r.message.length + r.line.text.length;
-  const held = [...state.held, r];
-  let heldChars = state.heldChars + size;
-  let s: TrackerState = { ...state, held, heldChars };
+  let s0 = state;
+  // While nothing runs, a record is kept only for a request that may yet claim it.
+  if (state.operations.length === 0 && state.held.length > 0 && state.held[0]!.time < r.time - IDLE_HOLD_MS) {
+    s0 = releaseHeld(state, r.time - IDLE_HOLD_MS, ctx);
+  }
+  const held = s0.held.length === 0 ? [r] : [...s0.held, r];
+  let heldChars = s0.heldChars + r.message.length + r.line.text.length;
+  let s = withHeld(s0, held, heldChars);
   while (s.held.length > MAX_HELD || (s.heldChars > MAX_HELD_CHARS && s.held.length > 1)) {
     const oldest = s.held[0]!;
     heldChars = s.heldChars - oldest.message.length - oldest.line.text.length;
-    s = tell({ ...s, held: s.held.slice(1), heldChars }, oldest, ctx);
+    s = tell(change(s, { held: s.held.slice(1), heldChars  }), oldest, ctx);
   }
   return s;
 }
@@ -708,10 +833,20 @@ function hold(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
 /** Tells every held record logged before `before`, oldest first. */
 function releaseHeld(state: TrackerState, before: number, ctx: Ctx): TrackerState {
   if (state.held.length === 0 || state.held[0]!.time >= before) return state;
+  if (state.operations.length === 0 && state.operationCount > 0 && ctx.decisions === null) {
+    // Nothing is active and none can begin unrequested (see `tell`): telling them changes nothing; drop them in one step.
+    let k = 0;
+    let chars = state.heldChars;
+    while (k < state.held.length && state.held[k]!.time < before) {
+      chars -= state.held[k]!.message.length + state.held[k]!.line.text.length;
+      k++;
+    }
+    return withHeld(state, state.held.slice(k), chars);
+  }
   let s = state;
   while (s.held.length > 0 && s.held[0]!.time < before) {
     const oldest = s.held[0]!;
-    s = { ...s, held: s.held.slice(1), heldChars: s.heldChars - oldest.message.length - oldest.line.text.length };
+    s = change(s, { held: s.held.slice(1), heldChars: s.heldChars - oldest.message.length - oldest.line.text.length  });
     // A verdict that fell due before this record was logged comes first.
     if (s.operations.length > 0) s = settle(s, oldest.time, ctx);
     s = tell(s, oldest, ctx);
@@ -732,7 +867,7 @@ function takeHeld(state: TrackerState, claim: (h: HeldRecord) => boolean): [Held
     } else kept.push(h);
   }
   if (taken.length === 0) return [[], state];
-  return [taken, { ...state, held: kept, heldChars: chars }];
+  return [taken, change(state, { held: kept, heldChars: chars  })];
 }
 
 /** A record no request claimed: it goes to the operation it names, else the one that started first. */
@@ -773,7 +908,7 @@ function tell(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
 /** An operation whose request is not in the log: it begins where its first line is. */
 function startUnrequested(state: TrackerState, kind: OperationKind, r: HeldRecord, ctx: Ctx): TrackerState {
   const { id, lastOperationMs } = operationId(state, kind, r.time);
-  const s: TrackerState = { ...state, lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1 };
+  const s: TrackerState = change(state, { lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1  });
   const op: Operation = { ...newOperation(kind, id, r.time, '', null, 0), requestSeen: false };
   const fresh: ActiveOperation = { op, requestedMs: r.time, lastActivityMs: r.time, requestId: null, pendingError: null, failingPolls: null, deferredPolls: [], pid: r.kind === 'logger' ? r.pid : null };
   const message = `${kind} already running when the log begins: its request is not in this log`;
@@ -896,7 +1031,7 @@ function failAll(state: TrackerState, time: number, src: Source, message: string
 /** The state with `next` in place of the active operation of the same id, without an event. */
 function replaceActive(state: TrackerState, next: ActiveOperation): TrackerState {
   const operations = state.operations.map((a) => (a.op.id === next.op.id ? next : a));
-  return { ...state, operations, active: operations[0] ?? null };
+  return change(state, { operations, active: operations[0] ?? null  });
 }
 
 /** Appends the event for `next`'s new state and files the operation under active/latest. */
@@ -936,14 +1071,13 @@ function emit(
       operations[at] = next;
     }
   }
-  return {
-    ...state,
+  return change(state, {
     nextEventId: state.nextEventId + 1,
     operations,
     active: operations[0] ?? null,
     latestRestore: op.kind === 'restore' ? op : state.latestRestore,
     latestBackup: op.kind === 'backup' ? op : state.latestBackup,
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -1015,7 +1149,7 @@ function linkRequest(state: TrackerState, request: RailsRequest, id: string | nu
   if (i === -1) return state;
   const requests = state.requests.slice();
   requests[i] = { ...request, operationId: id ?? request.operationId, toldTo };
-  return { ...state, requests };
+  return change(state, { requests  });
 }
 
 /**

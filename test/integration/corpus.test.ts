@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Operation, WatchEvent } from '../../src/model.js';
 import type { ExplainedLine } from '../../src/report/explain.js';
+import { defaultConfig } from '../../src/defaults.js';
+import { Pipeline, pipelineOptions } from '../../src/pipeline.js';
 import { cli, fixture } from '../helpers/cli.js';
 
 // Each log in fixtures/corpus was written by the real Ruby libraries (see its
@@ -129,6 +131,16 @@ describe.each(CASES)('corpus case %s', (name) => {
       expect(own[0]!.type, op.id).toBe(`${op.kind}.requested`);
       expect(own.filter((e) => e.type.endsWith('.succeeded') || e.type.endsWith('.failed')).length).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('tells the same events whether or not it explains them', () => {
+    const bytes = readFileSync(log);
+    const tell = (explain: boolean): WatchEvent[] => {
+      const p = new Pipeline(pipelineOptions(defaultConfig()), log);
+      if (explain) p.decisions = [];
+      return [...p.push(bytes), ...p.finish()];
+    };
+    expect(tell(true)).toEqual(tell(false));
   });
 
   it('attributes every listed line to the operation it belongs to', async () => {

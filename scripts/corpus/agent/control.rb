@@ -10,18 +10,27 @@ require 'rack'
 class CorpusControl
   PREFIX = '/__corpus/'
 
-  def initialize(app, agent)
+  class << self
+    # The instance in this process, for the server's own access log to report to.
+    attr_accessor :current
+  end
+
+  # `server_access_log`: the server writes an access line of its own after
+  # each response (WEBrick's), which a control request must also wait for.
+  def initialize(app, agent, server_access_log: false)
     @app = app
     @agent = agent
     @lock = Mutex.new
     @idle = ConditionVariable.new
     @in_flight = 0
+    @server_access_log = server_access_log
+    self.class.current = self
   end
 
   def call(env)
     return control(env) if env['PATH_INFO'].start_with?(PREFIX)
 
-    @lock.synchronize { @in_flight += 1 }
+    @lock.synchronize { @in_flight += @server_access_log ? 2 : 1 }
     begin
       status, headers, body = @app.call(env)
     rescue Exception # rubocop:disable Lint/RescueException
@@ -31,6 +40,11 @@ class CorpusControl
     # Rack::BodyProxy closes the inner body (CommonLogger's, which writes the
     # access line) before running this block.
     [status, headers, Rack::BodyProxy.new(body) { done }]
+  end
+
+  # The server has written its own access line for a request.
+  def server_access_logged
+    done
   end
 
   private
@@ -107,21 +121,39 @@ Rack::Utils.singleton_class.prepend(Module.new do
   end
 end)
 
+# WEBrick's own access log: its lines go to `io` but for the remote control's
+# requests, which a real agent does not get; `last` reports each request's last
+# line written, so the next control request waits for it.
+class ServerAccessLog
+  def initialize(io, last:)
+    @io = io
+    @last = last
+  end
+
+  def <<(line)
+    return self if line.include?(CorpusControl::PREFIX)
+
+    @io << line
+    CorpusControl.current.server_access_logged if @last
+    self
+  end
+end
+
 # Where a server's own output goes (Puma's and WEBrick's boot banner, Sinatra's
 # dump_errors through rack.errors) when the case sends it to production.log. The
-# server listens on a free port and runs under its real pid; the banner names
-# both, so this writer shows them as port 3000 and the pinned pid. These two
-# substitutions are the only text the corpus changes after a library wrote it.
+# server listens on a port the system chose and runs under its real pid; the
+# banner names both, so this writer shows them as port 3000 and the pinned pid.
+# These two substitutions are the only text the corpus changes after a library
+# wrote it.
 class BannerWriter
-  def initialize(io, port)
+  def initialize(io)
     @io = io
     @io.sync = true
-    @port = port.to_s
   end
 
   def write(*parts)
     text = parts.join
-    text = text.gsub(/(:|port=)#{@port}\b/) { "#{Regexp.last_match(1)}3000" }
+    text = text.gsub(/(Listening on \S+:|port=)\d+/) { "#{Regexp.last_match(1)}3000" }
                .gsub(/(PID: |pid=)#{REAL_PID}\b/) { "#{Regexp.last_match(1)}#{VirtualClock.pid}" }
     @io.write(text)
   end

@@ -10,44 +10,18 @@ require 'action_controller/railtie'
 # "Completed 200 OK in 5ms"), and a FATAL ActionController::RoutingError for a
 # route it does not have. The request ids come from the driver's X-Request-Id.
 module RailsAgent
-  # Restores one at a time, like the Sinatra agent; the state is the same kind
-  # of thing, kept small.
-  class State
-    attr_reader :jobs
-    attr_accessor :next_id
-
-    def initialize
-      @jobs = {}
-      @next_id = 1
-      @lock = Mutex.new
-    end
-
-    def synchronize(&block)
-      @lock.synchronize(&block)
-    end
-
-    def perform(name, arg)
-      synchronize do
-        case name
-        when 'log' then Rails.logger.add(Logger::Severity.const_get(arg[0].upcase), arg[1])
-        when 'next_id' then self.next_id = arg
-        when 'begin' then jobs.fetch(arg)[:state] = :running
-        when 'finish' then jobs.fetch(arg)[:state] = :done
-        else raise ArgumentError, "unknown control action #{name}"
-        end
-      end
-    end
+  class << self
+    # The agent's jobs (BackupAgent::State), logging through Rails' logger.
+    attr_accessor :state
   end
-
-  STATE = State.new
 
   # The agent's API.
   class JobsController < ActionController::API
     include ActionController::HttpAuthentication::Basic::ControllerMethods
     before_action { authenticate_or_request_with_http_basic('backup-agent') { |_user, password| password == 'secret' } }
     # The request's virtual duration is spent inside the action, where Rails'
-    # "Completed in" counts it.
-    after_action { RequestDuration.spend }
+    # "Completed in" counts it, whether the action returns or raises.
+    around_action :spend_request_duration
 
     def restore
       accept(:restore)
@@ -58,22 +32,27 @@ module RailsAgent
     end
 
     def order
-      running = STATE.synchronize { STATE.jobs.values.reverse.find { |j| j[:state] == :running } }
-      render json: running ? { job: "#{running[:kind]} #{running[:id]}" } : { idle: true }
+      render json: agent.synchronize { agent.order }
     end
 
     private
 
-    def accept(kind)
-      STATE.synchronize do
-        if kind == :restore && (active = STATE.jobs.values.find { |j| j[:kind] == :restore && j[:state] != :done })
-          return render(json: { error: "restore #{active[:id]} is running" }, status: :conflict)
-        end
+    def spend_request_duration
+      yield
+    ensure
+      RequestDuration.spend
+    end
 
-        id = STATE.next_id
-        STATE.next_id += 1
-        STATE.jobs[id] = { id: id, kind: kind, state: :queued }
-      end
+    def agent
+      RailsAgent.state
+    end
+
+    def accept(kind)
+      raise BackupAgent::RestoreError, agent.raise_in_restore if kind == :restore && agent.raise_in_restore
+
+      _job, active = agent.synchronize { agent.accept(kind, params[:backup_id]) }
+      return render(json: { error: "restore #{active.id} is running" }, status: :conflict) if active
+
       render json: { status: 'accepted' }
     end
   end
@@ -83,7 +62,9 @@ module RailsAgent
   # Rack, once by Rails.
   def self.build(log_path, with_access_log:)
     app = Class.new(Rails::Application) do
-      config.root = Dir.pwd
+      # Where the BOSH package puts the agent, so that Rails' backtrace cleaner
+      # shows the agent's frames as lib/backup_agent/...
+      config.root = AGENT_PACKAGE
       config.eager_load = false
       config.api_only = true
       config.consider_all_requests_local = false
@@ -93,7 +74,8 @@ module RailsAgent
       logger = ActiveSupport::Logger.new(log_path)
       logger.formatter = ::Logger::Formatter.new
       config.logger = ActiveSupport::TaggedLogging.new(logger)
-      config.middleware.insert_before 0, CorpusControl, STATE
+      RailsAgent.state = BackupAgent::State.new(config.logger)
+      config.middleware.insert_before 0, CorpusControl, RailsAgent.state
       if with_access_log
         config.middleware.insert_after CorpusControl, Rack::CommonLogger, logger
         config.middleware.insert_after Rack::CommonLogger, RequestDuration::Middleware

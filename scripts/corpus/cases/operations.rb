@@ -106,3 +106,31 @@ Corpus.define('long-silence-then-success') do |s|
                       '3.9' => 'Restoring base backup', '1503.9' => 'Replaying WAL'
                     })
 end
+
+# A backup that fails uploading: an ERROR with a backtrace, no success.
+Corpus.define('backup-failed') do |s|
+  s.start_agent(at: '2018-11-22T03:55:00Z', pid: 31554)
+  s.agent(next_id: 40)
+  s.backup(at: '2018-11-22T04:00:15.559000Z')
+  s.agent(at: '2018-11-22T04:00:15.900000Z', begin: 40)
+  s.poll(at: '2018-11-22T04:00:16.000000Z', took: '0.6011')
+  s.record(at: '2018-11-22T04:00:20.112233Z', message: 'Creating backup a9s-pg-1542859215559')
+  s.fail(40, at: '2018-11-22T04:01:05.443322Z',
+             message: 'could not upload backup a9s-pg-1542859215559: Connection reset by peer')
+  s.poll(at: '2018-11-22T04:01:16.000000Z', took: '0.5530')
+end
+
+# A restore fails; two minutes later the same backup is asked for again, and
+# that restore succeeds.
+Corpus.define('retry-after-failed-restore') do |s|
+  s.start_agent(at: '2018-11-20T13:00:00Z', pid: 31554)
+  s.agent(next_id: 41)
+  s.typical_restore(start: '2018-11-20T13:00:00.100000Z', backup_id: 'a9s-pg-1542859215559', steps: {
+                      '3' => 'Downloading backup a9s-pg-1542859215559',
+                      '20.2' => lambda { |sc, at|
+                        sc.fail(41, at: at, message: 'could not download backup a9s-pg-1542859215559: 503 Service Unavailable')
+                      }
+                    })
+  s.typical_restore(start: '2018-11-20T13:02:10.100000Z', id: 42, backup_id: 'a9s-pg-1542859215559', success: '48.2',
+                    steps: { '3' => 'Downloading backup a9s-pg-1542859215559', '20' => 'Restoring backup a9s-pg-1542859215559' })
+end

@@ -34,3 +34,12 @@ end
     s.poll(at: '2018-11-20T12:13:01.500000Z', took: '0.0027')
   end
 end
+
+# The restore action raises: Rails logs "Completed 500 Internal Server Error"
+# and a FATAL with the exception and the application's backtrace, tagged.
+Corpus.define('rails-exception-in-restore') do |s|
+  s.start_agent(at: '2018-11-20T12:00:00Z', pid: 31554, app: 'rails')
+  s.agent(next_id: 41, raise_in_restore: 'backup a9s-pg-1542859215559 is not in the backup store')
+  s.restore(at: '2018-11-20T12:12:30.100000Z', took: '0.0087', backup_id: 'a9s-pg-1542859215559')
+  s.poll(at: '2018-11-20T12:12:31.000000Z', took: '0.0031')
+end

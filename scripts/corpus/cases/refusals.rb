@@ -70,3 +70,12 @@ Corpus.define('sinatra-dump-errors') do |s|
   s.restore(at: '2018-11-20T12:12:30.100000Z', took: '0.0211', backup_id: 'a9s-pg-1542859215559')
   s.poll(at: '2018-11-20T12:12:31.000000Z', took: '0.5920')
 end
+
+# A restore asked for with a wrong password: Rack::Auth::Basic answers 401 and
+# the access line names no user. Then the right password, and a restore.
+Corpus.define('unauthorized-restore-401') do |s|
+  s.start_agent(at: '2018-11-20T12:00:00Z', pid: 31554)
+  s.agent(next_id: 41)
+  s.restore(at: '2018-11-20T12:11:58.400000Z', took: '0.0008', user: 'admin', password: 'wrong')
+  s.typical_restore(start: '2018-11-20T12:12:30.100000Z', success: '30.839338', user: 'admin', steps: { '9.9' => 'Restoring backup' })
+end

@@ -17,3 +17,12 @@
     s.poll(at: '2018-11-20T12:14:15.500000Z', took: '0.0043')
   end
 end
+
+# WEBrick with its own access log on, as it is by default, writing to the same
+# file: each request has Rack's access line, then WEBrick's (the peer address,
+# no user, zone name, no duration) and its referer line.
+Corpus.define('webrick-access-log') do |s|
+  s.start_agent(at: '2018-11-20T12:00:00Z', pid: 31554, server: 'webrick', output: :log, webrick_access_log: true)
+  s.agent(next_id: 41)
+  s.typical_restore(start: '2018-11-20T12:12:30.100000Z', success: '30.839338', steps: { '9.9' => 'Restoring backup' })
+end
