@@ -114,6 +114,8 @@ export interface TrackerState {
   lastOperationMs: number | null;
   /** Operations seen so far (ids use it to stay unique when the clock repeats itself). */
   operationCount: number;
+  /** The ids made from the last MAX_RECENT_IDS request times, to tell when a time repeats. */
+  recentIds: string[];
   /** The time of the latest line: the log's clock. */
   clock: number | null;
   /** The backup-agent's process id, from the latest logger line. */
@@ -167,8 +169,12 @@ export const MAX_EVENT_LINE_CHARS = 4096;
 export const MAX_HELD = 64;
 /** … and this many characters of message and line. */
 export const MAX_HELD_CHARS = 64 * 1024;
-/** While operations are active, a held record is told once the log's clock is this far past it. */
-export const HOLD_MS = 3000;
+/**
+ * While operations are active, only errors and warnings are held (another request's
+ * access line, written right after them, may claim them); they are told once the
+ * log's clock is this far past them.
+ */
+export const HOLD_MS = 2000;
 /** While none is active, a held record waits this long for the request that may start one. */
 export const IDLE_HOLD_MS = 10_000;
 const MAX_RAILS_REQUESTS = 16;
@@ -200,6 +206,7 @@ export function initialTrackerState(nextEventId = 1): TrackerState {
     lastOperationId: null,
     lastOperationMs: null,
     operationCount: 0,
+    recentIds: [],
     clock: null,
     pid: null,
     held: [],
@@ -297,10 +304,10 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
  * verdict whose grace has passed. `now` must be on the log's clock.
  */
 export function trackTick(state: TrackerState, now: number, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  if (state.operations.length === 0 && state.refusal === null) return { state, events: [] };
+  if (state.operations.length === 0 && state.refusal === null && state.held.length === 0) return { state, events: [] };
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
   let s = state.refusal !== null && now - state.refusal.time >= HOLD_MS ? tellRefusal(state, ctx) : state;
-  s = releaseHeld(s, now - HOLD_MS, ctx);
+  s = releaseHeld(s, now - (s.operations.length > 0 ? HOLD_MS : IDLE_HOLD_MS), ctx);
   s = stallIfSilent(s, now, NO_SOURCE, ctx);
   s = settle(s, now, ctx);
   return { state: s, events: ctx.events };
@@ -365,6 +372,7 @@ function withClock(s: TrackerState, clock: number): TrackerState {
     lastOperationId: s.lastOperationId,
     lastOperationMs: s.lastOperationMs,
     operationCount: s.operationCount,
+    recentIds: s.recentIds,
     clock,
     pid: s.pid,
     held: s.held,
@@ -392,6 +400,7 @@ function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
     lastOperationId: c.lastOperationId !== undefined ? c.lastOperationId : s.lastOperationId,
     lastOperationMs: c.lastOperationMs !== undefined ? c.lastOperationMs : s.lastOperationMs,
     operationCount: c.operationCount ?? s.operationCount,
+    recentIds: c.recentIds ?? s.recentIds,
     clock: c.clock !== undefined ? c.clock : s.clock,
     pid: c.pid !== undefined ? c.pid : s.pid,
     held: c.held ?? s.held,
@@ -415,6 +424,7 @@ function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): Track
     lastOperationId: s.lastOperationId,
     lastOperationMs: s.lastOperationMs,
     operationCount: s.operationCount,
+    recentIds: s.recentIds,
     clock: s.clock,
     pid: s.pid,
     held,
@@ -586,8 +596,8 @@ function onStart(
   // The request began when its handler first logged, if that was before the (whole-second) request line.
   let startMs = q.rails?.startedMs ?? q.time;
   for (const h of claimed) if (h.time < startMs) startMs = h.time;
-  const { id, lastOperationMs } = operationId(state, kind, startMs);
-  let s: TrackerState = change(state, { lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1  });
+  let s = withOperationId(state, kind, startMs);
+  const id = s.lastOperationId!;
   const base = newOperation(kind, id, startMs, q.host, q.user, q.status);
   const fresh: ActiveOperation = {
     op: base,
@@ -736,6 +746,11 @@ function onLogger(state: TrackerState, r: LoggerRecord, ctx: Ctx): TrackerState 
       decide(ctx, r, null, `belongs to request ${open.method} ${open.path} (logged while it was open)`);
       return s;
     }
+  }
+  if (s.operations.length > 0 && !isTrouble(r)) {
+    // While an operation runs its progress is told at once (a watcher waits for its success);
+    // what was held came first.
+    return tell(releaseHeld(s, Infinity, ctx), r, ctx);
   }
   return hold(s, r, ctx);
 }
@@ -907,8 +922,8 @@ function tell(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
 
 /** An operation whose request is not in the log: it begins where its first line is. */
 function startUnrequested(state: TrackerState, kind: OperationKind, r: HeldRecord, ctx: Ctx): TrackerState {
-  const { id, lastOperationMs } = operationId(state, kind, r.time);
-  const s: TrackerState = change(state, { lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1  });
+  const s = withOperationId(state, kind, r.time);
+  const id = s.lastOperationId!;
   const op: Operation = { ...newOperation(kind, id, r.time, '', null, 0), requestSeen: false };
   const fresh: ActiveOperation = { op, requestedMs: r.time, lastActivityMs: r.time, requestId: null, pendingError: null, failingPolls: null, deferredPolls: [], pid: r.kind === 'logger' ? r.pid : null };
   const message = `${kind} already running when the log begins: its request is not in this log`;
@@ -1152,17 +1167,37 @@ function linkRequest(state: TrackerState, request: RailsRequest, id: string | nu
   return change(state, { requests  });
 }
 
+const MAX_RECENT_IDS = 64;
+
 /**
- * `restore-20181120T121230Z`: the request's second. When that second is not
- * after the last one an id was made for (two requests in one second, or a clock
- * that stepped back), the operation's number in the log is added (`-2`), so ids
- * never repeat and every replay of the same log gives the same ones.
+ * `restore-20181120T121230Z`: the request's second. When that id may have been
+ * made before (two requests in one second, or a clock that stepped back), the
+ * operation's number in the log is added (`-2`), so ids never repeat and every
+ * replay of the same log gives the same ones. Whether it may have been is known
+ * from the ids of the recent request times, and, past those, from whether the
+ * time is after the latest one an id was made for.
  */
-export function operationId(state: Pick<TrackerState, 'lastOperationMs' | 'operationCount'>, kind: OperationKind, time: number): { id: string; lastOperationMs: number } {
+export function operationId(
+  state: Pick<TrackerState, 'lastOperationMs' | 'operationCount' | 'recentIds'>,
+  kind: OperationKind,
+  time: number,
+): { id: string; lastOperationMs: number; recentIds: string[] } {
   const base = `${kind}-${iso(time).slice(0, 19).replace(/[-:]/g, '')}Z`;
   const last = state.lastOperationMs;
-  if (last === null || Math.floor(time / 1000) > Math.floor(last / 1000)) return { id: base, lastOperationMs: time };
-  return { id: `${base}-${state.operationCount + 1}`, lastOperationMs: last };
+  const later = last === null || Math.floor(time / 1000) > Math.floor(last / 1000);
+  const known = state.operationCount <= MAX_RECENT_IDS;
+  const repeated = state.recentIds.includes(base) || (!later && !known);
+  const recentIds = [...state.recentIds, base].slice(-MAX_RECENT_IDS);
+  return {
+    id: repeated ? `${base}-${state.operationCount + 1}` : base,
+    lastOperationMs: last === null || time > last ? time : last,
+    recentIds,
+  };
+}
+
+function withOperationId(state: TrackerState, kind: OperationKind, time: number): TrackerState {
+  const { id, lastOperationMs, recentIds } = operationId(state, kind, time);
+  return change(state, { lastOperationId: id, lastOperationMs, recentIds, operationCount: state.operationCount + 1 });
 }
 
 function firstLineOf(message: string): string {

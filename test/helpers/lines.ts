@@ -21,8 +21,8 @@ const BASE = Date.UTC(2018, 10, 20, 0, 0, 0);
 
 /**
  * Line number `n` (from 1) of a test log in which every line is a refused restore
- * request with a second of its own: each makes exactly one `restore.failed` event,
- * whose restore id names the line (see `lineOfRestore`).
+ * request with a second of its own: each makes a `restore.requested` and a
+ * `restore.failed` event, whose restore id names the line (see `lineOfRestore`).
  */
 export function numberedLine(n: number): string {
   const d = new Date(BASE + n * 1000);
