@@ -267,10 +267,17 @@ export function runWatch(
     };
 
     // Lines that stay: above the live view on a terminal, else with the notices on stderr.
-    const followUp = new RestoreFollowUp(settings, deps.transport, clock, (lines) => {
-      if (screen !== null) draw(lines);
-      else io.stderr.write(lines.map((l, i) => (i === 0 ? `restore-watcher: ${l}\n` : `  ${l}\n`)).join(''));
-    });
+    const followUp = new RestoreFollowUp(
+      settings,
+      deps.transport,
+      clock,
+      (lines) => {
+        if (screen !== null) draw(lines);
+        else io.stderr.write(lines.map((l, i) => (i === 0 ? `restore-watcher: ${l}\n` : `  ${l}\n`)).join(''));
+      },
+      // Only the live view shows a running restore's progress.
+      screen !== null ? 5000 : null,
+    );
     let ending = false;
 
     const step = (input: WatchInput): void => {

@@ -167,11 +167,18 @@ export function runClusterWatch(settings: ClusterSettings, deps: StreamClientDep
 
     const followUps = settings.members.map(
       (m, i) =>
-        new RestoreFollowUp(m, deps.transport, clock, (lines) => {
-          const log: string[] = [];
-          for (const l of lines) notice(log, `${urls[i]}: ${l}`);
-          draw(log);
-        }),
+        new RestoreFollowUp(
+          m,
+          deps.transport,
+          clock,
+          (lines) => {
+            const log: string[] = [];
+            for (const l of lines) notice(log, `${urls[i]}: ${l}`);
+            draw(log);
+          },
+          // Only the live view shows a running restore's progress.
+          screen !== null ? 5000 : null,
+        ),
     );
     const clients = settings.members.map(
       (m, i) => new EventStreamClient({ ...m, heartbeatMs: settings.heartbeatMs }, { ...deps, clock }, (input) => step(i, input)),

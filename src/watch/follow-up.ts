@@ -79,7 +79,8 @@ export class RestoreFollowUp {
     private readonly clock: Clock,
     /** Lines to show for good (the forgotten backups of a restore that just ended). */
     private readonly print: (lines: string[]) => void,
-    private readonly pollMs = 5000,
+    /** How often to ask for the running restore's progress; null: never (nothing would show it). */
+    private readonly pollMs: number | null = 5000,
   ) {}
 
   /** Sees every input after the reducer: polls while a restore is active, reports one that ended live. */
@@ -91,7 +92,8 @@ export class RestoreFollowUp {
       if (live && input.event.operation.id === restore.id && !this.reported.has(restore.id)) this.report(restore.id);
       return;
     }
-    if (isTerminal(restore.state) || this.polling || now - this.lastPoll < this.pollMs || state.connection.status !== 'connected') return;
+    if (this.pollMs === null || isTerminal(restore.state) || this.polling || now - this.lastPoll < this.pollMs) return;
+    if (state.connection.status !== 'connected') return;
     this.lastPoll = now;
     this.polling = true;
     this.track(
