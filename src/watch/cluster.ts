@@ -142,7 +142,6 @@ export function runClusterWatch(settings: ClusterSettings, deps: StreamClientDep
       leader = next;
       const where = urls[next]!;
       notice(log, isTerminal(r.state) ? `the latest restore, ${r.id}, ${r.state} on ${where}` : `${r.id} is ${r.state} on ${where}, the master`);
-      draw(log);
     };
 
     const step = (i: number, input: WatchInput): void => {
