@@ -14,7 +14,7 @@ import { VERSION } from '../version.js';
 import { RestoreWatcherError } from '../errors.js';
 import { EVENT_TYPES, type OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
-import { AfterRestoreIndex } from '../report/after-restore.js';
+import { AfterRestoreIndex, type RestoreInsight } from '../report/after-restore.js';
 import type { ForgottenReport } from '../report/forgotten.js';
 import { registerAuth } from './auth.js';
 import { buildMetrics } from './metrics.js';
@@ -95,9 +95,16 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
 
   // What the journal says about each restore beyond its summary: forgotten backups, phases, time left.
   const insights = new AfterRestoreIndex(journal, { backupIdPattern: new RegExp(config.track.rules.backupIdPattern) });
-  const latestInsight = () => {
-    const restore = journal.latest('restore');
-    return restore === null ? null : { restoreId: restore.id, ...insights.insight(restore, now()) };
+  // One answer per journal state and second: a scrape reads it for several metrics.
+  let cached: { key: string; value: (RestoreInsight & { restoreId: string }) | null } | null = null;
+  const latestInsight = (): (RestoreInsight & { restoreId: string }) | null => {
+    const at = now();
+    const key = `${journal.lastId} ${Math.floor(at / 1000)}`;
+    if (cached?.key !== key) {
+      const restore = journal.latest('restore');
+      cached = { key, value: restore === null ? null : { restoreId: restore.id, ...insights.insight(restore, at) } };
+    }
+    return cached.value;
   };
 
   await registerAuth(app, config.auth);
