@@ -147,7 +147,7 @@ export function forgottenLines(report: ForgottenReport): string[] {
   if (report.forgottenBackups.length > 0) lines.push(`${head}:`);
   for (const b of report.forgottenBackups) {
     const finished = b.finishedAt !== null ? `, finished ${b.finishedAt.slice(0, 19).replace('T', ' ')}Z` : '';
-    lines.push(`  ${(b.backupId ?? b.operationId).padEnd(26)} ${b.state.padEnd(10)} requested ${b.requestedAt.slice(0, 19).replace('T', ' ')}Z${finished}`);
+    lines.push(`  ${(b.backupId ?? b.operationId).padEnd(24)} ${b.state.padEnd(10)} requested ${b.requestedAt.slice(0, 19).replace('T', ' ')}Z${finished}`);
   }
   return lines;
 }

@@ -158,7 +158,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
         return reply
           .type('text/plain; charset=utf-8')
           .header('Cache-Control', 'no-store')
-          .send(renderText({ status: s, events, probe: probe(), now: now(), version: VERSION }));
+          .send(renderText({ status: s, events, probe: probe(), now: now(), version: VERSION, insight: latestInsight() }));
       }
     }
   });

@@ -64,8 +64,8 @@ describe.skipIf(!haveRubyRack())('a restore of a named backup with backups after
         `restore-watcher: ${restoreId} succeeded in 2m30s`,
         `restore-watcher: ${restoreId} restored ${B1_ID} (created 2018-11-22T04:00:15.350Z); the 2 backups made after it are no longer known to the Backup Manager`,
         '  forgotten by the Backup Manager:',
-        `    a9s-pg-${Date.parse('2018-11-22T05:00:00Z') + 350}       succeeded  requested 2018-11-22 05:00:00Z, finished 2018-11-22 05:01:00Z`,
-        `    a9s-pg-${Date.parse('2018-11-22T06:00:00Z') + 350}       failed     requested 2018-11-22 06:00:00Z, finished 2018-11-22 06:00:30Z`,
+        `    a9s-pg-${Date.parse('2018-11-22T05:00:00Z') + 350}     succeeded  requested 2018-11-22 05:00:00Z, finished 2018-11-22 05:01:00Z`,
+        `    a9s-pg-${Date.parse('2018-11-22T06:00:00Z') + 350}     failed     requested 2018-11-22 06:00:00Z, finished 2018-11-22 06:00:30Z`,
         '',
       ].join('\n'),
     );

@@ -42,6 +42,15 @@ describe('after a restore, on logs the corpus generator made with the real Ruby 
       ['a9s-pg-1542765600234', 'succeeded'],
       ['a9s-pg-1542852000345', 'succeeded'],
     ]);
+    // curl's screen says it too.
+    const text = (await s.server.app.inject({ url: '/' })).body;
+    expect(text).toContain(
+      [
+        'forgotten     2 backups made after a9s-pg-1542679200123 no longer known to the Backup Manager',
+        '  a9s-pg-1542765600234     succeeded  requested 2018-11-21 02:00:00Z, finished 2018-11-21 02:01:02Z',
+        '  a9s-pg-1542852000345     succeeded  requested 2018-11-22 02:00:00Z, finished 2018-11-22 02:01:09Z',
+      ].join('\n'),
+    );
     const replay = await cli(['replay', fixture('corpus/restore-named-backup-with-later-backups.log')]);
     expect(String(replay.stdout)).toContain(
       'restore-20181122T093000Z restored a9s-pg-1542679200123 (created 2018-11-20T02:00:00.123Z); the 2 backups made after it are no longer known to the Backup Manager',
@@ -78,5 +87,7 @@ describe('after a restore, on logs the corpus generator made with the real Ruby 
     const metrics = (await s.server.app.inject({ url: '/metrics' })).body;
     expect(metrics).toContain('restore_watcher_latest_restore_remaining_seconds{basis="phase"} 165.6');
     expect(metrics).toContain('restore_watcher_latest_restore_current_phase{phase="restore"} 1');
+    const text = (await s.server.app.inject({ url: '/' })).body;
+    expect(text).toContain('phases        restore 10s\ntime left     ~3 min left, from 3 earlier restores with a restore phase\n');
   });
 });

@@ -101,7 +101,7 @@ describe('RestoreFollowUp', () => {
       [
         `${id} restored a9s-pg-1542600000000 …`,
         'forgotten by the Backup Manager:',
-        '  a9s-pg-1542708000000       succeeded  requested 2018-11-20 10:00:00Z, finished 2018-11-20 10:01:00Z',
+        '  a9s-pg-1542708000000     succeeded  requested 2018-11-20 10:00:00Z, finished 2018-11-20 10:01:00Z',
       ],
     ]);
   });
