@@ -13,6 +13,7 @@ import { BOSH_DIRECTIVES, logrotate } from '../helpers/rotate.js';
 import { haveTool } from '../helpers/tools.js';
 
 interface Event {
+  type: string;
   id: number;
   operation: { id: string };
 }
