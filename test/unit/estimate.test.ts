@@ -1,31 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Operation, WatchEvent } from '../../src/model.js';
+import { operation } from '../helpers/operation.js';
 import { estimateRemaining, median, notePhaseStarts, phaseSpans, type PastRestore } from '../../src/report/estimate.js';
 
 const T0 = Date.parse('2018-11-22T09:00:00.000Z');
 const at = (s: number): string => new Date(T0 + s * 1000).toISOString();
 
-function restore(id: string, startS: number, endS: number | null, state: Operation['state'] = endS === null ? 'running' : 'succeeded'): Operation {
-  return {
-    kind: 'restore',
-    id,
-    state,
-    requestedAt: at(startS),
-    requestedBy: '10.0.0.1',
-    requestStatus: 200,
-    finishedAt: endS === null ? null : at(endS),
-    lastActivityAt: at(endS ?? startS),
-    durationMs: endS === null ? null : (endS - startS) * 1000,
-    orderPolls: 0,
-    messages: 0,
-    lastMessage: null,
-    failure: null,
-    requestedByUser: 'admin',
-    failedPolls: {},
-    phase: null,
-    namedBackupId: null,
-    warnings: [],
-  };
+function restore(id: string, startS: number, endS: number | null, state?: Operation['state']): Operation {
+  return operation('restore', id, at(startS), endS === null ? null : at(endS), state);
 }
 
 function past(op: Operation, phases: [string, number][] = []): PastRestore {

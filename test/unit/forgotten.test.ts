@@ -2,31 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Operation } from '../../src/model.js';
 import { DEFAULT_CONFIG } from '../../src/defaults.js';
 import { findBackupId, forgottenBackups } from '../../src/report/forgotten.js';
+import { operation } from '../helpers/operation.js';
 
 const pattern = new RegExp(DEFAULT_CONFIG.track.rules.backupIdPattern);
 
-function op(kind: Operation['kind'], id: string, requestedAt: string, finishedAt: string | null, state: Operation['state'] = 'succeeded'): Operation {
-  return {
-    kind,
-    id,
-    state,
-    requestedAt,
-    requestedBy: '10.0.0.1',
-    requestStatus: 200,
-    finishedAt,
-    lastActivityAt: finishedAt ?? requestedAt,
-    durationMs: finishedAt === null ? null : Date.parse(finishedAt) - Date.parse(requestedAt),
-    orderPolls: 0,
-    messages: 0,
-    lastMessage: null,
-    failure: null,
-    requestedByUser: 'admin',
-    failedPolls: {},
-    phase: null,
-    namedBackupId: null,
-    warnings: [],
-  };
-}
+const op = (kind: Operation['kind'], id: string, requestedAt: string, finishedAt: string, state: Operation['state'] = 'succeeded'): Operation =>
+  operation(kind, id, requestedAt, finishedAt, state);
 
 /** The operations with the backup ids their records named. */
 function naming(ops: Operation[], names: Record<string, string>): Operation[] {
