@@ -20,7 +20,9 @@ const REPLAY_HELP = `Usage: restore-watcher replay FILE [--json] [--explain] [--
 Reads FILE (a backup-agent production.log) from start to end and prints a timeline
 for each restore and backup: when it was requested and by whom, state changes,
 logger messages, order polls (counted), and the failure message in full; then one
-summary line per restore. Lines in neither log format are counted, never fatal.
+summary line per restore and backup; under each ended restore, the backups the
+Backup Manager no longer knows after it (see docs/after-restore.md). Lines in
+neither log format are counted, never fatal.
 
   --json          Print the events as JSON Lines instead, one event per line and nothing
                   else: the same objects the live agent serves on /events.

@@ -39,6 +39,12 @@ latest restore as it goes, starting with its story so far.
   --json          the agent's event objects as JSON Lines, exactly as it sends them,
                   and nothing else on stdout; notices on stderr.
 
+While a restore runs, the live view also shows its phases and the time it probably
+has left: the median of earlier successful restores in the agent's journal, with
+how many (never a guess without them). When a restore ends while watched, watch
+says which backups the Backup Manager no longer knows after it (on stderr, or above
+the view on a terminal; see docs/after-restore.md).
+
 A dropped connection is resumed where it stopped (Last-Event-ID), after a backoff
 with jitter (0.5 s doubling to 15 s): no event is shown twice or skipped. No byte
 for three heartbeat periods counts as a dead connection and is retried. When the
