@@ -9,6 +9,8 @@ import type { Config } from './config.js';
 import { RestoreWatcherError } from './errors.js';
 import { HookLedger } from './hooks/ledger.js';
 import { HookRunner } from './hooks/runner.js';
+import type { WatchEvent } from './model.js';
+import { forgottenBackups } from './report/forgotten.js';
 import { ReadinessProbe } from './probe/readiness.js';
 import { assertSecureBind } from './serve/auth.js';
 import { buildServer, type WatcherServer } from './serve/server.js';
@@ -41,7 +43,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // open() creates the state directory; a failure there is RW_STATE_DIR.
   await inStateDir(config, () => agent.open(), () => agent.stop({ checkpoint: false }));
   const probe = new ReadinessProbe(config.probe, options.now);
-  const hooks = config.hooks.commands.length > 0 ? new HookRunner(config.hooks, { ledger: new HookLedger(config.stateDir), logger }) : null;
+  const hooks =
+    config.hooks.commands.length > 0
+      ? new HookRunner(config.hooks, {
+          ledger: new HookLedger(config.stateDir),
+          logger,
+          moreEnvironment: forgottenEnvironment(agent, new RegExp(config.track.rules.backupIdPattern)),
+        })
+      : null;
   let server: WatcherServer;
   try {
     server = await buildServer({
@@ -97,6 +106,23 @@ export async function startService(config: Config, options: ServiceOptions = {})
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * For the hooks of a restore's end: RESTORE_WATCHER_FORGOTTEN_BACKUPS, the backups
+ * (their ids, or operation ids) the Backup Manager no longer knows after it, space
+ * separated, and RESTORE_WATCHER_FORGOTTEN_BASIS, `named` or `unidentified`.
+ */
+function forgottenEnvironment(agent: Agent, pattern: RegExp): (event: WatchEvent) => Record<string, string> {
+  return (event): Record<string, string> => {
+    const op = event.operation;
+    if (op.kind !== 'restore' || op.finishedAt === null) return {};
+    const report = forgottenBackups(op, agent.journal.allOperations(), pattern);
+    return {
+      RESTORE_WATCHER_FORGOTTEN_BACKUPS: report.forgottenBackups.map((b) => b.backupId ?? b.operationId).join(' '),
+      RESTORE_WATCHER_FORGOTTEN_BASIS: report.basis,
+    };
   };
 }
 

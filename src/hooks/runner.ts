@@ -70,6 +70,8 @@ export interface HookRunnerDeps {
   ledger: HookLedger;
   logger: Logger;
   exec?: HookExec;
+  /** More variables for an event's hooks (e.g. the backups a restore made the Backup Manager forget). */
+  moreEnvironment?: (event: WatchEvent) => Record<string, string>;
   timers?: HookTimers;
   /** Queued events above this many bytes of JSON are dropped and counted. */
   maxQueueBytes?: number;
@@ -199,7 +201,8 @@ export class HookRunner {
       this.counters.runs++;
       let r: HookResult;
       try {
-        r = await this.exec(command, json, hookEnvironment(event, attempt), timeoutSeconds * 1000, this.abort.signal);
+        const env = { ...hookEnvironment(event, attempt), ...this.deps.moreEnvironment?.(event) };
+        r = await this.exec(command, json, env, timeoutSeconds * 1000, this.abort.signal);
       } catch (err) {
         r = { exitCode: null, timedOut: false, output: '', error: (err as Error).message };
       }

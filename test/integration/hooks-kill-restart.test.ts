@@ -21,6 +21,7 @@ set -eu
 out="$1"
 cat > "$out/event-$RESTORE_WATCHER_EVENT_ID.json"
 echo "$RESTORE_WATCHER_EVENT_ID $RESTORE_WATCHER_EVENT $RESTORE_WATCHER_OPERATION_ID $RESTORE_WATCHER_STATE" >> "$out/calls"
+echo "\${RESTORE_WATCHER_FORGOTTEN_BASIS-} \${RESTORE_WATCHER_FORGOTTEN_BACKUPS-}" > "$out/forgotten-$RESTORE_WATCHER_EVENT_ID"
 echo "notified about $RESTORE_WATCHER_OPERATION_ID"
 `;
 
@@ -71,24 +72,32 @@ describe.skipIf(!haveRubyRack())('hooks across a kill -9 of the agent', () => {
     };
     await expect.poll(ledger, SLOW).toBe(Number(calls()[0]!.split(' ')[0]));
 
-    // kill -9, and while the agent is down a restore ends and another backup is made.
+    // kill -9, and while the agent is down: a backup, a restore of the first one, another backup.
     a.child.kill('SIGKILL');
     await a.child;
-    await appendRubyLog(log, [...restoreSteps(new Date('2018-11-22T09:30:00Z'), 150, 'a9s-pg-1542859215350'), ...backupSteps(new Date('2018-11-22T10:00:00Z'), 60)]);
+    await appendRubyLog(log, [
+      ...backupSteps(new Date('2018-11-22T05:00:00Z'), 60),
+      ...restoreSteps(new Date('2018-11-22T09:30:00Z'), 150, 'a9s-pg-1542859215350'),
+      ...backupSteps(new Date('2018-11-22T10:00:00Z'), 60),
+    ]);
 
     a = await startAgent(config);
     agent = a.child;
-    await expect.poll(calls, SLOW).toHaveLength(3);
-    await expect.poll(() => metric(a.url, 'restore_watcher_hook_runs_total'), SLOW).toBe(2);
+    await expect.poll(calls, SLOW).toHaveLength(4);
+    await expect.poll(() => metric(a.url, 'restore_watcher_hook_runs_total'), SLOW).toBe(3);
     expect(calls().slice(1).map((l) => l.split(' ').slice(1).join(' '))).toEqual([
+      'backup.succeeded backup-20181122T050000Z succeeded',
       'restore.succeeded restore-20181122T093000Z succeeded',
       'backup.succeeded backup-20181122T100000Z succeeded',
     ]);
+    // The restore's hook is told which backups the Backup Manager no longer knows.
+    const restoreEnd = calls()[2]!.split(' ')[0]!;
+    expect(readFileSync(join(out, `forgotten-${restoreEnd}`), 'utf8')).toBe(`named a9s-pg-${Date.parse('2018-11-22T05:00:00Z') + 350}\n`);
     // Each hook got its event on stdin, the same the agent serves.
     const events = ((await (await fetch(`${a.url}/events?type=restore.succeeded`)).json()) as { events: { id: number }[] }).events;
     const given = JSON.parse(readFileSync(join(out, `event-${events[0]!.id}.json`), 'utf8')) as { id: number; operation: { id: string } };
     expect(given).toEqual(events[0]);
-    expect(readdirSync(out).filter((f) => f.startsWith('event-'))).toHaveLength(3);
+    expect(readdirSync(out).filter((f) => f.startsWith('event-'))).toHaveLength(4);
 
     // A clean restart runs nothing again: the next hook to run is the next backup's.
     a.child.kill('SIGTERM');
@@ -96,8 +105,8 @@ describe.skipIf(!haveRubyRack())('hooks across a kill -9 of the agent', () => {
     a = await startAgent(config);
     agent = a.child;
     await appendRubyLog(log, backupSteps(new Date('2018-11-22T11:00:00Z'), 60));
-    await expect.poll(calls, SLOW).toHaveLength(4);
-    expect(calls()[3]).toMatch(/ backup\.succeeded backup-20181122T110000Z succeeded$/);
+    await expect.poll(calls, SLOW).toHaveLength(5);
+    expect(calls()[4]).toMatch(/ backup\.succeeded backup-20181122T110000Z succeeded$/);
     expect(await metric(a.url, 'restore_watcher_hook_runs_total')).toBe(1);
     expect(await metric(a.url, 'restore_watcher_hook_failures_total')).toBe(0);
 
