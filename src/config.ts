@@ -148,6 +148,20 @@ export const configSchema = z.strictObject({
       timeoutSeconds: z.number().positive().default(D.probe.timeoutSeconds),
     })
     .prefault({}),
+  hooks: z
+    .strictObject({
+      /** Commands (argument arrays, no shell) run when a restore or backup ends, the event as JSON on stdin. */
+      commands: z.array(z.array(z.string().min(1)).min(1)).default(() => []),
+      /** Also run them when a restore or backup is reported stalled. */
+      onStall: z.boolean().default(D.hooks.onStall),
+      /** A run still going after this is killed and counts as failed. */
+      timeoutSeconds: z.number().positive().max(3600).default(D.hooks.timeoutSeconds),
+      /** Attempts per event and command, the first included. */
+      maxAttempts: z.number().int().min(1).max(20).default(D.hooks.maxAttempts),
+      /** Wait before the second attempt; doubled for each further one. */
+      retryDelaySeconds: z.number().min(0).max(3600).default(D.hooks.retryDelaySeconds),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

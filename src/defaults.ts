@@ -76,6 +76,7 @@ export const DEFAULT_CONFIG = {
   stateDir: DEFAULT_STATE_DIR,
   journal: { maxEvents: 100_000, checkpointIntervalMs: 1_000 },
   probe: { command: null as string[] | null, intervalSeconds: 10, timeoutSeconds: 5 },
+  hooks: { commands: [] as string[][], onStall: false, timeoutSeconds: 30, maxAttempts: 3, retryDelaySeconds: 5 },
 };
 
 

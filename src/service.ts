@@ -8,7 +8,11 @@ import { Agent } from './agent/agent.js';
 import { lockStateDir } from './agent/state-lock.js';
 import type { Config } from './config.js';
 import { RestoreWatcherError } from './errors.js';
+import { HookLedger } from './hooks/ledger.js';
+import { HookRunner } from './hooks/runner.js';
 import { createLogOutput, type LogOutput } from './log-output.js';
+import type { WatchEvent } from './model.js';
+import { forgottenBackups } from './report/forgotten.js';
 import { ReadinessProbe } from './probe/readiness.js';
 import { assertSecureBind } from './serve/auth.js';
 import { buildServer, type WatcherServer } from './serve/server.js';
@@ -16,6 +20,8 @@ import { loadTls } from './serve/tls.js';
 
 export interface RunningService {
   agent: Agent;
+  /** Runs the configured hooks; null when none are configured. */
+  hooks: HookRunner | null;
   server: WatcherServer;
   probe: ReadinessProbe;
   /** The agent's own log on stdout, bounded; null when the caller gave a logger. */
@@ -42,10 +48,19 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const lock = await lockStateDir(config.stateDir);
   const agent = new Agent({ config, logger, ...(options.now ? { now: options.now } : {}) });
   const probe = new ReadinessProbe(config.probe, options.now);
+  const hooks =
+    config.hooks.commands.length > 0
+      ? new HookRunner(config.hooks, {
+          ledger: new HookLedger(config.stateDir),
+          logger,
+          moreEnvironment: forgottenEnvironment(agent, new RegExp(config.track.rules.backupIdPattern)),
+        })
+      : null;
   let server: WatcherServer | null = null;
   /** Undoes a start that failed: writes nothing, lets the lock go. */
   const abandon = async (): Promise<void> => {
     await server?.app.close().catch(() => undefined);
+    await hooks?.stop();
     await probe.stop();
     await agent.stop({ checkpoint: false });
     await lock.release();
@@ -63,6 +78,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       tls,
       ...(options.now ? { now: options.now } : {}),
       ...(logOutput !== null ? { logOutput: () => logOutput.counters } : {}),
+      ...(hooks !== null ? { hooks: () => hooks.counters } : {}),
     });
     // Listen before the state is loaded: a start that cannot listen has read and written nothing.
     ({ url, port } = await listen(server, config, tls !== null));
@@ -71,6 +87,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     probe.start();
     // The server answers while a large log is read for the first time.
     await agent.follow();
+    // After the first read, so that hooks due while the agent was down are found in the journal.
+    hooks?.start(agent.journal);
   } catch (err) {
     await abandon();
     throw err;
@@ -83,6 +101,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let closing: Promise<void> | null = null;
   return {
     agent,
+    hooks,
     server: running,
     probe,
     logOutput,
@@ -91,6 +110,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     close: () => {
       closing ??= (async () => {
         await running.app.close();
+        await hooks?.stop();
         await probe.stop();
         await agent.stop();
         await lock.release();
@@ -116,4 +136,21 @@ async function listen(server: WatcherServer, config: Config, tls: boolean): Prom
   if (typeof addr !== 'object' || addr === null) return { url: `${tls ? 'https' : 'http'}://${config.http.host}:${config.http.port}`, port: config.http.port };
   const host = addr.family === 'IPv6' || addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   return { url: `${tls ? 'https' : 'http'}://${host}:${addr.port}`, port: addr.port };
+}
+
+/**
+ * For the hooks of a restore's end: RESTORE_WATCHER_FORGOTTEN_BACKUPS, the backups
+ * (their ids, or operation ids) the Backup Manager no longer knows after it, space
+ * separated, and RESTORE_WATCHER_FORGOTTEN_BASIS, `named` or `unidentified`.
+ */
+function forgottenEnvironment(agent: Agent, pattern: RegExp): (event: WatchEvent) => Record<string, string> {
+  return (event): Record<string, string> => {
+    const op = event.operation;
+    if (op.kind !== 'restore' || op.finishedAt === null) return {};
+    const report = forgottenBackups(op, agent.journal.allOperations(), pattern);
+    return {
+      RESTORE_WATCHER_FORGOTTEN_BACKUPS: report.forgottenBackups.map((b) => b.backupId ?? b.operationId).join(' '),
+      RESTORE_WATCHER_FORGOTTEN_BASIS: report.basis,
+    };
+  };
 }

@@ -10,6 +10,7 @@ import { RestoreWatcherError } from '../errors.js';
 import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
 import { Explainer, renderExplained } from '../report/explain.js';
+import { forgottenBackups, forgottenLines } from '../report/forgotten.js';
 import { summaryLine, TimelinePrinter } from '../report/timeline.js';
 import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, type Command } from './flags.js';
 import { openByteSource } from './replay-input.js';
@@ -20,7 +21,9 @@ Reads FILE (a backup-agent production.log, or a rotated production.log.1.gz:
 gzip-compressed files are read as such; - reads stdin) from start to end and prints
 a timeline for each restore and backup: when it was requested and by whom, state changes,
 logger messages, order polls (counted), and the failure message in full; then one
-summary line per restore. Lines in neither log format are counted, never fatal.
+summary line per restore and backup; under each ended restore, the backups the
+Backup Manager no longer knows after it (see docs/after-restore.md). Lines in
+neither log format are counted, never fatal.
 
   --json          Print the events as JSON Lines instead, one event per line and nothing
                   else: the same objects the live agent serves on /events.
@@ -154,7 +157,12 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
       `\n${name}: ${plural(c.lines, 'line')} (${c.records.unknown} not recognised${why ? `: ${why}` : ''}), ` +
         `${plural(restores, 'restore')}, ${plural(backups, 'backup')}\n`,
     );
-    for (const op of ops) out.add(`${summaryLine(op)}\n`);
+    for (const op of ops) {
+      out.add(`${summaryLine(op)}\n`);
+      if (op.kind !== 'restore' || op.finishedAt === null) continue;
+      const report = forgottenBackups(op, ops, new RegExp(options.config.track.rules.backupIdPattern));
+      out.add(forgottenLines(report).map((l) => `      ${l}\n`).join(''));
+    }
   }
   await out.flush();
   return { lines: pipeline.counters.lines, events: pipeline.counters.events };

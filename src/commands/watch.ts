@@ -6,9 +6,11 @@
  */
 import { DEFAULT_PORT } from '../defaults.js';
 import { RestoreWatcherError } from '../errors.js';
-import { eventLine, liveView, noticeLine, palette, wantsColour, type Palette } from '../watch/render.js';
+import { eventLine, fit, liveView, noticeLine, palette, wantsColour, type Palette } from '../watch/render.js';
+import { RestoreFollowUp } from '../watch/follow-up.js';
 import { LiveScreen } from '../watch/screen.js';
 import { EventStreamClient, systemClock, type StreamClientDeps } from '../watch/stream-client.js';
+import { runClusterWatch } from '../watch/cluster.js';
 import { nodeTransport } from '../watch/transport.js';
 import {
   exitCode,
@@ -23,7 +25,7 @@ import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, parseSeconds, passwordF
 
 export const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
 
-const WATCH_HELP = `Usage: restore-watcher watch [--url URL] [--user U] [--password P] [--until-done [--since TIME]]
+const WATCH_HELP = `Usage: restore-watcher watch [--url URL]... [--user U] [--password P] [--until-done [--since TIME]]
                              [--timeout SECONDS] [--json] [--heartbeat SECONDS]
 
 Follows a restore-watcher agent's event stream (GET /events/stream) and shows the
@@ -38,6 +40,12 @@ latest restore as it goes, starting with its story so far.
   --json          the agent's event objects as JSON Lines, exactly as it sends them,
                   and nothing else on stdout; notices on stderr.
 
+While a restore runs, the live view also shows its phases and the time it probably
+has left: the median of earlier successful restores in the agent's journal, with
+how many (never a guess without them). When a restore ends while watched, watch
+says which backups the Backup Manager no longer knows after it (on stderr, or above
+the view on a terminal; see docs/after-restore.md).
+
 A dropped connection is resumed where it stopped (Last-Event-ID), after a backoff
 with jitter (0.5 s doubling to 15 s): no event is shown twice or skipped. No byte
 for three heartbeat periods counts as a dead connection and is retried. When the
@@ -46,6 +54,12 @@ agent stops it says so, and watch waits for it to come back.
   --url URL            The agent (default ${DEFAULT_URL}); https:// works, with extra
                        CAs from NODE_EXTRA_CA_CERTS. A route at its end (…/status,
                        …/events/stream) is ignored: watch finds its routes itself.
+                       Give it once per VM of a cluster
+                       (--url A --url B --url C) to follow them all: watch shows the
+                       one where the restore happens, says which, and prefixes each
+                       event line with its agent's URL. Only the master's log sees a
+                       restore, so nobody needs to know which VM that is. The same
+                       user and password are used for all.
   --user U             User for HTTP Basic auth (default admin).
   --password P         Its password. Better: RESTORE_WATCHER_PASSWORD, which other users
                        cannot read from the process list.
@@ -79,6 +93,7 @@ Exit status:
 
 In a script:
   restore-watcher watch --until-done && run-checks
+  restore-watcher watch --url http://10.0.1.10:9465 --url http://10.0.1.11:9465 --url http://10.0.1.12:9465 --until-done
   asked=$(date -u +%Y-%m-%dT%H:%M:%SZ); request-restore
   restore-watcher watch --until-done --since "$asked" --timeout 600 --json > restore.jsonl && run-checks
 `;
@@ -88,6 +103,8 @@ const ROUTE_SUFFIX = /\/(?:status|events\/stream|events|healthz|metrics|restores
 
 export interface WatchSettings {
   url: URL;
+  /** Every --url given, the first being `url`. */
+  urls: URL[];
   user: string;
   password: string | null;
   untilDone: boolean;
@@ -109,7 +126,7 @@ async function watch(args: string[]): Promise<number> {
   const { values } = parseFlags(
     args,
     {
-      url: { type: 'string', default: DEFAULT_URL },
+      url: { type: 'string', multiple: true, default: [DEFAULT_URL] },
       user: { type: 'string' },
       password: { type: 'string' },
       'until-done': { type: 'boolean', default: false },
@@ -124,11 +141,25 @@ async function watch(args: string[]): Promise<number> {
   const shown = helpShown(values, WATCH_HELP);
   if (shown !== null) return shown;
   const settings = resolveWatchSettings(values, process.env, process.stdout.isTTY === true);
+  if (settings.urls.length > 1) {
+    const { user, password } = settings;
+    return runClusterWatch(
+      {
+        members: settings.urls.map((url) => ({ url, user, password })),
+        options: { untilDone: settings.untilDone, sinceMs: settings.sinceMs, timeoutMs: settings.timeoutMs },
+        heartbeatMs: settings.heartbeatMs,
+        mode: settings.mode,
+        colour: settings.colour,
+      },
+      { transport: nodeTransport },
+      { stdout: process.stdout, stderr: process.stderr },
+    );
+  }
   return runWatch(settings, { transport: nodeTransport });
 }
 
 interface WatchFlags {
-  url: string;
+  url: string[];
   user?: string | undefined;
   password?: string | undefined;
   'until-done': boolean;
@@ -140,26 +171,17 @@ interface WatchFlags {
 
 /** Flags and environment, checked once: usage errors name the flag. */
 export function resolveWatchSettings(flags: WatchFlags, env: NodeJS.ProcessEnv, isTTY: boolean): WatchSettings {
-  let url: URL;
-  try {
-    url = new URL(flags.url);
-  } catch {
-    throw new RestoreWatcherError('RW_USAGE', `--url: expected a URL such as ${DEFAULT_URL}, got "${flags.url}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RestoreWatcherError('RW_USAGE', `--url: expected http:// or https://, got "${flags.url}"`);
-  }
-  // The agent's own URL is wanted, but a route copied from curl (…/status,
-  // …/events/stream) would have the routes resolved below it: cut it off, with
-  // any query, keeping a path prefix (an agent behind a proxy under /watcher/).
-  url.pathname = url.pathname.replace(ROUTE_SUFFIX, '/');
-  url.search = '';
-  url.hash = '';
-  // Credentials in the URL work too, but are never shown.
+  const urls = flags.url.map(agentUrl);
+  const url = urls[0]!;
+  const twice = urls.find((u, i) => urls.findIndex((v) => v.host === u.host && v.pathname === u.pathname) !== i);
+  if (twice !== undefined) throw new RestoreWatcherError('RW_USAGE', `--url: ${twice.host}${twice.pathname} is given twice`);
+  // Credentials in the URL work too (the first URL's, for all), but are never shown.
   const urlUser = decodeURIComponent(url.username);
   const urlPassword = decodeURIComponent(url.password);
-  url.username = '';
-  url.password = '';
+  for (const u of urls) {
+    u.username = '';
+    u.password = '';
+  }
   const password = flags.password ?? (urlPassword !== '' ? urlPassword : undefined) ?? passwordFromEnv(env);
 
   let sinceMs: number | null = null;
@@ -172,6 +194,7 @@ export function resolveWatchSettings(flags: WatchFlags, env: NodeJS.ProcessEnv, 
   }
   return {
     url,
+    urls,
     user: flags.user ?? (urlUser !== '' ? urlUser : 'admin'),
     password: password ?? null,
     untilDone: flags['until-done'],
@@ -181,6 +204,25 @@ export function resolveWatchSettings(flags: WatchFlags, env: NodeJS.ProcessEnv, 
     mode: flags.json ? 'json' : isTTY ? 'live' : 'lines',
     colour: !flags.json && wantsColour(isTTY, env),
   };
+}
+
+function agentUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RestoreWatcherError('RW_USAGE', `--url: expected a URL such as ${DEFAULT_URL}, got "${text}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RestoreWatcherError('RW_USAGE', `--url: expected http:// or https://, got "${text}"`);
+  }
+  // The agent's own URL is wanted, but a route copied from curl (…/status,
+  // …/events/stream) would have the routes resolved below it: cut it off, with
+  // any query, keeping a path prefix (an agent behind a proxy under /watcher/).
+  url.pathname = url.pathname.replace(ROUTE_SUFFIX, '/');
+  url.search = '';
+  url.hash = '';
+  return url;
 }
 
 export interface WatchIo {
@@ -231,18 +273,44 @@ export function runWatch(
           io.stderr.write(`restore-watcher: ${noticeLine(o.notice, shownUrl)}\n`);
         }
       }
-      if (screen !== null) {
-        const width = Math.max(20, (io.stdout.columns ?? 80) - 1);
-        screen.draw(log, liveView(state, clock.now(), { palette: p, width, url: shownUrl }));
-      }
+      draw(log);
     };
+
+    const draw = (log: string[]): void => {
+      if (screen === null) return;
+      const width = Math.max(20, (io.stdout.columns ?? 80) - 1);
+      const extra = followUp.viewLines(state, p).map((l) => fit(l, width));
+      const view = liveView(state, clock.now(), { palette: p, width, url: shownUrl });
+      // Under the restore, above the connection line.
+      screen.draw(log, [...view.slice(0, -1), ...extra, ...view.slice(-1)]);
+    };
+
+    // Lines that stay: above the live view on a terminal, else with the notices on stderr.
+    const followUp = new RestoreFollowUp(
+      settings,
+      deps.transport,
+      clock,
+      (lines) => {
+        if (screen !== null) draw(lines);
+        else io.stderr.write(lines.map((l, i) => (i === 0 ? `restore-watcher: ${l}\n` : `  ${l}\n`)).join(''));
+      },
+      // Only the live view shows a running restore's progress.
+      screen !== null ? 5000 : null,
+    );
+    let ending = false;
 
     const step = (input: WatchInput): void => {
       if (finished) return;
       const r = reduceWatch(state, input, clock.now());
       state = r.state;
       show(r.output);
-      if (state.outcome !== null) finish(exitCode(state.outcome));
+      followUp.observe(state, input, clock.now());
+      if (state.outcome !== null && !ending) {
+        ending = true;
+        const code = exitCode(state.outcome);
+        // The forgotten backups of the restore that decided are shown before watch exits.
+        void followUp.settled().then(() => finish(code));
+      }
     };
 
     const client = new EventStreamClient(

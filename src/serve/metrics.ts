@@ -12,6 +12,8 @@ import type { ProbeStatus } from '../probe/readiness.js';
 import type { LogOutputCounters } from '../log-output.js';
 import type { ConnectionGuard } from './connections.js';
 import type { StreamHub } from './sse.js';
+import type { HookCounters } from '../hooks/runner.js';
+import type { RestoreInsight } from '../report/after-restore.js';
 
 export const METRIC_PREFIX = 'restore_watcher_';
 
@@ -23,6 +25,9 @@ export interface MetricsSources {
   connections?: ConnectionGuard;
   /** What the agent's own log output dropped; absent when the caller gave its own logger. */
   logOutput?: () => LogOutputCounters;
+  /** Phases, time left and forgotten backups of the latest restore. */
+  insight?: () => (RestoreInsight & { restoreId: string }) | null;
+  hooks?: () => HookCounters;
 }
 
 const STATES: readonly OperationState[] = ['requested', 'running', 'stalled', 'succeeded', 'failed'];
@@ -189,6 +194,19 @@ export function buildMetrics(sources: MetricsSources): Registry {
     );
   }
 
+  if (sources.insight !== undefined) insightMetrics(registry, sources.insight);
+  const hooks = sources.hooks;
+  if (hooks !== undefined) {
+    readCounter(registry, 'hook_runs_total', 'Hook command runs started, retries included.', [], () => one(hooks().runs));
+    readCounter(registry, 'hook_failures_total', 'Hook command runs that failed (non-zero exit, could not start, timed out).', [], () =>
+      one(hooks().failures),
+    );
+    readCounter(registry, 'hook_timeouts_total', 'Hook command runs killed at the timeout.', [], () => one(hooks().timeouts));
+    readCounter(registry, 'hook_given_up_total', 'Hook commands given up on for an event after every attempt failed.', [], () =>
+      one(hooks().givenUp),
+    );
+  }
+
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   // prom-client exports these three totals as gauges named `_total`, a suffix Prometheus
   // keeps for counters (`promtool check metrics` fails on them). They are the sums of the
@@ -197,6 +215,40 @@ export function buildMetrics(sources: MetricsSources): Registry {
     registry.removeSingleMetric(METRIC_PREFIX + total);
   }
   return registry;
+}
+
+/** The latest restore's phase, time per phase, estimate of time left, and how many backups it made the Backup Manager forget. */
+function insightMetrics(registry: Registry, insight: NonNullable<MetricsSources['insight']>): void {
+  readGauge(registry, 'latest_restore_phase_seconds', "Time the latest restore spent in each phase (so far, for the current one).", ['phase'], () =>
+    (insight()?.phases ?? []).map((p) => [{ phase: p.phase }, p.ms / 1000]),
+  );
+  readGauge(registry, 'latest_restore_current_phase', "The latest restore's current phase; always 1; absent once it ended or without phases.", ['phase'], () =>
+    (insight()?.phases ?? []).filter((p) => p.current).map((p) => [{ phase: p.phase }, 1]),
+  );
+  readGauge(
+    registry,
+    'latest_restore_remaining_seconds',
+    'Estimated time left for the active restore: the median of earlier successful restores less the time so far; absent without a basis.',
+    ['basis'],
+    () => {
+      const e = insight()?.estimate ?? null;
+      return e === null ? [] : [[{ basis: e.basis }, e.remainingMs / 1000]];
+    },
+  );
+  readGauge(registry, 'latest_restore_estimate_basis_restores', 'How many earlier successful restores the estimate is the median of; absent without an estimate.', [], () => {
+    const e = insight()?.estimate ?? null;
+    return e === null ? [] : one(e.from);
+  });
+  readGauge(
+    registry,
+    'latest_restore_forgotten_backups',
+    'Backups made after the point the latest restore went back to (or, when it named no backup, the candidates), which the Backup Manager no longer knows.',
+    ['basis'],
+    () => {
+      const f = insight()?.forgotten ?? null;
+      return f === null ? [] : [[{ basis: f.basis }, f.forgottenBackups.length]];
+    },
+  );
 }
 
 /** The latest restore's (backup's) state as a state set, its id, and its timestamps. */

@@ -81,6 +81,7 @@ export const STATUS_SCHEMA = {
     streams: section,
     postgresql: nullableSection,
     persistence: section,
+    latestRestore: nullableSection,
     counters: section,
   },
 } as const;

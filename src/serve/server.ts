@@ -23,12 +23,15 @@ import { RestoreWatcherError } from '../errors.js';
 import type { EventType, Operation, OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
 import type { LogOutputCounters } from '../log-output.js';
+import { AfterRestoreIndex, type RestoreInsight } from '../report/after-restore.js';
+import type { ForgottenReport } from '../report/forgotten.js';
 import { authorizes, CHALLENGE, registerAuth } from './auth.js';
 import { ConnectionGuard, connectionCap, openFileLimit } from './connections.js';
 import { buildMetrics } from './metrics.js';
 import { busyFrames, StreamHub } from './sse.js';
 import { ERROR_SCHEMA, EVENTS_QUERY, HEALTHZ_SCHEMA, STATUS_SCHEMA, STREAM_QUERY } from './schemas.js';
 import type { TlsFiles } from './tls.js';
+import type { HookCounters } from '../hooks/runner.js';
 import { PAGE_CSP, PAGE_HTML } from './views/page.js';
 import { pagedEvents } from './paged.js';
 import { EVENTS_SHOWN, renderText } from './views/text.js';
@@ -46,6 +49,8 @@ export interface ServerDeps {
   now?: () => number;
   /** What the agent's own log output dropped, for /metrics. */
   logOutput?: () => LogOutputCounters;
+  /** Counters of the hooks, when they run (for /metrics). */
+  hooks?: () => HookCounters;
 }
 
 /** How long a client turned away from a full stream should wait before trying again. */
@@ -116,6 +121,20 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     void reply.code(statusCode).send(errorBody(statusCode, message));
   });
 
+  // What the journal says about each restore beyond its summary: forgotten backups, phases, time left.
+  const insights = new AfterRestoreIndex(journal, { backupIdPattern: new RegExp(config.track.rules.backupIdPattern) });
+  // One answer per journal state and second: a scrape reads it for several metrics.
+  let cached: { key: string; value: (RestoreInsight & { restoreId: string }) | null } | null = null;
+  const latestInsight = (): (RestoreInsight & { restoreId: string }) | null => {
+    const at = now();
+    const key = `${journal.lastId} ${Math.floor(at / 1000)}`;
+    if (cached?.key !== key) {
+      const restore = journal.latest('restore');
+      cached = { key, value: restore === null ? null : { restoreId: restore.id, ...insights.insight(restore, at) } };
+    }
+    return cached.value;
+  };
+
   await registerAuth(app, config.auth);
   const probe = (): ProbeStatus | null => deps.probe?.() ?? null;
   const statusBody = () => {
@@ -131,6 +150,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       persistence: s.persistence,
       streams: { clients: streams.size },
       postgresql: probe(),
+      latestRestore: latestInsight(),
       counters: {
         lines: s.counters.pipeline.lines,
         records: s.counters.pipeline.records,
@@ -147,6 +167,8 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     connections,
     ...(deps.probe ? { probe: deps.probe } : {}),
     ...(deps.logOutput ? { logOutput: deps.logOutput } : {}),
+    insight: latestInsight,
+    ...(deps.hooks ? { hooks: deps.hooks } : {}),
   });
 
   app.get('/', async (request, reply) => {
@@ -168,7 +190,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
         return reply
           .type('text/plain; charset=utf-8')
           .header('Cache-Control', 'no-store')
-          .send(renderText({ status: s, events, probe: probe(), now: now(), version: VERSION }));
+          .send(renderText({ status: s, events, probe: probe(), now: now(), version: VERSION, insight: latestInsight() }));
       }
     }
   });
@@ -193,7 +215,18 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     app.get<{ Params: { id: string } }>(`/${kind}s/:id`, async (request, reply) => {
       const op = journal.operation(kind, request.params.id);
       if (op === undefined) return notFound(reply, `no ${kind} with id ${request.params.id}`);
-      const head = `{${JSON.stringify(kind)}:${JSON.stringify(op)},"events":[`;
+      let about: Record<string, unknown> = { [kind]: op };
+      if (kind === 'restore') {
+        const { phases, estimate, forgotten } = insights.insight(op, now());
+        about = {
+          ...about,
+          phases,
+          estimate,
+          ...(forgotten !== null ? { forgottenBackups: forgotten.forgottenBackups, forgotten: withoutList(forgotten) } : {}),
+        };
+      }
+      // The events are paged from the journal as the client reads: an operation's can be many.
+      const head = `${JSON.stringify(about).slice(0, -1)},"events":[`;
       return sendJson(reply, pagedEvents(journal, { head, tail: ']}' }, 0, { operationId: op.id }));
     });
   }
@@ -241,6 +274,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
 
   // Streams end first (each gets `event: shutdown`), then the server stops listening.
   app.addHook('preClose', async () => {
+    insights.close();
     streams.close();
   });
 
@@ -329,6 +363,12 @@ export function preferredType(accept: string | undefined): (typeof OFFERED)[numb
 /** Sends a JSON body streamed by pagedEvents. */
 function sendJson(reply: FastifyReply, body: Readable): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(body);
+}
+
+/** How the forgotten backups were decided, without the list (given beside it). */
+function withoutList(report: ForgottenReport): Omit<ForgottenReport, 'forgottenBackups'> {
+  const { forgottenBackups: _list, ...rest } = report;
+  return rest;
 }
 
 function notFound(reply: FastifyReply, message: string): FastifyReply {

@@ -88,6 +88,7 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('the restore-watcher job', { concurre
       .map(([name]) => name);
     expect(withoutDefault.sort()).toEqual([
       'restore_watcher.auth.password',
+      'restore_watcher.hooks.script',
       'restore_watcher.http.tls.certificate',
       'restore_watcher.http.tls.private_key',
       'restore_watcher.probe.command',
@@ -157,6 +158,25 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('config.json.erb', { concurrent: true
     expect(r.error).toMatch(
       /^Error filling in template 'config\.json\.erb' \(line \d+: Can't find property '\["restore_watcher\.auth\.password"\]'\)/,
     );
+  });
+
+  it('runs the hook script rendered to bin/hook when one is set, and no hook otherwise', async () => {
+    const spec = await readYaml<JobSpec>(join(JOB, 'spec'));
+    const script = '#!/bin/sh\ncurl -fsS -X POST --data-binary @- -H "Content-Type: application/json" https://chat.example.com/hook\n';
+    const properties = { restore_watcher: { auth: { password: 'x' }, hooks: { script, timeout_seconds: 20 } } };
+    const config = await renderConfig(properties);
+    expect(await checkConfig(config)).toEqual({ exitCode: 0, output: 'ok' });
+    expect(config.hooks).toEqual({ commands: [[`${JOB_DIR_ON_VM}/${spec.templates['hook.erb']}`]], onStall: false, timeoutSeconds: 20 });
+    // (The renderer's output is read without its final newline.)
+    expect(await renderOrThrow('hook.erb', { properties })).toBe(script.trimEnd());
+    expect((await renderConfig(PASSWORD_ONLY)).hooks).toBeUndefined();
+    expect(await renderOrThrow('hook.erb', { properties: PASSWORD_ONLY })).toMatch(/^#!\/bin\/sh\n[^]*\nexit 0$/);
+  });
+
+  it('fails to render a hook script without a #! line', async () => {
+    const r = await render('hook.erb', { properties: { restore_watcher: { auth: { password: 'x' }, hooks: { script: 'curl https://x' } } } });
+    expect(r.ok).toBe(false);
+    expect(r.error).toContain('restore_watcher.hooks.script must start with a #! line');
   });
 
   it('fails to render a certificate without its key', async () => {

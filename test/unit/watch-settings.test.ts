@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveWatchSettings } from '../../src/commands/watch.js';
 
 const settings = (url: string) =>
-  resolveWatchSettings({ url, 'until-done': false, json: false, heartbeat: '15' }, {}, false);
+  resolveWatchSettings({ url: [url], 'until-done': false, json: false, heartbeat: '15' }, {}, false);
 
 describe('watch --url', () => {
   it.each([

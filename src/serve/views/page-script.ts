@@ -19,12 +19,12 @@ const $ = (id) => document.getElementById(id);
 // The page's own <svg> gives the SVG namespace: the page names no URL at all.
 const SVG = $("timeline-svg").namespaceURI;
 const KINDS = ["restore", "backup"];
-const STEPS = ["requested", "progress", "stalled", "succeeded", "failed"];
+const STEPS = ["requested", "progress", "error", "stalled", "succeeded", "failed"];
 const TERMINAL = ["succeeded", "failed"];
 // A Ruby Logger line: severity letter, then "[date". Anything else is an access line (an order poll).
 const LOGGER_LINE = /^([DIWEFA]), \[/;
 
-let restore = null, events = [], probe = null, history = [];
+let restore = null, events = [], probe = null, history = [], insight = null;
 let agentState = "-", active = null, lastEventId = 0;
 
 function ms(iso) { return Date.parse(iso); }
@@ -207,6 +207,7 @@ function render() {
     $("failure").textContent = restore.failure || "";
     renderPhases(spans(restore, evs, end), restore);
     renderTimeline(restore, evs, start, end);
+    renderAfter();
   }
   $("postgres-row").hidden = probe === null || probe.state === "off";
   if (probe !== null) setText("postgres", probe.state + (probe.output ? ": " + probe.output : "") + (probe.checkedAt ? " (checked " + ago(probe.checkedAt) + ")" : ""), probe.state);
@@ -220,6 +221,21 @@ function render() {
     li.title = e.line || "";
     return li;
   }));
+}
+
+/** Time left and the backups the Backup Manager forgot, from /status, for the restore shown. */
+function renderAfter() {
+  const mine = insight !== null && insight.restoreId === restore.id ? insight : null;
+  const estimate = mine !== null && restore.finishedAt === null ? mine.estimate : null;
+  for (const e of document.querySelectorAll(".estimate")) e.hidden = estimate === null;
+  if (estimate !== null) setText("estimate", estimate.text);
+  const forgotten = mine !== null ? mine.forgotten : null;
+  $("forgotten").hidden = forgotten === null;
+  if (forgotten !== null) {
+    setText("forgotten-decision", forgotten.decision);
+    $("forgotten-list").replaceChildren(...forgotten.forgottenBackups.map((b) =>
+      el("li", "", (b.backupId || b.operationId) + "  " + b.state + ", requested " + stamp(b.requestedAt))));
+  }
 }
 
 /** Any event, restore or backup, says what the agent is doing now. */
@@ -237,7 +253,11 @@ function take(e) {
     if (restore === null || e.restoreId !== restore.id) events = [];
     restore = e.operation;
     events.push(e);
-    if (e.type !== "restore.progress") refreshHistory();
+    // The history, the time left and the forgotten backups come from the routes, not the event.
+    if (e.type !== "restore.progress") {
+      refreshHistory();
+      refreshStatus();
+    }
   }
   render();
 }
@@ -256,6 +276,7 @@ async function refreshStatus() {
   try {
     const s = await getJson("/status");
     probe = s.postgresql || null;
+    insight = s.latestRestore || null;
     // A stream event newer than this answer already said what the agent is doing.
     if (s.lastEventId === null || s.lastEventId >= lastEventId) {
       agentState = s.state;

@@ -92,8 +92,10 @@ export const PAGE_HTML = `<!doctype html>
   <dt>activity</dt><dd id="counts"></dd>
   <dt>last activity</dt><dd id="last-activity"></dd>
   <dt>last message</dt><dd id="last-message"></dd>
+  <dt class="estimate" hidden>time left</dt><dd class="estimate" id="estimate" hidden></dd>
   <dt class="failure" hidden>failure</dt><dd class="failure" hidden><pre id="failure"></pre></dd>
 </dl>
+<section id="forgotten" hidden><h2>backups the Backup Manager no longer knows</h2><p id="forgotten-decision"></p><ol id="forgotten-list"></ol></section>
 </section>
 <dl id="postgres-row" hidden><dt>postgresql</dt><dd id="postgres"></dd></dl>
 <section id="history" hidden>

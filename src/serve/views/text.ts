@@ -7,6 +7,8 @@
 import type { AgentStatus } from '../../agent/status.js';
 import type { WatchEvent } from '../../model.js';
 import type { ProbeStatus } from '../../probe/readiness.js';
+import type { RestoreInsight } from '../../report/after-restore.js';
+import { forgottenLines } from '../../report/forgotten.js';
 import { shortTime } from '../../report/timeline.js';
 import { formatDuration } from '../../format.js';
 
@@ -17,13 +19,15 @@ export interface TextViewInput {
   probe: ProbeStatus | null;
   now: number;
   version: string;
+  /** The latest restore's phases, time left and forgotten backups, when known. */
+  insight?: RestoreInsight | null;
 }
 
 /** How many of the latest restore's events the view shows. */
 export const EVENTS_SHOWN = 8;
 const WIDTH = 100;
 
-export function renderText({ status, events, probe, now, version }: TextViewInput): string {
+export function renderText({ status, events, probe, now, version, insight = null }: TextViewInput): string {
   const out: string[] = [];
   out.push(`restore-watcher ${version}: ${status.state}, following ${status.follower.path}`);
   if (!status.follower.exists) out.push('the log file does not exist yet; waiting for it');
@@ -45,6 +49,7 @@ export function renderText({ status, events, probe, now, version }: TextViewInpu
     out.push(field('last activity', `${ago(op.lastActivityAt)} (${shortTime(op.lastActivityAt)})`));
     out.push(field('last message', oneLine(op.lastMessage ?? '-')));
     if (op.failure !== null) out.push(field('failure', oneLine(op.failure)));
+    if (insight !== null) out.push(...insightLines(op.id, insight));
   }
   if (probe !== null && probe.state !== 'off') out.push(field('postgresql', probeLine(probe, now)));
   if (events.length > 0) {
@@ -54,6 +59,22 @@ export function renderText({ status, events, probe, now, version }: TextViewInpu
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Phases, time left, and the backups the Backup Manager no longer knows (see docs/after-restore.md). */
+function insightLines(restoreId: string, insight: RestoreInsight): string[] {
+  const out: string[] = [];
+  if (insight.phases.length > 0) out.push(field('phases', insight.phases.map((p) => `${p.phase} ${formatDuration(p.ms)}`).join(' → ')));
+  if (insight.estimate !== null) out.push(field('time left', insight.estimate.text));
+  const f = insight.forgotten;
+  if (f === null || (f.basis === 'unidentified' && f.forgottenBackups.length === 0)) return out;
+  const n = f.forgottenBackups.length;
+  const what =
+    f.basis === 'named'
+      ? `${n} backup${n === 1 ? '' : 's'} made after ${f.restoredBackupId} no longer known to the Backup Manager`
+      : `restored backup unknown; ${n} candidate${n === 1 ? '' : 's'} (see /restores/${restoreId})`;
+  out.push(field('forgotten', what), ...forgottenLines(f).slice(2).map(clip));
+  return out;
 }
 
 function field(name: string, value: string): string {
