@@ -61,7 +61,9 @@ describe.skipIf(!haveTool('chromium', 'chromium'))('the page after and during a 
     const page = await browser.newPage();
     await page.goto(`${service.url}/`);
     await expect.poll(() => page.locator('#estimate').textContent(), SLOW).toBe('~3 min left, from 3 earlier restores with a restore phase');
-    expect(await page.locator('#phases').textContent()).toMatch(/^restore \d+s \(now\)$/);
+    // The restore's named phases, under its states: here one, the current.
+    expect(await page.locator('#named-phases .phase-name').allTextContents()).toEqual(['restore']);
+    expect(await page.locator('#named-phases .phase.current .phase-time').textContent()).toMatch(/ · \d+s \(now\)$/);
     expect(await page.locator('#forgotten').isVisible()).toBe(false);
     await page.close();
   }, 60_000);

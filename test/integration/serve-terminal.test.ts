@@ -7,9 +7,11 @@ import { BIN } from '../helpers/cli.js';
 import { haveTool } from '../helpers/tools.js';
 import { SLOW } from '../helpers/watch.js';
 
-// A tmux server of our own, so nothing else's sessions are touched.
-const SOCKET = `rw-serve-test-${process.pid}`;
-const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+// A tmux server of our own per test, so nothing else's sessions are touched and a
+// server still shutting down from the test before is never reused.
+let tests = 0;
+let socket = '';
+const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 const screen = (): string => tmux('capture-pane', '-p', '-J', '-t', 'serve');
 
 afterEach(() => {
@@ -21,6 +23,7 @@ afterEach(() => {
 });
 
 function serveInTerminal(flags: string): void {
+  socket = `rw-serve-test-${process.pid}-${++tests}`;
   const dir = mkdtempSync(join(tmpdir(), 'rw-serve-tty-'));
   const command = `${process.execPath} ${BIN} serve --port 0 --log ${join(dir, 'production.log')} --state-dir ${join(dir, 'state')} ${flags}; sleep 600`;
   tmux('new-session', '-d', '-s', 'serve', '-x', '200', '-y', '20', command);

@@ -117,6 +117,17 @@ function renderPhases(parts, op) {
   }));
 }
 
+/** The named phases the tracker's rules found in the restore's messages (download, restore, …), with the time in each. */
+function renderNamedPhases(phases) {
+  $("named-phases").hidden = phases.length === 0;
+  $("named-phases").replaceChildren(...phases.map((p) => {
+    const li = el("li", "phase running" + (p.current ? " current" : ""));
+    li.appendChild(el("span", "phase-name", p.phase));
+    li.appendChild(el("span", "phase-time", clock(p.startedAt) + "Z · " + duration(p.ms) + (p.current ? " (now)" : "")));
+    return li;
+  }));
+}
+
 const STEPS_S = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 43200, 86400, 604800];
 
 let drawn = "";
@@ -150,7 +161,10 @@ function renderTimeline(op, evs, start, end) {
     g.appendChild(svg("circle", { cx: x(ms(op.finishedAt)), cy: lanes.band, r: 6, class: "outcome " + op.state },
       op.state + " at " + stamp(op.finishedAt)));
   }
+  // An error is shown when it is logged; the verdict it leads to, from the same line, adds no second mark.
+  const marked = new Set(evs.filter((e) => e.type.endsWith(".error")).map((e) => e.file + ":" + e.offset));
   for (const e of evs) {
+    if (e.type.endsWith(".failed") && marked.has(e.file + ":" + e.offset)) continue;
     const kind = activity(e), t = x(ms(e.time));
     const title = stamp(e.time) + "  " + firstLine(e.message);
     if (kind === "poll") g.appendChild(svg("rect", { x: t - 1, y: lanes.poll - 7, width: 2, height: 14, class: "mark poll" }, title));
@@ -206,6 +220,7 @@ function render() {
     for (const e of document.querySelectorAll(".failure")) e.hidden = restore.failure === null;
     $("failure").textContent = restore.failure || "";
     renderPhases(spans(restore, evs, end), restore);
+    renderNamedPhases(insight !== null && insight.restoreId === restore.id ? insight.phases : []);
     renderTimeline(restore, evs, start, end);
     renderAfter();
   }
@@ -234,7 +249,7 @@ function renderAfter() {
   if (forgotten !== null) {
     setText("forgotten-decision", forgotten.decision);
     $("forgotten-list").replaceChildren(...forgotten.forgottenBackups.map((b) =>
-      el("li", "", (b.backupId || b.operationId) + "  " + b.state + ", requested " + stamp(b.requestedAt))));
+      el("li", "", (b.backupId || b.operationId) + "  " + b.state + "  requested " + stamp(b.requestedAt))));
   }
 }
 
@@ -253,11 +268,9 @@ function take(e) {
     if (restore === null || e.restoreId !== restore.id) events = [];
     restore = e.operation;
     events.push(e);
-    // The history, the time left and the forgotten backups come from the routes, not the event.
-    if (e.type !== "restore.progress") {
-      refreshHistory();
-      refreshStatus();
-    }
+    if (e.type !== "restore.progress") refreshHistory();
+    // The backups the Backup Manager no longer knows are told by the restore's route once it ended.
+    if (TERMINAL.includes(e.state)) refreshInsight(e.restoreId);
   }
   render();
 }
@@ -270,6 +283,14 @@ async function getJson(path) {
 
 async function refreshHistory() {
   try { history = (await getJson("/restores")).restores; render(); } catch (_) { /* shown again on the next refresh */ }
+}
+
+async function refreshInsight(id) {
+  try {
+    const r = await getJson("/restores/" + encodeURIComponent(id));
+    insight = { restoreId: id, phases: r.phases, estimate: r.estimate, forgotten: r.forgotten ? { ...r.forgotten, forgottenBackups: r.forgottenBackups } : null };
+    render();
+  } catch (_) { /* shown again on the next refresh */ }
 }
 
 async function refreshStatus() {

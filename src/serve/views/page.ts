@@ -25,7 +25,7 @@ dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 .state { font-weight: 600; text-transform: uppercase; letter-spacing: .03em; }
 .succeeded, .ready, .ok { color: var(--ok); } .failed, .not-ready, .timeout, .command-missing, .error { color: var(--bad); }
 .stalled { color: var(--warn); } .running { color: var(--run); } .requested { color: var(--req); }
-#phases { list-style: none; display: flex; flex-wrap: wrap; gap: .4rem; padding: 0; margin: .8rem 0; font: inherit; }
+#phases, #named-phases { list-style: none; display: flex; flex-wrap: wrap; gap: .4rem; padding: 0; margin: .8rem 0; font: inherit; }
 .phase { display: flex; flex-direction: column; border: 1px solid var(--line); border-left: 4px solid currentColor; border-radius: 4px; padding: .2rem .6rem; min-width: 6.5rem; }
 .phase-name { font-weight: 600; text-transform: uppercase; font-size: .8rem; letter-spacing: .03em; }
 .phase-time { color: var(--muted); font-size: .8rem; }
@@ -85,6 +85,7 @@ export const PAGE_HTML = `<!doctype html>
 <section id="restore" hidden>
 <h2>latest restore: <span id="restore-id"></span> <span id="restore-state" class="state"></span></h2>
 <ol id="phases" aria-label="phases"></ol>
+<ol id="named-phases" class="named" aria-label="named phases" hidden></ol>
 <div id="timeline"><svg id="timeline-svg" role="img"></svg></div>
 <dl>
   <dt>requested</dt><dd id="requested"></dd>
