@@ -33,6 +33,11 @@
  *
  * Version 1 was a single file, `events.jsonl`, whose header also held the dropped
  * count and the summaries; it is read as it is and becomes the oldest sealed segment.
+ *
+ * Length: loading, appending, sealing, compacting and retrying after a refused
+ * write all keep the same invariants on the same files (whole lines, ids in
+ * order, the manifest ahead of deletions); they stay together so that each can
+ * be checked against the others in one place.
  */
 import {
   closeSync,

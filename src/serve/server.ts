@@ -2,6 +2,9 @@
  * The HTTP server, built by a factory from its collaborators so tests can use
  * `inject()` without a port. JSON everywhere except the event stream, `/metrics`
  * and the human views at `/`; every error is `{ statusCode, error, message }`.
+ *
+ * Length: the route table is one list a reader scans for what a URL does; the
+ * helpers below it are its error shape and content negotiation.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';

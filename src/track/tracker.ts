@@ -28,6 +28,12 @@
  * - A new process (a new pid in logger lines, a server banner) ends every active
  *   operation `failed`: the agent that ran it is gone.
  * - Silence for `stallAfterMs` on the log's clock makes an operation `stalled`.
+ *
+ * Length: one reducer whose handlers call one another in both directions (a
+ * request line claims held records, whose errors can end the operations requests
+ * started; a banner fails them; a tick settles verdicts): split into modules it
+ * would form import cycles, so its sections are marked instead, in the order a
+ * record meets them.
  */
 import {
   isTerminal,
