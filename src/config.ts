@@ -22,13 +22,29 @@ const regexSource = z.string().refine(
   { message: 'expected a valid regular expression' },
 );
 
-const requestMatcher = z.strictObject({
-  method: z.string().min(1).default('POST'),
-  path: z.string().startsWith('/'),
+const requestMatcher = z
+  .strictObject({
+    method: z.string().min(1).default('POST'),
+    /** A literal path; a `:name` segment matches any one segment (`/v2/restores/:id`). */
+    path: z.string().startsWith('/').optional(),
+    /** A regular expression the whole path must match (it is anchored at both ends). */
+    pattern: regexSource.optional(),
+  })
+  .refine((m) => (m.path === undefined) !== (m.pattern === undefined), { message: 'give exactly one of path and pattern' });
+
+const requestRule = z.union([requestMatcher, z.array(requestMatcher).min(1)]);
+
+const statusRule = z.string().regex(/^[1-5](?:\d\d|xx)$/, { message: 'expected a status code such as "404" or a class such as "5xx"' });
+
+const phaseRule = z.strictObject({
+  name: z.string().min(1).regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'expected a short name such as "wal-replay"' }),
+  pattern: regexSource,
+  kind: z.enum(['restore', 'backup']).optional(),
 });
 
 const timezone = z.string().refine(
   (tz) => {
+    if (tz === 'auto') return true;
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: tz });
       return true;
@@ -36,20 +52,30 @@ const timezone = z.string().refine(
       return false;
     }
   },
-  { message: 'expected an IANA time zone such as "UTC" or "Europe/Berlin"' },
+  { message: 'expected an IANA time zone such as "UTC" or "Europe/Berlin", or "auto"' },
 );
 
-/** The tracker's rules as data: which lines start, advance and end an operation. */
+/** The tracker's rules as data: which lines start, advance and end an operation (docs/rules.md). */
 export const rulesSchema = z.strictObject({
-  restoreRequest: requestMatcher.prefault(D.track.rules.restoreRequest),
-  backupRequest: requestMatcher.prefault(D.track.rules.backupRequest),
+  restoreRequest: requestRule.default(() => structuredClone(D.track.rules.restoreRequest)),
+  backupRequest: requestRule.default(() => structuredClone(D.track.rules.backupRequest)),
   progressRequests: z.array(requestMatcher).default(() => structuredClone(D.track.rules.progressRequests)),
-  /** Logger messages (regular expressions, case-insensitive) that end the active operation successfully. */
+  /** Poll answers that are not progress but trouble: "404", "5xx". */
+  pollFailureStatuses: z.array(statusRule).default(() => [...D.track.rules.pollFailureStatuses]),
+  /** Logger messages (regular expressions, case-insensitive) that end an operation successfully. */
   successMessages: z.array(regexSource).default(() => [...D.track.rules.successMessages]),
-  /** Logger messages that end the active operation as failed, whatever their severity. */
+  /** Logger messages that fail an operation, whatever their severity (after the grace, as severities). */
   failureMessages: z.array(regexSource).default(() => [...D.track.rules.failureMessages]),
-  /** Logger severities that end the active operation as failed. */
+  /** Logger severities that fail an operation, unless it logs a success within the grace. */
   failureSeverities: z.array(z.enum(SEVERITIES)).default(() => [...D.track.rules.failureSeverities]),
+  /** Seconds on the log's clock an error (or failing polls) waits for a success before the verdict. */
+  failureGraceSeconds: z.number().min(0).max(3600).default(D.track.rules.failureGraceSeconds),
+  /** Named phases, entered when a message matches. */
+  phases: z.array(phaseRule).default(() => structuredClone(D.track.rules.phases)),
+  /** How a backup is named in messages; group 1, if any, is its creation time in epoch ms. */
+  backupIdPattern: regexSource.default(D.track.rules.backupIdPattern),
+  /** A logger line from a new process id during an operation means the backup-agent restarted. */
+  restartOnNewPid: z.boolean().default(D.track.rules.restartOnNewPid),
 });
 export type Rules = z.infer<typeof rulesSchema>;
 
@@ -59,7 +85,7 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       path: z.string().min(1).default(D.log.path),
-      /** The zone the Ruby Logger writes its timestamps in (they carry none). */
+      /** The zone the Ruby Logger writes its timestamps in (they carry none); `auto`: the access lines' offset. */
       timezone: timezone.default(D.log.timezone),
       /** Longer lines are cut to this many bytes, flagged and counted. */
       maxLineBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(D.log.maxLineBytes),

@@ -31,6 +31,8 @@ export interface AccessRecord {
   time: number;
   /** Client address, or the X-Forwarded-For list as written. */
   host: string;
+  /** The Basic-auth user Rack wrote; null for `-`. */
+  user: string | null;
   method: string;
   path: string;
   query: string | null;
@@ -61,6 +63,38 @@ export interface LoggerRecord {
   end: number;
 }
 
+/**
+ * A web server's start-up line (Puma, WEBrick, Thin, Sinatra's own): the
+ * backup-agent process has (re)started.
+ */
+export interface BannerRecord {
+  kind: 'banner';
+  /** Epoch milliseconds when the line carries a time, else null (the tracker takes its clock). */
+  time: number | null;
+  /** `puma`, `webrick`, `thin` or `sinatra`. */
+  server: string;
+  /** The new process id when the line names one. */
+  pid: number | null;
+  line: Line;
+  end: number;
+}
+
+/**
+ * Sinatra's `dump_errors!` report of an exception a handler raised:
+ * `2018-11-20 12:13:00 - RuntimeError - boom:` and its tab-indented backtrace.
+ */
+export interface ExceptionRecord {
+  kind: 'exception';
+  /** Epoch milliseconds (written in the process's zone, as Logger times are). */
+  time: number;
+  errorClass: string;
+  /** The first line's message and the backtrace, joined by `\n`. */
+  message: string;
+  lineCount: number;
+  line: Line;
+  end: number;
+}
+
 export type UnknownReason = 'unmatched' | 'blank' | 'cut' | 'invalid-utf8';
 
 /** A line that is neither format: counted, shown where useful, never fatal. */
@@ -72,7 +106,7 @@ export interface UnknownRecord {
 }
 
 /** What the parse stage hands to the tracker. */
-export type LogRecord = AccessRecord | LoggerRecord | UnknownRecord;
+export type LogRecord = AccessRecord | LoggerRecord | BannerRecord | ExceptionRecord | UnknownRecord;
 
 export type OperationKind = 'restore' | 'backup';
 export type OperationState = 'requested' | 'running' | 'stalled' | 'succeeded' | 'failed';
@@ -87,36 +121,64 @@ export const EVENT_TYPES = [
   'restore.requested',
   'restore.progress',
   'restore.stalled',
+  'restore.error',
   'restore.succeeded',
   'restore.failed',
   'backup.requested',
   'backup.progress',
   'backup.stalled',
+  'backup.error',
   'backup.succeeded',
   'backup.failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** The summary of one restore or backup, as it stands after an event. */
+/**
+ * The summary of one restore or backup, as it stands after an event. The tracker
+ * sets every field; those marked optional are absent from operations journaled by
+ * earlier versions, which readers must still show.
+ */
 export interface Operation {
   kind: OperationKind;
   /** Stable id derived from the request line's time: the same on every replay of the same log. */
   id: string;
   state: OperationState;
+  /**
+   * When it was requested (the request line's time, or its handler's first line if
+   * earlier). For an operation already running when the log begins (`requestSeen`
+   * false), when it was first seen.
+   */
   requestedAt: string;
-  /** The access line's host: who asked for it. */
+  /** False for an operation whose request is not in the log (it began before the log did). */
+  requestSeen?: boolean;
+  /** The access line's host: who asked for it ('' when the request is not in the log). */
   requestedBy: string;
+  /** The Basic-auth user on the request line; null when none was written. */
+  requestedByUser?: string | null;
   /** HTTP status the request was answered with. */
   requestStatus: number;
   finishedAt: string | null;
   lastActivityAt: string;
   /** From request to end; null while active. */
   durationMs: number | null;
+  /** Order polls answered 2xx. */
   orderPolls: number;
+  /** Order polls answered otherwise (not progress), by status code. */
+  failedPolls?: Record<string, number>;
   messages: number;
   lastMessage: string | null;
   /** Why it failed: the logger message in full, or the refused status. */
   failure: string | null;
+  /** The named phase (from `track.rules.phases`) the last message entered; null before any. */
+  phase?: string | null;
+  /**
+   * The backup id (e.g. `a9s-pg-1542859215559`) a record attributed to this
+   * operation named: for a restore, the backup restored; for a backup, the one made.
+   * Not to be confused with a `WatchEvent`'s `backupId`, the backup operation's id.
+   */
+  namedBackupId?: string | null;
+  /** Errors logged during an operation that went on to end otherwise (first lines, at most a few). */
+  warnings?: string[];
 }
 
 /**

@@ -4,16 +4,25 @@
  * order and returns events; it counts what it saw. It does no I/O.
  */
 import type { Config } from './config.js';
-import type { LogRecord, UnknownReason, WatchEvent } from './model.js';
+import type { Line, LogRecord, UnknownReason, WatchEvent } from './model.js';
 import { RecordAssembler } from './parse/records.js';
 import { flushSplit, initialSplitState, resumeOffset, splitChunk, type SplitState } from './split/splitter.js';
 import { compileRules, type TrackerRules } from './track/rules.js';
-import { initialTrackerState, trackRecord, trackTick, type TrackerState } from './track/tracker.js';
+import {
+  initialTrackerState,
+  trackEnd,
+  trackFileEnd,
+  trackRecord,
+  trackTick,
+  upgradeTrackerState,
+  type Decision,
+  type TrackerState,
+} from './track/tracker.js';
 
 export interface PipelineCounters {
   lines: number;
   cutLines: number;
-  records: { access: number; logger: number; unknown: number };
+  records: Record<LogRecord['kind'], number>;
   unknown: Record<UnknownReason, number>;
   events: number;
 }
@@ -32,12 +41,14 @@ export function pipelineOptions(config: Config): PipelineOptions {
   };
 }
 
+const NO_OPTIONS = {};
+
 /** Split, parse and track for one file at a time; `startFile` switches files, keeping the tracker. */
 export class Pipeline {
   readonly counters: PipelineCounters = {
     lines: 0,
     cutLines: 0,
-    records: { access: 0, logger: 0, unknown: 0 },
+    records: { access: 0, logger: 0, banner: 0, exception: 0, unknown: 0 },
     unknown: { unmatched: 0, blank: 0, cut: 0, 'invalid-utf8': 0 },
     events: 0,
   };
@@ -47,6 +58,10 @@ export class Pipeline {
   private tracker: TrackerState;
   /** Called for every record, for those who count or log them. */
   onRecord: ((record: LogRecord) => void) | null = null;
+  /** Called for every line, before it is parsed (`replay --explain`). */
+  onLine: ((line: Line) => void) | null = null;
+  /** When set, the tracker says here how it told every record (`replay --explain`). */
+  decisions: Decision[] | null = null;
 
   constructor(
     private readonly options: PipelineOptions,
@@ -57,7 +72,7 @@ export class Pipeline {
     this.file = file;
     this.split = initialSplitState(offset);
     this.assembler = new RecordAssembler({ timezone: options.timezone, maxMessageChars: options.maxLineBytes });
-    this.tracker = tracker;
+    this.tracker = upgradeTrackerState(tracker);
   }
 
   get trackerState(): TrackerState {
@@ -72,7 +87,7 @@ export class Pipeline {
 
   /** Starts reading another file (after a rotation) at `offset`; what was pending is finished first. */
   startFile(file: string, offset = 0): WatchEvent[] {
-    const events = this.end();
+    const events = this.completeFile();
     this.file = file;
     this.split = initialSplitState(offset);
     return events;
@@ -87,6 +102,7 @@ export class Pipeline {
     for (const line of lines) {
       this.counters.lines++;
       if (line.cut) this.counters.cutLines++;
+      this.onLine?.(line);
       for (const record of this.assembler.push(line)) this.track(record, events);
     }
     return events;
@@ -99,17 +115,44 @@ export class Pipeline {
     return events;
   }
 
-  /** The file is complete: a last line without a newline counts too. */
+  /**
+   * The file is complete: a last line without a newline counts too, and what the
+   * tracker held back for a request line of this file is told.
+   */
   end(): WatchEvent[] {
+    const events = this.completeFile();
+    this.settle(trackFileEnd(this.tracker, this.options.rules, { decisions: this.decisions }), events);
+    return events;
+  }
+
+  private settle(result: { state: TrackerState; events: WatchEvent[] }, events: WatchEvent[]): void {
+    this.tracker = result.state;
+    this.counters.events += result.events.length;
+    for (const e of result.events) events.push(e);
+  }
+
+  private completeFile(): WatchEvent[] {
     const { state, lines } = flushSplit(this.split, this.file);
     this.split = state;
     const events: WatchEvent[] = [];
     for (const line of lines) {
       this.counters.lines++;
       if (line.cut) this.counters.cutLines++;
+      this.onLine?.(line);
       for (const record of this.assembler.push(line)) this.track(record, events);
     }
     for (const record of this.assembler.flush()) this.track(record, events);
+    return events;
+  }
+
+  /**
+   * The input is complete and nothing more will come (`replay` at the end of the
+   * file): the last line is read, and what the tracker held back or left pending
+   * is settled. The live agent never calls this: for it more lines may come.
+   */
+  finish(): WatchEvent[] {
+    const events = this.completeFile();
+    this.settle(trackEnd(this.tracker, this.options.rules, { decisions: this.decisions }), events);
     return events;
   }
 
@@ -124,7 +167,7 @@ export class Pipeline {
 
   /** Lets the tracker notice silence at `now` (log clock). */
   tick(now: number): WatchEvent[] {
-    const { state, events } = trackTick(this.tracker, now, this.options.rules);
+    const { state, events } = trackTick(this.tracker, now, this.options.rules, { decisions: this.decisions });
     this.tracker = state;
     this.counters.events += events.length;
     return events;
@@ -134,7 +177,7 @@ export class Pipeline {
     this.counters.records[record.kind]++;
     if (record.kind === 'unknown') this.counters.unknown[record.reason]++;
     this.onRecord?.(record);
-    const result = trackRecord(this.tracker, record, this.options.rules);
+    const result = trackRecord(this.tracker, record, this.options.rules, this.decisions === null ? NO_OPTIONS : { decisions: this.decisions });
     this.tracker = result.state;
     if (result.events.length > 0) {
       this.counters.events += result.events.length;

@@ -10,10 +10,11 @@ import { defaultConfig } from '../defaults.js';
 import { fileError, RestoreWatcherError } from '../errors.js';
 import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
+import { Explainer, renderExplained } from '../report/explain.js';
 import { summaryLine, TimelinePrinter } from '../report/timeline.js';
 import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, type Command } from './flags.js';
 
-const REPLAY_HELP = `Usage: restore-watcher replay FILE [--json] [--timezone TZ] [--config FILE]
+const REPLAY_HELP = `Usage: restore-watcher replay FILE [--json] [--explain] [--timezone TZ] [--config FILE]
 
 Reads FILE (a backup-agent production.log) from start to end and prints a timeline
 for each restore and backup: when it was requested and by whom, state changes,
@@ -22,9 +23,13 @@ summary line per restore. Lines in neither log format are counted, never fatal.
 
   --json          Print the events as JSON Lines instead, one event per line and nothing
                   else: the same objects the live agent serves on /events.
-  --timezone TZ   Zone the Ruby Logger timestamps were written in (default UTC, as on
-                  BOSH stemcells), e.g. Europe/Berlin.
-  --config FILE   Take the timezone and tracking rules from a config file.
+  --explain       For every line instead: the record it was read as, the restore or
+                  backup it was attributed to (or why none) and the rule that decided
+                  (docs/explain.md). With --json, one JSON object per line.
+  --timezone TZ   Zone the Ruby Logger timestamps were written in: "auto" (the default:
+                  the offset of the access lines around them, UTC before any) or a
+                  zone such as Europe/Berlin.
+  --config FILE   Take the timezone and tracking rules (track.rules) from a config file.
 
 Exit status: 0 when the file was read (whatever the restores' outcome), 66 when it
 cannot be read, 64 on a usage error.
@@ -32,16 +37,23 @@ cannot be read, 64 on a usage error.
 Examples:
   restore-watcher replay /var/vcap/sys/log/backup-agent/production.log
   restore-watcher replay production.log --json | jq -r 'select(.type == "restore.failed") | .message'
+  restore-watcher replay production.log --explain | less
 `;
 
 export const replayCommand: Command = {
-  synopsis: 'restore-watcher replay FILE [--json] [--timezone TZ] [--config FILE]',
+  synopsis: 'restore-watcher replay FILE [--json] [--explain] [--timezone TZ] [--config FILE]',
   summary: 'Read a production.log once and tell the story of every restore and backup in it.',
   help: REPLAY_HELP,
   async run(args) {
     const { values, positionals } = parseFlags(
       args,
-      { json: { type: 'boolean', default: false }, timezone: { type: 'string' }, config: { type: 'string' }, ...HELP_FLAG },
+      {
+        json: { type: 'boolean', default: false },
+        explain: { type: 'boolean', default: false },
+        timezone: { type: 'string' },
+        config: { type: 'string' },
+        ...HELP_FLAG,
+      },
       true,
     );
     const shown = helpShown(values, REPLAY_HELP);
@@ -57,13 +69,15 @@ export const replayCommand: Command = {
       }
     }
     onBrokenPipe(process.stdout);
-    await replayFile(positionals[0]!, { json: values.json, config, out: process.stdout });
+    await replayFile(positionals[0]!, { json: values.json, explain: values.explain, config, out: process.stdout });
     return 0;
   },
 };
 
 export interface ReplayOptions {
   json: boolean;
+  /** Explain every line instead of telling the events. */
+  explain?: boolean;
   config: Config;
   out: Writable;
 }
@@ -88,8 +102,15 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   }
   const pipeline = new Pipeline(pipelineOptions(options.config), path);
   const out = new BatchedWriter(options.out);
-  const timeline = options.json ? null : new TimelinePrinter();
+  const explainer = options.explain === true ? new Explainer() : null;
+  if (explainer !== null) {
+    pipeline.decisions = explainer.decisions;
+    pipeline.onLine = (line) => explainer.line(line);
+    pipeline.onRecord = (record) => explainer.record(record);
+  }
+  const timeline = options.json || explainer !== null ? null : new TimelinePrinter();
   const emit = async (events: WatchEvent[]): Promise<void> => {
+    if (explainer !== null) return;
     for (const e of events) out.add(timeline === null ? `${JSON.stringify(e)}\n` : timeline.event(e));
     await out.maybeFlush();
   };
@@ -113,11 +134,16 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
       reading = read(buffers[next]!);
       await emit(pipeline.push(chunk));
     }
-    await emit(pipeline.end());
+    await emit(pipeline.finish());
   } finally {
     // Never close the file under a read in flight (an output error can end the loop early).
     await reading?.catch(() => 0);
     await handle.close();
+  }
+  if (explainer !== null) {
+    const lines = explainer.explained();
+    if (options.json) for (const l of lines) out.add(`${JSON.stringify(l)}\n`);
+    else out.add(renderExplained(lines));
   }
   if (timeline !== null) {
     out.add(timeline.finish());
@@ -133,7 +159,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
       `\n${path}: ${plural(c.lines, 'line')} (${c.records.unknown} not recognised${why ? `: ${why}` : ''}), ` +
         `${plural(restores, 'restore')}, ${plural(backups, 'backup')}\n`,
     );
-    for (const op of ops) if (op.kind === 'restore') out.add(`${summaryLine(op)}\n`);
+    for (const op of ops) out.add(`${summaryLine(op)}\n`);
   }
   await out.flush();
   return { lines: pipeline.counters.lines, events: pipeline.counters.events };

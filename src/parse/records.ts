@@ -1,33 +1,54 @@
 /**
- * Turns lines into records: access lines and logger lines are parsed, and lines
- * that match neither and follow a logger line are that entry's continuation
- * (backtraces, multi-line messages). A logger record is complete when the next
- * record starts or when the caller says the input has paused (`flush`): Ruby's
- * Logger writes a whole entry in one write, so at the end of what has been
- * written so far an entry is whole.
+ * Turns lines into records: access lines, logger lines, server banners and
+ * Sinatra's exception reports are parsed, and lines that match none and follow a
+ * logger entry or an exception report are its continuation (backtraces,
+ * multi-line messages). A logger record is complete when the next record starts
+ * or when the caller says the input has paused (`flush`): Ruby's Logger writes a
+ * whole entry in one write, so at the end of what has been written so far an
+ * entry is whole.
+ *
+ * Logger times carry no zone. With `timezone: "auto"` they take the offset of the
+ * access lines around them: the offset of the last access line (or of a Rails
+ * `Started … at … +zzzz` line) before them, UTC before any; and when the access
+ * line that completes an entry has another offset (a DST change in between), the
+ * entry takes whichever of the two offsets puts it between the two access lines,
+ * which tells the repeated hour at fall-back apart.
  */
-import type { Line, LoggerRecord, LogRecord, UnknownRecord } from '../model.js';
-import { parseAccessLine } from './access.js';
-import { parseLoggerLine, looksLikeLoggerLine } from './logger.js';
-import { localTimeConverter, type LocalToEpoch } from './timezone.js';
+import type { BannerRecord, ExceptionRecord, Line, LoggerRecord, LogRecord, UnknownRecord } from '../model.js';
+import { AccessParser } from './access.js';
+import { LoggerParser, looksLikeLoggerLine } from './logger.js';
+import { isTraceLine, parseBanner, parseDumpedException } from './server.js';
+import { fixedOffsetConverter, localTimeConverter, type LocalToEpoch } from './timezone.js';
 
 export interface AssemblerOptions {
-  /** Zone the logger's timestamps are written in. */
+  /** Zone the logger's timestamps are written in: an IANA name, or `auto` (from the access lines). */
   timezone: string;
   /** A logger record keeps at most this many characters of message; the rest is counted, not kept. */
   maxMessageChars?: number;
 }
 
+const RAILS_STARTED_ZONE = / at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} ([+-])(\d{2})(\d{2})$/;
+
 /** Groups parsed lines into records; holds at most one unfinished logger record. */
 export class RecordAssembler {
-  private readonly toEpoch: LocalToEpoch;
+  private readonly auto: boolean;
+  private toEpoch: LocalToEpoch;
+  /** In auto mode: the offset (minutes east of UTC) logger times are read at now. */
+  private offset = 0;
+  private readonly converters = new Map<number, LocalToEpoch>();
+  private lastAccessTime: number | null = null;
   private readonly maxMessageChars: number;
-  private pending: LoggerRecord | null = null;
+  private readonly accessParser = new AccessParser();
+  private readonly loggerParser = new LoggerParser();
+  private pending: LoggerRecord | ExceptionRecord | null = null;
+  /** The offset the pending record's time was read at (auto mode). */
+  private pendingZone = 0;
   private pendingParts: string[] = [];
   private pendingChars = 0;
 
   constructor(options: AssemblerOptions) {
-    this.toEpoch = localTimeConverter(options.timezone);
+    this.auto = options.timezone === 'auto';
+    this.toEpoch = this.auto ? this.converterAt(0) : localTimeConverter(options.timezone);
     this.maxMessageChars = options.maxMessageChars ?? 64 * 1024;
   }
 
@@ -41,10 +62,11 @@ export class RecordAssembler {
     const text = line.text;
     // A cut logger line still has its prefix, so it stays a logger record with its head kept.
     if (looksLikeLoggerLine(text)) {
-      const parsed = parseLoggerLine(text, this.toEpoch);
+      const parsed = this.loggerParser.parse(text, this.toEpoch);
       if (parsed.ok) {
         const done = this.flush();
         const v = parsed.value;
+        if (this.auto && v.message.startsWith('Started ')) this.railsZone(v.message, v);
         this.pending = {
           kind: 'logger',
           time: v.time,
@@ -57,19 +79,29 @@ export class RecordAssembler {
           line,
           end: line.end,
         };
-        this.pendingParts = [v.message];
-        this.pendingChars = v.message.length;
+        this.startPending(v.message);
         return done;
       }
     } else if (!line.cut) {
-      const parsed = parseAccessLine(text);
+      if (this.pending !== null && isTraceLine(text)) return this.continuePending(line);
+      const parsed = this.accessParser.parse(text);
       if (parsed.ok) {
-        const done = this.flush();
         const v = parsed.value;
+        let time = v.time;
+        if (v.zoneMinutes === null) {
+          // Rack ≤ 1.5 wrote no zone: the line is in the process's zone, as the logger's lines.
+          time = this.wallToEpoch(time);
+        } else if (this.auto) {
+          this.retimePending(v.zoneMinutes, time);
+          this.setOffset(v.zoneMinutes);
+        }
+        this.lastAccessTime = time;
+        const done = this.flush();
         done.push({
           kind: 'access',
-          time: v.time,
+          time,
           host: v.host,
+          user: v.user,
           method: v.method,
           path: v.path,
           query: v.query,
@@ -81,18 +113,22 @@ export class RecordAssembler {
         });
         return done;
       }
-    }
-    if (this.pending !== null) {
-      this.pending.lineCount++;
-      this.pending.end = line.end;
-      if (this.pendingChars < this.maxMessageChars) {
-        const room = this.maxMessageChars - this.pendingChars;
-        const piece = text.length > room ? text.slice(0, room) : text;
-        this.pendingParts.push(piece);
-        this.pendingChars += piece.length + 1;
+      const dumped = parseDumpedException(text, this.toEpoch);
+      if (dumped !== null) {
+        const done = this.flush();
+        this.pending = { kind: 'exception', time: dumped.time, errorClass: dumped.errorClass, message: dumped.message, lineCount: 1, line, end: line.end };
+        this.startPending(dumped.message);
+        return done;
       }
-      return [];
+      const banner = parseBanner(text, this.toEpoch);
+      if (banner !== null) {
+        const done = this.flush();
+        const record: BannerRecord = { kind: 'banner', time: banner.time, server: banner.server, pid: banner.pid, line, end: line.end };
+        done.push(record);
+        return done;
+      }
     }
+    if (this.pending !== null) return this.continuePending(line);
     return [unknown(line)];
   }
 
@@ -111,6 +147,70 @@ export class RecordAssembler {
     this.pendingParts = [];
     this.pendingChars = 0;
     return [record];
+  }
+
+  private startPending(message: string): void {
+    this.pendingZone = this.offset;
+    this.pendingParts = [message];
+    this.pendingChars = message.length;
+  }
+
+  private continuePending(line: Line): LogRecord[] {
+    const pending = this.pending!;
+    pending.lineCount++;
+    pending.end = line.end;
+    if (this.pendingChars < this.maxMessageChars) {
+      const room = this.maxMessageChars - this.pendingChars;
+      const text = pending.kind === 'exception' && isTraceLine(line.text) ? line.text.slice(1) : line.text;
+      const piece = text.length > room ? text.slice(0, room) : text;
+      this.pendingParts.push(piece);
+      this.pendingChars += piece.length + 1;
+    }
+    return [];
+  }
+
+  /**
+   * The access line completing the pending entry is at another offset: the entry
+   * takes the offset that places it between the access lines before and after it.
+   */
+  private retimePending(next: number, nextTime: number): void {
+    const p = this.pending;
+    if (p === null || next === this.pendingZone) return;
+    const wall = p.time + this.pendingZone * 60_000;
+    const atNext = wall - next * 60_000;
+    const fits = (t: number): boolean => (this.lastAccessTime === null || t >= this.lastAccessTime - 1000) && t <= nextTime + 1000;
+    if (!fits(p.time) && fits(atNext)) p.time = atNext;
+  }
+
+  /** A Rails `Started … at 2018-11-20 12:12:30 +0100` line names its own offset. */
+  private railsZone(message: string, v: { time: number }): void {
+    const m = RAILS_STARTED_ZONE.exec(message);
+    if (m === null) return;
+    const minutes = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+    if (minutes === this.offset) return;
+    v.time += (this.offset - minutes) * 60_000;
+    this.setOffset(minutes);
+  }
+
+  private setOffset(minutes: number): void {
+    if (minutes === this.offset) return;
+    this.offset = minutes;
+    this.toEpoch = this.converterAt(minutes);
+  }
+
+  private converterAt(minutes: number): LocalToEpoch {
+    let c = this.converters.get(minutes);
+    if (c === undefined) {
+      c = fixedOffsetConverter(minutes);
+      this.converters.set(minutes, c);
+    }
+    return c;
+  }
+
+  /** A zone-less access time (wall clock read as UTC) in the logger's zone. */
+  private wallToEpoch(wall: number): number {
+    const d = new Date(wall);
+    return this.toEpoch(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), 0);
   }
 }
 

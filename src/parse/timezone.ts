@@ -39,3 +39,9 @@ export function localTimeConverter(timeZone: string): LocalToEpoch {
     return wall - offsetAt(first);
   };
 }
+
+/** Wall-clock time at a fixed offset (minutes east of UTC) as epoch milliseconds. */
+export function fixedOffsetConverter(offsetMinutes: number): LocalToEpoch {
+  const shift = offsetMinutes * 60_000;
+  return (y, mo, d, h, mi, s, ms) => Date.UTC(y, mo, d, h, mi, s, ms) - shift;
+}

@@ -54,10 +54,14 @@ describe('replay --json', () => {
 
   it('fails refused restores at once', async () => {
     const events = await replayJson('restore-refused.log');
+    // Every restore has a beginning: a refused one is requested and failed at the same moment.
     expect(events.map((e) => [e.type, e.operation.requestStatus])).toEqual([
+      ['restore.requested', 409],
       ['restore.failed', 409],
+      ['restore.requested', 500],
       ['restore.failed', 500],
     ]);
+    expect(events[0]!.time).toBe(events[1]!.time);
   });
 
   it('leaves a restore running at the end of the file running', async () => {
@@ -87,10 +91,12 @@ describe('replay timeline', () => {
     expect(r.exitCode).toBe(0);
     const out = String(r.stdout);
     expect(out).toContain('restore restore-20181120T130000Z');
-    expect(out).toMatch(/requested\s+restore requested by 172\.28\.19\.56/);
-    expect(out).toMatch(/failed\s+could not download backup: 403 Forbidden/);
+    expect(out).toMatch(/requested\s+restore requested by admin at 172\.28\.19\.56/);
+    expect(out).toMatch(/\+20s\s+error\s+could not download backup: 403 Forbidden/);
+    expect(out).toMatch(/\+20s\s+failed\s+could not download backup: 403 Forbidden/);
     expect(out).toContain("restore.rb:42:in `download'");
-    expect(out).toMatch(/restore-20181120T130000Z\s+failed\s+requested 2018-11-20 13:00:00Z\s+took 20s/);
+    expect(out).toMatch(/\n\s+took 20s, backup a9s-pg-1542859215559, 1 warning: retrying download \(attempt 2 of 3\)\n/);
+    expect(out).toMatch(/restore-20181120T130000Z\s+failed\s+requested 2018-11-20 13:00:00Z by admin at 172\.28\.19\.56\s+took 20s/);
   });
 
   it('counts what it did not recognise, by reason', async () => {

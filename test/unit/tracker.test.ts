@@ -4,7 +4,8 @@ import { RecordAssembler } from '../../src/parse/records.js';
 import { compileRules } from '../../src/track/rules.js';
 import {
   initialTrackerState,
-  nextOperationId,
+  operationId,
+  trackEnd,
   trackRecord,
   trackTick,
   type TrackerState,
@@ -21,10 +22,21 @@ function records(texts: string[]): LogRecord[] {
   return out;
 }
 
-function run(texts: string[], state: TrackerState = initialTrackerState()): { state: TrackerState; events: WatchEvent[] } {
+/** Tracks the lines as `replay` does: to the end of the input, where what is pending is settled. */
+function run(
+  texts: string[],
+  state: TrackerState = initialTrackerState(),
+  using = rules,
+  end = true,
+): { state: TrackerState; events: WatchEvent[] } {
   const events: WatchEvent[] = [];
   for (const r of records(texts)) {
-    const result = trackRecord(state, r, rules);
+    const result = trackRecord(state, r, using);
+    state = result.state;
+    events.push(...result.events);
+  }
+  if (end) {
+    const result = trackEnd(state, using);
     state = result.state;
     events.push(...result.events);
   }
@@ -80,10 +92,11 @@ describe('tracker', () => {
       logger('13:00:20', 'boom (RuntimeError)', 'ERROR'),
       "/lib/restore.rb:42:in `download'",
     ]);
+    expect(summary(events)).toEqual(['restore.requested:requested', 'restore.error:requested', 'restore.failed:failed']);
     const last = events.at(-1)!;
-    expect(last.type).toBe('restore.failed');
     expect(last.message).toBe("boom (RuntimeError)\n/lib/restore.rb:42:in `download'");
     expect(last.operation.failure).toBe(last.message);
+    expect(last.operation.finishedAt).toBe('2018-11-20T13:00:20.000Z');
   });
 
   it('fails on FATAL too, but not on WARN', () => {
@@ -102,8 +115,14 @@ describe('tracker', () => {
       access('14:00:05', '/v1/restore', 409),
       logger('14:00:10', 'success'),
     ]);
-    expect(summary(events)).toEqual(['backup.requested:requested', 'restore.failed:failed', 'backup.succeeded:succeeded']);
-    expect(events[1]!.message).toContain('409');
+    expect(summary(events)).toEqual([
+      'backup.requested:requested',
+      'restore.requested:requested',
+      'restore.failed:failed',
+      'backup.succeeded:succeeded',
+    ]);
+    expect(events[1]!.time).toBe(events[2]!.time);
+    expect(events[2]!.message).toContain('409');
     expect(state.latestRestore!.failure).toContain('409');
   });
 
@@ -174,13 +193,21 @@ describe('tracker', () => {
     expect(events[0]!.id).toBe(41);
   });
 
-  it('numbers operations requested in the same second', () => {
+  it('numbers operations requested in the same second by their place in the log', () => {
     const t = Date.UTC(2018, 10, 20, 12, 0, 0);
-    const a = nextOperationId(null, 'restore', t);
-    const b = nextOperationId(a, 'restore', t);
-    const c = nextOperationId(b, 'restore', t);
-    expect([a, b, c]).toEqual(['restore-20181120T120000Z', 'restore-20181120T120000Z-2', 'restore-20181120T120000Z-3']);
-    expect(nextOperationId(c, 'restore', t + 1000)).toBe('restore-20181120T120001Z');
+    let state: Parameters<typeof operationId>[0] = { lastOperationMs: null, operationCount: 0 };
+    const ids: string[] = [];
+    for (const time of [t, t + 300, t + 900, t + 1000]) {
+      const { id, lastOperationMs } = operationId(state, 'restore', time);
+      ids.push(id);
+      state = { lastOperationMs, operationCount: state.operationCount + 1 };
+    }
+    expect(ids).toEqual([
+      'restore-20181120T120000Z',
+      'restore-20181120T120000Z-2',
+      'restore-20181120T120000Z-3',
+      'restore-20181120T120001Z',
+    ]);
   });
 
   it('takes rules from data: another success message, another progress request', () => {
@@ -198,13 +225,7 @@ describe('tracker', () => {
       logger('12:00:02', 'transient', 'ERROR'),
       logger('12:00:03', 'Restore finished'),
     ];
-    let state = initialTrackerState();
-    const events: WatchEvent[] = [];
-    for (const r of records(texts)) {
-      const res = trackRecord(state, r, custom);
-      state = res.state;
-      events.push(...res.events);
-    }
+    const { events } = run(texts, initialTrackerState(), custom);
     expect(summary(events)).toEqual([
       'restore.requested:requested',
       'restore.progress:running',

@@ -7,8 +7,11 @@ import { initialWatchState, reduceWatch, type WatchInput, type WatchState } from
 import { access, logger } from '../helpers/lines.js';
 
 function eventsOf(lines: string[]): WatchEvent[] {
-  const p = new Pipeline(pipelineOptions(defaultConfig()), 'production.log');
-  return [...p.push(Buffer.from(`${lines.join('\n')}\n`)), ...p.end()];
+  // The 403 is a failure message, so a restore fails on that line; an ERROR alone awaits a success for a grace.
+  const config = defaultConfig();
+  config.track.rules.failureMessages = ['403 Forbidden'];
+  const p = new Pipeline(pipelineOptions(config), 'production.log');
+  return [...p.push(Buffer.from(`${lines.join('\n')}\n`)), ...p.finish()];
 }
 
 const at = (iso: string): number => Date.parse(iso);
@@ -40,7 +43,7 @@ const failing = eventsOf([
 describe('eventLine', () => {
   it('is one plain line: time, restore, what happened, message', () => {
     expect(running.map((e) => eventLine(e, palette(false)))).toEqual([
-      '2018-11-20 12:00:00Z  restore-20181120T120000Z  requested  restore requested by 172.28.19.51: POST /v1/restore answered 200',
+      '2018-11-20 12:00:00Z  restore-20181120T120000Z  requested  restore requested by admin at 172.28.19.51: POST /v1/restore answered 200',
       '2018-11-20 12:00:01Z  restore-20181120T120000Z  progress   POST /v1/order answered 200',
       '2018-11-20 12:00:55Z  restore-20181120T120000Z  progress   downloading backup a9s-pg-1542859215559',
     ]);
@@ -79,7 +82,7 @@ describe('liveView', () => {
   it('shows a running restore: state, elapsed, time since last activity, last message, spinner', () => {
     const state = stateAfter([...connected(3), ...asInputs(running)]);
     expect(liveView(state, at('2018-11-20T12:01:05Z'), mono)).toEqual([
-      '⠹ restore-20181120T120000Z  running  1m05s elapsed  last activity 10s ago  1 order poll',
+      '⠹ restore-20181120T120000Z  running download  1m05s elapsed  last activity 10s ago  1 order poll',
       '  downloading backup a9s-pg-1542859215559',
       `  ${URL}  connected`,
     ]);
