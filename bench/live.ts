@@ -32,38 +32,46 @@ export interface RunningServe {
   url: string;
   /** performance.now() when the process was spawned. */
   startedAt: number;
+  /** Bytes of the agent's own log read from its stdout so far. */
+  stdoutBytes(): number;
+  /** The state directory. */
+  stateDir: string;
   /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
   stop(): Promise<void>;
 }
 
 /** Node.js flags the BOSH job runs the agent with (bpm.yml.erb), so the agent is measured as deployed. */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
+export const AGENT_NODE_FLAGS = ['--max-old-space-size=384', '--max-semi-space-size=1'];
 
 /** Starts `restore-watcher serve` following `logPath`; resolves once spawned (not yet listening). */
 export async function startServe(
   ctx: BenchContext,
   name: string,
   logPath: string,
-  extra: { http?: Record<string, unknown> } = {},
+  extra: { http?: Record<string, unknown>; journal?: Record<string, unknown>; stateDir?: string } = {},
 ): Promise<RunningServe> {
   const port = await freePort();
   const config = join(ctx.workDir, `${name}.json`);
+  const stateDir = extra.stateDir ?? join(ctx.workDir, `${name}-state`);
   writeFileSync(
     config,
     JSON.stringify({
       log: { path: logPath },
       http: { host: HOST, port, ...extra.http },
-      stateDir: join(ctx.workDir, `${name}-state`),
+      stateDir,
+      ...(extra.journal ? { journal: extra.journal } : {}),
     }),
   );
   const startedAt = performance.now();
-  // The agent logs every event as JSON on stdout; nobody reads it here.
+  // The agent logs as JSON on stdout; read through a pipe and thrown away, as bpm's log forwarder does.
   // No password: the scenarios measure the open loopback agent, whatever the caller's environment says.
   const env = { ...process.env, RESTORE_WATCHER_PASSWORD: '' };
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ctx.bin, 'serve', '--config', config], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });
+  let stdoutBytes = 0;
+  child.stdout!.on('data', (b: Buffer) => (stdoutBytes += b.length));
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => {
     if (stderr.length < 8192) stderr += b.toString();
@@ -74,6 +82,8 @@ export async function startServe(
     pid: child.pid!,
     url: `http://${HOST}:${port}`,
     startedAt,
+    stdoutBytes: () => stdoutBytes,
+    stateDir,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -22,9 +22,21 @@ import { catchUp } from './scenarios/catch-up.js';
 import { followers } from './scenarios/followers.js';
 import { liveLatency } from './scenarios/live-latency.js';
 import { memoryUnderLoad } from './scenarios/memory-under-load.js';
+import { firstStart } from './scenarios/first-start.js';
 import { replayThroughput } from './scenarios/replay-throughput.js';
+import { resumeFlood } from './scenarios/resume-flood.js';
+import { sustainedLoad } from './scenarios/sustained-load.js';
 
-export const SCENARIOS: Scenario[] = [replayThroughput, liveLatency, memoryUnderLoad, followers, catchUp];
+export const SCENARIOS: Scenario[] = [
+  replayThroughput,
+  liveLatency,
+  memoryUnderLoad,
+  followers,
+  catchUp,
+  sustainedLoad,
+  firstStart,
+  resumeFlood,
+];
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 

@@ -17,7 +17,8 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Checkpointer } from './journal/checkpoint.js';
-import { Journal } from './journal/journal.js';
+import { fitEvent, Journal } from './journal/journal.js';
+import { ProgressLogThrottle } from './log-output.js';
 import { JournalStore } from './journal/store.js';
 import { EVENT_TYPES, type EventType, type Operation, type WatchEvent } from './model.js';
 import { Pipeline, pipelineOptions, type PipelineCounters } from './pipeline.js';
@@ -86,6 +87,7 @@ export class Agent {
   /** A checkpoint was asked for during a check; it is written when the check ends. */
   private checkpointDue = false;
   private stopped = false;
+  private readonly progressLog = new ProgressLogThrottle();
   /** The first read of what was already written has finished. */
   private caughtUp = false;
   /** The follower's content (see FileFollower.content) the last checkpoint knew by some of its bytes. */
@@ -97,8 +99,9 @@ export class Agent {
     const { config } = options;
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
-    this.journal = new Journal({ maxEvents: config.journal.maxEvents });
     this.store = new JournalStore(config.stateDir, { compactSlack: Math.max(100, Math.ceil(config.journal.maxEvents / 10)) });
+    // The journal indexes events in memory; their bodies stay in the store's files.
+    this.journal = new Journal({ maxEvents: config.journal.maxEvents, bodies: this.store });
     this.checkpointer = new Checkpointer(config.stateDir);
     this.pipe = new Pipeline(pipelineOptions(config), config.log.path);
     this.follower = new FileFollower(
@@ -131,7 +134,9 @@ export class Agent {
           const firstBytes = this.follower.headLength > 0 && this.checkpointedContent !== this.follower.content;
           // Bytes read from rotated copies are not a position a checkpoint can name: it must follow them.
           const copies = this.follower.counters.copiesRead !== this.checkpointedCopies;
-          if (this.checkpointDue || firstBytes || copies) this.checkpoint();
+          // A long first read is checkpointed each time the follower pauses in it.
+          const firstRead = !this.caughtUp && this.dirty;
+          if (this.checkpointDue || firstBytes || copies || firstRead) this.checkpoint();
         },
         notice: (n) => this.onNotice(n),
       },
@@ -153,7 +158,7 @@ export class Agent {
     const { config } = this.options;
     const path = config.log.path;
     mkdirSync(config.stateDir, { recursive: true });
-    const loaded = this.store.load();
+    const loaded = this.store.loadInto(this.journal);
     if (loaded.unusable !== null) {
       this.logger.warn({ file: this.store.file, reason: loaded.unusable }, 'journal file not readable; set aside, starting a new one');
     }
@@ -161,7 +166,7 @@ export class Agent {
       this.persistence.journalTornBytes = loaded.tornBytes;
       this.logger.warn({ file: this.store.file, bytes: loaded.tornBytes }, 'journal ended in a torn line (a crash mid-write); cut off');
     }
-    this.journal.restore(loaded.events, loaded.dropped, loaded.operations);
+    if (loaded.migrated) this.logger.info({ file: this.store.file }, 'journal taken over from the single-file format');
 
     const cp = this.checkpointer.load();
     let tracker: TrackerState = initialTrackerState();
@@ -255,7 +260,7 @@ export class Agent {
     if (clock === null) return;
     // A stall must be checkpointed with it; when the file changed under us, wait for the next check.
     if (this.follower.status().exists && this.follower.positionAt(this.pipe.position.offset) === null) return;
-    const events = this.pipe.tick(clock + (this.now() - this.lastClockSeenAt));
+    const events = this.pipe.tick(clock + (this.now() - this.lastClockSeenAt)).map(fitEvent);
     if (events.length === 0) return;
     // Re-reading the log would not make these again: checkpoint them before they reach the journal.
     this.dirty = true;
@@ -326,15 +331,18 @@ export class Agent {
 
   private file(made: readonly WatchEvent[]): void {
     if (made.length === 0) return;
-    const events = this.catchUp(made);
+    // Capped first, as the journal keeps them, so that a re-made event compares equal to its journaled self.
+    const events = this.catchUp(made.map(fitEvent));
     const fresh = this.journal.append(events);
     if (fresh.length === 0) return;
-    this.store.append(fresh);
     if (this.store.maybeCompact(this.journal)) this.persistence.journalCompactions++;
     for (const e of fresh) {
       this.eventCounts[e.type]++;
-      this.logger.info(
+      const level = this.progressLog.level(e, this.now());
+      const quiet = level === 'info' ? this.progressLog.quietBefore : 0;
+      this.logger[level](
         {
+          ...(quiet > 0 ? { progressEventsNotLogged: quiet } : {}),
           event: { id: e.id, type: e.type, operation: e.operation.id, state: e.state, time: e.time },
           message: e.message.length > 2000 ? `${e.message.slice(0, 2000)}…` : e.message,
         },
@@ -365,7 +373,7 @@ export class Agent {
       const kept = this.journal.since(e.id - 1, 1)[0];
       // Dropped from memory already: nothing to compare with; the ids say it is known.
       if (kept === undefined || kept.id !== e.id || sameSource(kept, e)) continue;
-      const later = this.journal.since(e.id).find((k) => sameSource(k, e));
+      const later = this.journal.find(e.id, (k) => sameSource(k, e));
       const to = later?.id ?? last + 1;
       this.logger.warn(
         { id: e.id, renumberedTo: to, lastId: last, line: e.line.slice(0, 200) },

@@ -107,6 +107,8 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default(D.http.host),
       port: port.default(D.http.port),
       maxStreamClients: z.number().int().min(1).max(10_000).default(D.http.maxStreamClients),
+      /** Open connections at most; lowered to keep file descriptors free below `ulimit -n`. */
+      maxConnections: z.number().int().min(8).max(65_536).default(D.http.maxConnections),
       heartbeatSeconds: z.number().positive().max(3600).default(D.http.heartbeatSeconds),
       /** A stream client whose unsent bytes pass this is dropped. */
       maxStreamBufferBytes: z.number().int().min(1024).default(D.http.maxStreamBufferBytes),

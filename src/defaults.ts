@@ -67,6 +67,7 @@ export const DEFAULT_CONFIG = {
     host: '127.0.0.1',
     port: DEFAULT_PORT,
     maxStreamClients: 32,
+    maxConnections: 256,
     heartbeatSeconds: 15,
     maxStreamBufferBytes: 1024 * 1024,
     tls: null as { certFile: string; keyFile: string } | null,

@@ -3,10 +3,11 @@
  * the HTTP server in front of it. Used by `serve`, `demo` and the integration
  * tests, so they all run the same thing.
  */
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Agent } from './agent.js';
 import type { Config } from './config.js';
 import { RestoreWatcherError } from './errors.js';
+import { createLogOutput, type LogOutput } from './log-output.js';
 import { ReadinessProbe } from './probe/readiness.js';
 import { assertSecureBind } from './serve/auth.js';
 import { buildServer, type WatcherServer } from './serve/server.js';
@@ -16,6 +17,8 @@ export interface RunningService {
   agent: Agent;
   server: WatcherServer;
   probe: ReadinessProbe;
+  /** The agent's own log on stdout, bounded; null when the caller gave a logger. */
+  logOutput: LogOutput | null;
   /** Base URL the server listens on, e.g. http://127.0.0.1:9465 */
   url: string;
   port: number;
@@ -29,7 +32,8 @@ export interface ServiceOptions {
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
-  const logger = options.logger ?? pino({ level: 'info', base: { name: 'restore-watcher' } });
+  const logOutput = options.logger === undefined ? createLogOutput() : null;
+  const logger = options.logger ?? logOutput!.logger;
   // Refuse an unsafe or broken setup before anything starts.
   assertSecureBind(config);
   const tls = await loadTls(config.http.tls);
@@ -77,6 +81,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     agent,
     server,
     probe,
+    logOutput,
     url: address,
     port,
     close: () => {
@@ -84,6 +89,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await server.app.close();
         await probe.stop();
         await agent.stop();
+        logOutput?.close();
       })();
       return closing;
     },

@@ -4,28 +4,122 @@
  * restore and backup, and tells subscribers about new events. It is bounded: past
  * `maxEvents` the oldest events are dropped and counted, while operation
  * summaries are kept (they are small) up to `maxOperations`.
+ *
+ * Memory is budgeted in bytes. In memory the journal holds an index entry per
+ * event (id, type, operation, serialised size and where its body is), never the
+ * bodies themselves when a store keeps them on disk (`EventBodies`); readers take
+ * events a page at a time, each page bounded in bytes, so what a reader costs does
+ * not grow with the journal. Every event is capped on the way in (`fitEvent`): a
+ * huge logger message is kept once, in `message`, and only a head of it elsewhere.
  */
 import type { EventType, Operation, OperationKind, WatchEvent } from '../model.js';
 
-export type JournalListener = (events: readonly WatchEvent[]) => void;
+export type JournalListener = (events: readonly WatchEvent[], json: readonly string[]) => void;
+
+/** Where event bodies live: in memory (the default) or in the journal's files on disk. */
+export interface EventBodies {
+  /** Keeps the bodies of new events, given serialised; returns a reference per event. */
+  keep(json: readonly string[], events: readonly WatchEvent[]): unknown[];
+  /** The serialised bodies behind `refs`, in order. */
+  read(refs: readonly unknown[]): string[];
+}
+
+/** Bodies held as the event objects themselves: for journals without a state directory. */
+export const memoryBodies: EventBodies = {
+  keep: (_json, events) => [...events],
+  read: (refs) => refs.map((e) => JSON.stringify(e)),
+};
 
 export interface JournalOptions {
   maxEvents: number;
   maxOperations?: number;
+  bodies?: EventBodies;
+}
+
+/** What the journal knows of an event without reading its body. */
+export interface IndexEntry {
+  id: number;
+  type: EventType;
+  operationId: string;
+  /** Length of the serialised event (UTF-16 code units, as JSON.stringify gives it). */
+  bytes: number;
+  ref: unknown;
+}
+
+export interface PageQuery {
+  /** Stop once the page holds this many serialised bytes (a page holds at least one event). */
+  maxBytes: number;
+  limit?: number;
+  type?: EventType;
+  operationId?: string;
+  /** Look no further than this id. */
+  until?: number;
+}
+
+/** One page of events, serialised: what a reader sends without parsing. */
+export interface Page {
+  ids: number[];
+  types: EventType[];
+  json: string[];
+  /** Id of the last event looked at: the next page starts after it. */
+  next: number;
+  /** No event after `next` was left unread. */
+  done: boolean;
+}
+
+/** Caps, in characters, of what an event holds: a huge message is stored once, in `message`. */
+export const EVENT_CAPS = { message: 8192, line: 512, lastMessage: 512, failure: 2048 } as const;
+
+/** The event with its message, source line and operation summary cut to EVENT_CAPS. */
+export function fitEvent(e: WatchEvent): WatchEvent {
+  const op = e.operation;
+  if (
+    e.message.length <= EVENT_CAPS.message &&
+    e.line.length <= EVENT_CAPS.line &&
+    (op.lastMessage?.length ?? 0) <= EVENT_CAPS.lastMessage &&
+    (op.failure?.length ?? 0) <= EVENT_CAPS.failure
+  ) {
+    return e;
+  }
+  return {
+    ...e,
+    line: cap(e.line, EVENT_CAPS.line),
+    message: cap(e.message, EVENT_CAPS.message),
+    operation: {
+      ...op,
+      lastMessage: op.lastMessage === null ? null : cap(op.lastMessage, EVENT_CAPS.lastMessage),
+      failure: op.failure === null ? null : cap(op.failure, EVENT_CAPS.failure),
+    },
+  };
+}
+
+function cap(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Do not leave half a surrogate pair before the ellipsis.
+  const end = /[\uD800-\uDBFF]/.test(text[max - 2] ?? '') ? max - 2 : max - 1;
+  return `${text.slice(0, end)}…`;
+}
+
+interface Known {
+  op: Operation;
+  /** Id of its newest event, 0 when none is known (a summary kept after its events were dropped). */
+  lastEventId: number;
 }
 
 export class Journal {
-  private events: WatchEvent[] = [];
-  private readonly ops = new Map<string, Operation>();
+  private entries: IndexEntry[] = [];
+  private readonly ops = new Map<string, Known>();
   /** Id of the last restore and backup first seen: what latest() answers, without a scan. */
   private newest: Record<OperationKind, string | null> = { restore: null, backup: null };
   private readonly listeners = new Set<JournalListener>();
   private droppedCount = 0;
   private last = 0;
   private readonly maxOperations: number;
+  private readonly bodies: EventBodies;
 
   constructor(private readonly options: JournalOptions) {
     this.maxOperations = options.maxOperations ?? 10_000;
+    this.bodies = options.bodies ?? memoryBodies;
   }
 
   /** Id of the newest event, 0 when there is none. */
@@ -35,11 +129,11 @@ export class Journal {
 
   /** Id of the oldest event still held, or null when empty. */
   get firstId(): number | null {
-    return this.events[0]?.id ?? null;
+    return this.entries[0]?.id ?? null;
   }
 
   get size(): number {
-    return this.events.length;
+    return this.entries.length;
   }
 
   /** How many events were dropped to keep the journal within its bound. */
@@ -50,70 +144,135 @@ export class Journal {
   /**
    * Adds events in id order and tells subscribers. Events whose id is not above
    * the last one are already here (a restart re-reading what it had seen) and are
-   * skipped, so an event is never delivered twice. Returns the events added.
+   * skipped, so an event is never delivered twice. Returns the events added, capped.
    */
   append(events: readonly WatchEvent[]): WatchEvent[] {
-    const fresh = events.filter((e) => e.id > this.last);
+    const fresh: WatchEvent[] = [];
+    for (const e of events) if (e.id > this.last && e.id > (fresh.at(-1)?.id ?? 0)) fresh.push(fitEvent(e));
     if (fresh.length === 0) return fresh;
-    for (const e of fresh) {
-      this.events.push(e);
-      this.remember(e.operation);
-    }
-    this.last = fresh[fresh.length - 1]!.id;
-    this.trim();
-    for (const listener of this.listeners) listener(fresh);
+    const json = fresh.map((e) => JSON.stringify(e));
+    const refs = this.bodies.keep(json, fresh);
+    fresh.forEach((e, i) => this.add(e, json[i]!.length, refs[i]));
+    this.trim(false);
+    for (const listener of this.listeners) listener(fresh, json);
     return fresh;
   }
 
   /**
-   * Loads events kept from before a restart, without telling subscribers.
-   * `operations` are summaries of restores and backups whose events were dropped.
+   * Loads events kept from before a restart, without telling subscribers (their
+   * bodies are kept anew: for a journal in memory). `operations` are summaries of
+   * restores and backups whose events were dropped.
    */
   restore(events: readonly WatchEvent[], dropped: number, operations: readonly Operation[] = []): void {
-    this.events = [];
+    this.reset(dropped, operations);
+    const fitted = events.map(fitEvent);
+    const json = fitted.map((e) => JSON.stringify(e));
+    const refs = this.bodies.keep(json, fitted);
+    fitted.forEach((e, i) => this.adopt(e, json[i]!.length, refs[i]));
+    this.trim(true);
+  }
+
+  /** Starts a restore from disk: forgets everything, then takes `adopt()` calls in id order. */
+  reset(dropped: number, operations: readonly Operation[]): void {
+    this.entries = [];
     this.ops.clear();
     this.newest = { restore: null, backup: null };
-    for (const op of operations) this.remember(op);
-    for (const e of events) {
-      this.events.push(e);
-      this.remember(e.operation);
-    }
-    this.last = this.events.at(-1)?.id ?? 0;
+    for (const op of operations) this.remember(op, 0);
+    this.last = 0;
     this.droppedCount = dropped;
-    this.trim();
   }
 
-  /** Events with id > `after`, oldest first, at most `limit`, optionally of one type. */
-  since(after: number, limit = Number.POSITIVE_INFINITY, type?: EventType): WatchEvent[] {
-    const out: WatchEvent[] = [];
-    for (let i = this.indexAfter(after); i < this.events.length && out.length < limit; i++) {
-      const e = this.events[i]!;
-      if (type === undefined || e.type === type) out.push(e);
+  /** Takes one event read back from disk, whose body stays where `ref` says. */
+  adopt(e: WatchEvent, bytes: number, ref: unknown): void {
+    if (e.id <= this.last) return;
+    this.add(e, bytes, ref);
+    this.trim(false);
+  }
+
+  /** Ends a restore from disk: the journal holds exactly its bound. */
+  settle(): void {
+    this.trim(true);
+  }
+
+  /**
+   * The next page of events with id > `after` matching the query, serialised, at
+   * most `maxBytes` (but at least one event) and `limit` events.
+   */
+  page(after: number, query: PageQuery): Page {
+    const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    const until = query.until ?? Number.POSITIVE_INFINITY;
+    const picked: IndexEntry[] = [];
+    let bytes = 0;
+    let next = after;
+    let i = this.indexAfter(after);
+    for (; i < this.entries.length && picked.length < limit && (picked.length === 0 || bytes < query.maxBytes); i++) {
+      const entry = this.entries[i]!;
+      if (entry.id > until) break;
+      next = entry.id;
+      if (query.type !== undefined && entry.type !== query.type) continue;
+      if (query.operationId !== undefined && entry.operationId !== query.operationId) continue;
+      picked.push(entry);
+      bytes += entry.bytes;
     }
-    return out;
+    return {
+      ids: picked.map((p) => p.id),
+      types: picked.map((p) => p.type),
+      json: picked.length > 0 ? this.bodies.read(picked.map((p) => p.ref)) : [],
+      next,
+      done: i >= this.entries.length || this.entries[i]!.id > until,
+    };
   }
 
-  /** The events of one restore or backup still held, oldest first. */
+  /** Events with id > `after`, oldest first, at most `limit`, optionally of one type (read at once: for small answers). */
+  since(after: number, limit = Number.POSITIVE_INFINITY, type?: EventType): WatchEvent[] {
+    return this.collect(after, { limit, ...(type !== undefined ? { type } : {}) });
+  }
+
+  /** The first event after `after` for which `match` holds, read a page at a time. */
+  find(after: number, match: (e: WatchEvent) => boolean): WatchEvent | undefined {
+    let cursor = after;
+    for (;;) {
+      const page = this.page(cursor, { maxBytes: 256 * 1024 });
+      for (const text of page.json) {
+        const e = JSON.parse(text) as WatchEvent;
+        if (match(e)) return e;
+      }
+      if (page.done || page.ids.length === 0) return undefined;
+      cursor = page.next;
+    }
+  }
+
+  /** The events of one restore or backup still held, oldest first (read at once: for small answers). */
   eventsOf(operationId: string): WatchEvent[] {
-    return this.events.filter((e) => e.operation.id === operationId);
+    return this.collect(0, { operationId });
+  }
+
+  /** The newest `count` events of one restore or backup, oldest first. */
+  recentOf(operationId: string, count: number): WatchEvent[] {
+    const refs: unknown[] = [];
+    for (let i = this.entries.length - 1; i >= 0 && refs.length < count; i--) {
+      const entry = this.entries[i]!;
+      if (entry.operationId === operationId) refs.push(entry.ref);
+    }
+    return this.bodies.read(refs.reverse()).map((text) => JSON.parse(text) as WatchEvent);
   }
 
   /** Every known restore or backup, newest first. */
   operations(kind: OperationKind): Operation[] {
     const out: Operation[] = [];
-    for (const op of this.ops.values()) if (op.kind === kind) out.push(op);
+    for (const k of this.ops.values()) if (k.op.kind === kind) out.push(k.op);
     return out.reverse();
   }
 
   operation(kind: OperationKind, id: string): Operation | undefined {
-    const op = this.ops.get(id);
+    const op = this.ops.get(id)?.op;
     return op?.kind === kind ? op : undefined;
   }
 
   /** The most recently requested restore or backup, as it stands now. */
   latest(kind: OperationKind): Operation | null {
     const id = this.newest[kind];
-    return id === null ? null : (this.ops.get(id) ?? null);
+    return id === null ? null : (this.ops.get(id)?.op ?? null);
   }
 
   /** Calls `listener` with every batch of new events until the returned function is called. */
@@ -122,31 +281,48 @@ export class Journal {
     return () => this.listeners.delete(listener);
   }
 
-  /** All events held, oldest first (for persistence and tests). */
+  /** All events held, oldest first (read at once: for tests and small journals). */
   all(): readonly WatchEvent[] {
-    return this.events;
+    return this.collect(0, {});
   }
 
   /** Every known restore and backup, in the order they were requested. */
   allOperations(): Operation[] {
-    return [...this.ops.values()];
+    return [...this.ops.values()].map((k) => k.op);
   }
 
-  private remember(op: Operation): void {
+  /** Summaries of restores and backups none of whose events has an id of `firstId` or more. */
+  operationsBefore(firstId: number): Operation[] {
+    const out: Operation[] = [];
+    for (const k of this.ops.values()) if (k.lastEventId < firstId) out.push(k.op);
+    return out;
+  }
+
+  private collect(after: number, query: Omit<PageQuery, 'maxBytes'>): WatchEvent[] {
+    return this.page(after, { ...query, maxBytes: Number.POSITIVE_INFINITY }).json.map((text) => JSON.parse(text) as WatchEvent);
+  }
+
+  private add(e: WatchEvent, bytes: number, ref: unknown): void {
+    this.entries.push({ id: e.id, type: e.type, operationId: e.operation.id, bytes, ref });
+    this.remember(e.operation, e.id);
+    this.last = e.id;
+  }
+
+  private remember(op: Operation, eventId: number): void {
     // Map.set on an existing key keeps its place, so listings stay in request order.
     if (!this.ops.has(op.id)) this.newest[op.kind] = op.id;
-    this.ops.set(op.id, op);
+    this.ops.set(op.id, { op, lastEventId: Math.max(eventId, this.ops.get(op.id)?.lastEventId ?? 0) });
     if (this.ops.size > this.maxOperations) {
       const oldest = this.ops.keys().next().value;
       if (oldest !== undefined) this.ops.delete(oldest);
     }
   }
 
-  private trim(): void {
-    const over = this.events.length - this.options.maxEvents;
+  private trim(exact: boolean): void {
+    const over = this.entries.length - this.options.maxEvents;
     // Drop in batches so that a full journal does not shift the array on every event.
-    if (over > 0 && (over >= 1024 || over >= this.options.maxEvents / 10)) {
-      this.events.splice(0, over);
+    if (over > 0 && (exact || over >= 1024 || over >= this.options.maxEvents / 10)) {
+      this.entries.splice(0, over);
       this.droppedCount += over;
     }
   }
@@ -154,10 +330,10 @@ export class Journal {
   /** Index of the first event with id > after (ids are increasing). */
   private indexAfter(after: number): number {
     let lo = 0;
-    let hi = this.events.length;
+    let hi = this.entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.events[mid]!.id <= after) lo = mid + 1;
+      if (this.entries[mid]!.id <= after) lo = mid + 1;
       else hi = mid;
     }
     return lo;

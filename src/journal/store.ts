@@ -1,34 +1,75 @@
 /**
- * The journal on disk: an append-only JSON Lines file in the state directory, one
- * event per line after a header line that holds the format version, how many
- * events were dropped before the first one kept, and the summaries of restores and
- * backups whose events were all dropped (so `/restores` still lists them).
+ * The journal on disk: JSON Lines segments in the state directory, one event per
+ * line. New events go to the active segment, `events.jsonl`, after a header line
+ * that holds the format and its version. When the active segment is full (a
+ * number of events or of bytes) it is sealed: fsynced and renamed
+ * `events-<first id>.jsonl`, and a new active segment is started. A manifest,
+ * `journal.json`, holds how many events were dropped before the oldest segment
+ * kept and the summaries of restores and backups whose events were all dropped
+ * (so `/restores` still lists them).
+ *
+ * The store also keeps the bodies for the in-memory journal (`EventBodies`): the
+ * journal indexes each event by segment and byte range, and reads pages back from
+ * here when a client asks for them.
  *
  * fsync policy: events are written (write(2), no fsync) as soon as they are made,
  * before any checkpoint covering the log bytes they came from; a killed agent loses
- * nothing, since the kernel has them. The file is fsynced before every checkpoint
- * is written, so after a power loss the durable checkpoint never covers events
- * that are not durable too: what a crash can cost is only events after the last
- * checkpoint, and those are regenerated from the log, with the same ids, on restart.
- * A line torn by a crash mid-write is cut off when the file is loaded.
+ * nothing, since the kernel has them. The active segment is fsynced before every
+ * checkpoint is written, and a segment before it is sealed, so after a power loss
+ * the durable checkpoint never covers events that are not durable too: what a crash
+ * can cost is only events after the last checkpoint, and those are regenerated from
+ * the log, with the same ids, on restart. A line torn by a crash mid-write is cut
+ * off when the file is loaded.
  *
- * Bounded: when the file holds a tenth more events than the in-memory journal
- * keeps, it is rewritten (atomically) with what the journal keeps.
+ * Compaction is incremental: once every event of the oldest sealed segments has
+ * been dropped from the journal, the manifest is rewritten (small) and those
+ * segments are deleted. Nothing is ever rewritten whole.
+ *
+ * Version 1 was a single file, `events.jsonl`, whose header also held the dropped
+ * count and the summaries; it is read as it is and becomes the oldest sealed segment.
  */
-import { closeSync, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Operation, WatchEvent } from '../model.js';
-import { writeFileAtomic } from './durable-file.js';
-import type { Journal } from './journal.js';
+import { fsyncDirectory, writeFileAtomic } from './durable-file.js';
+import type { EventBodies, Journal } from './journal.js';
 
 export const JOURNAL_FORMAT = 'restore-watcher.journal';
-export const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 2;
+/** The active segment, where new events are appended. */
 export const JOURNAL_FILE = 'events.jsonl';
+export const MANIFEST_FILE = 'journal.json';
+const SEALED = /^events-(\d+)\.jsonl$/;
+const sealedName = (firstId: number): string => `events-${String(firstId).padStart(12, '0')}.jsonl`;
 
 interface Header {
   format: typeof JOURNAL_FORMAT;
   version: number;
+  /** Version 1 only: now in the manifest. */
+  dropped?: number;
+  operations?: Operation[];
+}
+
+interface Manifest {
+  format: typeof JOURNAL_FORMAT;
+  version: number;
+  /** Events dropped before the oldest segment kept. */
   dropped: number;
+  /** Events with a smaller id are dropped, even if a segment holding them is still there (a crash mid-compaction). */
+  firstId: number;
+  /** Summaries of operations whose events were all dropped. */
   operations: Operation[];
 }
 
@@ -41,126 +82,144 @@ export interface LoadedJournal {
   tornBytes: number;
   /** Lines that were not events in order (skipped). */
   skippedLines: number;
-  /** Why the file was not usable at all (another format); it is set aside as `events.jsonl.unusable`. */
+  /** Why the journal was not usable at all (another format); its files are set aside with `.unusable` added. */
   unusable: string | null;
+  /** The journal was in the single-file format of version 1 and was taken over. */
+  migrated: boolean;
 }
 
 export interface JournalStoreOptions {
-  /** Lines on disk beyond what the journal keeps before the file is compacted. */
+  /** Events per segment: a compaction frees at least this many lines at once. */
   compactSlack: number;
+  /** Bytes per segment, whichever comes first (default 4 MiB). */
+  segmentBytes?: number;
 }
 
-/** Owns the journal file: loads it, appends events, fsyncs and compacts it. */
-export class JournalStore {
+/** One segment file and what it holds. */
+interface Segment {
+  path: string;
+  /** Id of its first event; 0 while the active segment is empty. */
+  first: number;
+  last: number;
+  events: number;
+  /** Size of the file, i.e. where the next line goes. */
+  size: number;
+}
+
+/** Where an event's body is: a byte range of a segment. */
+interface BodyRef {
+  segment: Segment;
+  position: number;
+  length: number;
+}
+
+type Visit = (e: WatchEvent, chars: number, ref: BodyRef) => void;
+
+/** Owns the journal's files: loads them, appends events, reads pages back, fsyncs, seals and compacts. */
+export class JournalStore implements EventBodies {
   readonly file: string;
-  private fd: number | null = null;
-  private lines = 0;
+  readonly manifestFile: string;
   compactions = 0;
+  /** Segments deleted by compactions. */
+  segmentsDeleted = 0;
+  private fd: number | null = null;
+  private active: Segment;
+  private sealed: Segment[] = [];
+  private manifest: Manifest = emptyManifest();
+  private readonly segmentBytes: number;
 
   constructor(
-    stateDir: string,
+    private readonly stateDir: string,
     private readonly options: JournalStoreOptions,
   ) {
     this.file = join(stateDir, JOURNAL_FILE);
+    this.manifestFile = join(stateDir, MANIFEST_FILE);
+    this.segmentBytes = options.segmentBytes ?? 4 * 1024 * 1024;
+    this.active = { path: this.file, first: 0, last: 0, events: 0, size: 0 };
   }
 
-  /** Reads the file (cutting off a torn last line) and opens it for appending. */
+  /** Reads every segment (cutting off a torn last line), holding the events in memory, and opens for appending. */
   load(): LoadedJournal {
-    const out: LoadedJournal = { events: [], dropped: 0, operations: [], tornBytes: 0, skippedLines: 0, unusable: null };
-    let fd: number;
-    try {
-      fd = openSync(this.file, 'r+');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.rewrite([], 0, []);
-      return out;
-    }
-    let header: Header | null = null;
-    let goodEnd = 0;
-    try {
-      const size = fstatSync(fd).size;
-      const chunk = Buffer.allocUnsafe(1024 * 1024);
-      let rest = Buffer.alloc(0);
-      let pos = 0;
-      let lastId = 0;
-      read: while (pos < size) {
-        const n = readSync(fd, chunk, 0, chunk.length, pos);
-        if (n === 0) break;
-        pos += n;
-        let buf = Buffer.concat([rest, chunk.subarray(0, n)]);
-        let start = 0;
-        let nl: number;
-        while ((nl = buf.indexOf(0x0a, start)) !== -1) {
-          const line = buf.toString('utf8', start, nl);
-          const lineEnd = goodEnd + (nl + 1 - start);
-          start = nl + 1;
-          let value: unknown;
-          try {
-            value = JSON.parse(line);
-          } catch {
-            // Only a crash mid-write leaves a bad line, and only as the last one.
-            out.skippedLines++;
-            goodEnd = lineEnd;
-            continue;
-          }
-          goodEnd = lineEnd;
-          if (header === null) {
-            const h = value as Partial<Header>;
-            if (h.format !== JOURNAL_FORMAT || typeof h.version !== 'number') {
-              out.unusable = 'the first line is not a journal header';
-              break read;
-            }
-            if (h.version !== JOURNAL_VERSION) {
-              out.unusable = `format version ${h.version}, this agent reads ${JOURNAL_VERSION}`;
-              break read;
-            }
-            header = h as Header;
-            continue;
-          }
-          const e = value as WatchEvent;
-          if (typeof e.id !== 'number' || e.id <= lastId) {
-            out.skippedLines++;
-            continue;
-          }
-          lastId = e.id;
-          out.events.push(e);
-        }
-        rest = buf.subarray(start);
-        buf = Buffer.alloc(0);
-      }
-      if (out.unusable === null) {
-        out.tornBytes = size - goodEnd;
-        if (out.tornBytes > 0) ftruncateSync(fd, goodEnd);
-      }
-    } finally {
-      closeSync(fd);
-    }
-    if (out.unusable !== null) {
-      // Kept for whoever can read it; this agent starts a journal of its own.
-      renameSync(this.file, `${this.file}.unusable`);
-      this.rewrite([], 0, []);
-      return out;
-    }
-    if (header === null) {
-      this.rewrite([], 0, []);
-      return out;
-    }
-    out.dropped = header.dropped;
-    out.operations = header.operations ?? [];
-    this.lines = out.events.length + out.skippedLines;
-    this.fd = openSync(this.file, 'a');
+    const events: WatchEvent[] = [];
+    const out = this.scan((e) => events.push(e), () => undefined);
+    return { ...out, events };
+  }
+
+  /** Reads every segment into `journal`, which indexes the events and leaves their bodies here. */
+  loadInto(journal: Journal): Omit<LoadedJournal, 'events'> {
+    const out = this.scan(
+      (e, chars, ref) => journal.adopt(e, chars, ref),
+      (m) => journal.reset(m.dropped, m.operations),
+    );
+    // Events of files set aside are not the journal's.
+    if (out.unusable !== null) journal.reset(0, []);
+    journal.settle();
     return out;
   }
 
-  /** Writes events at the end of the file (no fsync: see the policy above). */
+  /** Writes events at the end of the active segment (no fsync: see the policy above). */
   append(events: readonly WatchEvent[]): void {
-    if (events.length === 0 || this.fd === null) return;
-    let text = '';
-    for (const e of events) text += `${JSON.stringify(e)}\n`;
-    const bytes = Buffer.from(text);
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
-    this.lines += events.length;
+    this.keep(
+      events.map((e) => JSON.stringify(e)),
+      events,
+    );
+  }
+
+  keep(json: readonly string[], events: readonly WatchEvent[]): BodyRef[] {
+    if (this.fd === null) throw new Error('journal store is not open');
+    const refs: BodyRef[] = [];
+    let pending: string[] = [];
+    let pendingBytes = 0;
+    const flush = (): void => {
+      if (pending.length === 0) return;
+      writeAll(this.fd!, Buffer.from(pending.join('')));
+      this.active.size += pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+    };
+    json.forEach((text, i) => {
+      const e = events[i]!;
+      if (this.active.events >= this.options.compactSlack || this.active.size + pendingBytes >= this.segmentBytes) {
+        if (this.active.events > 0) {
+          flush();
+          this.seal();
+        }
+      }
+      const length = Buffer.byteLength(text) + 1;
+      refs.push({ segment: this.active, position: this.active.size + pendingBytes, length });
+      pending.push(`${text}\n`);
+      pendingBytes += length;
+      if (this.active.events === 0) this.active.first = e.id;
+      this.active.last = e.id;
+      this.active.events++;
+    });
+    flush();
+    return refs;
+  }
+
+  /** The serialised events behind `refs`: one read per run of adjacent lines. */
+  read(refs: readonly unknown[]): string[] {
+    const out: string[] = [];
+    let i = 0;
+    while (i < refs.length) {
+      const first = refs[i] as BodyRef;
+      let end = first.position + first.length;
+      let j = i + 1;
+      for (; j < refs.length; j++) {
+        const r = refs[j] as BodyRef;
+        if (r.segment !== first.segment || r.position !== end) break;
+        end += r.length;
+      }
+      const bytes = readRange(first.segment.path, first.position, end - first.position);
+      let at = 0;
+      for (let k = i; k < j; k++) {
+        const length = (refs[k] as BodyRef).length;
+        out.push(bytes.toString('utf8', at, at + length - 1));
+        at += length;
+      }
+      i = j;
+    }
+    return out;
   }
 
   /** Makes what was appended durable; called before every checkpoint. */
@@ -168,19 +227,26 @@ export class JournalStore {
     if (this.fd !== null) fsyncSync(this.fd);
   }
 
-  /** Rewrites the file with what the journal keeps when it holds too much more. */
+  /** Deletes the oldest sealed segments once the journal has dropped every event in them. */
   maybeCompact(journal: Journal): boolean {
-    if (this.fd === null || this.lines - journal.size < this.options.compactSlack) return false;
-    this.compact(journal);
-    return true;
-  }
-
-  compact(journal: Journal): void {
-    const kept = new Set<string>();
-    for (const e of journal.all()) kept.add(e.operation.id);
-    const orphans = journal.allOperations().filter((op) => !kept.has(op.id));
-    this.rewrite(journal.all(), journal.dropped, orphans);
+    const keepFrom = journal.firstId ?? journal.lastId + 1;
+    let n = 0;
+    let dropped = 0;
+    while (n < this.sealed.length && this.sealed[n]!.last < keepFrom) dropped += this.sealed[n++]!.events;
+    if (n === 0) return false;
+    const gone = this.sealed.splice(0, n);
+    const firstOnDisk = this.sealed[0]?.first ?? (this.active.events > 0 ? this.active.first : journal.lastId + 1);
+    this.writeManifest({
+      ...this.manifest,
+      dropped: this.manifest.dropped + dropped,
+      firstId: firstOnDisk,
+      operations: journal.operationsBefore(firstOnDisk),
+    });
+    // The manifest says these events are gone before their files go: a crash in between leaves files the loader skips.
+    for (const s of gone) unlinkSync(s.path);
     this.compactions++;
+    this.segmentsDeleted += gone.length;
+    return true;
   }
 
   close(): void {
@@ -188,13 +254,290 @@ export class JournalStore {
     this.fd = null;
   }
 
-  private rewrite(events: readonly WatchEvent[], dropped: number, operations: Operation[]): void {
-    const header: Header = { format: JOURNAL_FORMAT, version: JOURNAL_VERSION, dropped, operations };
-    let text = `${JSON.stringify(header)}\n`;
-    for (const e of events) text += `${JSON.stringify(e)}\n`;
+  /** Reads the manifest and the segments in order, calling `visit` for every event kept. */
+  private scan(visit: Visit, begin: (m: Manifest) => void): Omit<LoadedJournal, 'events'> {
+    const out: Omit<LoadedJournal, 'events'> = {
+      dropped: 0,
+      operations: [],
+      tornBytes: 0,
+      skippedLines: 0,
+      unusable: null,
+      migrated: false,
+    };
     this.close();
-    writeFileAtomic(this.file, text);
-    this.lines = events.length;
+    this.sealed = [];
+    this.manifest = emptyManifest();
+    const manifest = this.readManifest();
+    if (typeof manifest === 'string') return this.setAside(out, manifest);
+    if (manifest !== null) this.manifest = manifest;
+    const activeHeader = readHeader(this.file);
+    if (typeof activeHeader === 'string') return this.setAside(out, activeHeader);
+    const fromVersion1 = manifest === null && activeHeader?.version === 1;
+    if (fromVersion1) this.manifest = { ...emptyManifest(), dropped: activeHeader.dropped ?? 0, operations: activeHeader.operations ?? [] };
+    begin(this.manifest);
+
+    let lastId = 0;
+    const take = (segment: Segment, e: WatchEvent, chars: number, ref: BodyRef): void => {
+      if (typeof e.id !== 'number' || e.id <= lastId) {
+        out.skippedLines++;
+        return;
+      }
+      lastId = e.id;
+      if (e.id < this.manifest.firstId) return;
+      if (segment.events === 0) segment.first = e.id;
+      segment.last = e.id;
+      segment.events++;
+      visit(e, chars, ref);
+    };
+
+    for (const name of sealedSegments(this.stateDir)) {
+      const segment: Segment = { path: join(this.stateDir, name), first: 0, last: 0, events: 0, size: 0 };
+      const read = readSegment(segment, (e, chars, ref) => take(segment, e, chars, ref), out);
+      if (read.header !== null && typeof read.header === 'string') return this.setAside(out, read.header);
+      if (segment.events === 0) {
+        // Dropped by a compaction that a crash interrupted: finish it.
+        unlinkSync(segment.path);
+        continue;
+      }
+      this.sealed.push(segment);
+    }
+
+    let active: Segment = { path: this.file, first: 0, last: 0, events: 0, size: 0 };
+    let header: Header | null = null;
+    try {
+      const read = readSegment(active, (e, chars, ref) => take(active, e, chars, ref), out, true);
+      if (typeof read.header === 'string') return this.setAside(out, read.header);
+      header = read.header;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (header !== null && header.version === 1) {
+      // The single file of version 1: its header becomes the manifest, the file the oldest sealed segment.
+      out.migrated = true;
+      if (fromVersion1) this.writeManifest(this.manifest);
+      if (active.events > 0) {
+        const path = join(this.stateDir, sealedName(active.first));
+        renameSync(this.file, path);
+        // The journal's references point at this object: it moves with its file.
+        active.path = path;
+        this.sealed.push(active);
+      }
+      header = null;
+      active = { path: this.file, first: 0, last: 0, events: 0, size: 0 };
+    }
+    if (header === null) {
+      writeFileAtomic(this.file, headerLine());
+      active.size = Buffer.byteLength(headerLine());
+    }
+    this.active = active;
+    this.fd = openSync(this.file, 'a');
+    out.dropped = this.manifest.dropped;
+    out.operations = this.manifest.operations;
+    return out;
+  }
+
+  private readManifest(): Manifest | null | string {
+    let text: string;
+    try {
+      text = readFileSync(this.manifestFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    let m: Partial<Manifest>;
+    try {
+      m = JSON.parse(text) as Partial<Manifest>;
+    } catch {
+      return 'the manifest is not JSON';
+    }
+    const problem = versionProblem(m);
+    if (problem !== null) return `manifest: ${problem}`;
+    return { ...emptyManifest(), ...m } as Manifest;
+  }
+
+  private writeManifest(m: Manifest): void {
+    this.manifest = m;
+    writeFileAtomic(this.manifestFile, `${JSON.stringify(m)}\n`);
+  }
+
+  /** Seals the active segment and starts a new one. */
+  private seal(): void {
+    fsyncSync(this.fd!);
+    this.close();
+    const path = join(this.stateDir, sealedName(this.active.first));
+    renameSync(this.file, path);
+    this.active.path = path;
+    this.sealed.push(this.active);
+    // The new header is written atomically: it fsyncs the directory, so the rename survives too.
+    writeFileAtomic(this.file, headerLine());
+    this.active = { path: this.file, first: 0, last: 0, events: 0, size: Buffer.byteLength(headerLine()) };
     this.fd = openSync(this.file, 'a');
   }
+
+  /** Kept for whoever can read it; this agent starts a journal of its own. */
+  private setAside(out: Omit<LoadedJournal, 'events'>, reason: string): Omit<LoadedJournal, 'events'> {
+    out.unusable = reason;
+    const files = [MANIFEST_FILE, JOURNAL_FILE, ...sealedSegments(this.stateDir)];
+    for (const name of files) {
+      try {
+        renameSync(join(this.stateDir, name), join(this.stateDir, `${name}.unusable`));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    fsyncDirectory(this.stateDir);
+    this.sealed = [];
+    this.manifest = emptyManifest();
+    writeFileAtomic(this.file, headerLine());
+    this.active = { path: this.file, first: 0, last: 0, events: 0, size: Buffer.byteLength(headerLine()) };
+    this.fd = openSync(this.file, 'a');
+    return out;
+  }
+}
+
+function emptyManifest(): Manifest {
+  return { format: JOURNAL_FORMAT, version: JOURNAL_VERSION, dropped: 0, firstId: 0, operations: [] };
+}
+
+function headerLine(): string {
+  return `${JSON.stringify({ format: JOURNAL_FORMAT, version: JOURNAL_VERSION })}\n`;
+}
+
+function versionProblem(h: { format?: unknown; version?: unknown }): string | null {
+  if (h.format !== JOURNAL_FORMAT || typeof h.version !== 'number') return 'not a journal header';
+  if (h.version !== JOURNAL_VERSION && h.version !== 1) return `format version ${h.version}, this agent reads ${JOURNAL_VERSION} and 1`;
+  return null;
+}
+
+/** The header of the active segment: null when there is none, a reason when it is not one this agent reads. */
+function readHeader(path: string): Header | string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    // The first line; in version 1 it holds summaries and can be long.
+    const parts: Buffer[] = [];
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    let pos = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, pos);
+      if (n === 0) return pos === 0 ? null : 'the first line is not a journal header';
+      const nl = chunk.subarray(0, n).indexOf(0x0a);
+      parts.push(Buffer.from(chunk.subarray(0, nl === -1 ? n : nl)));
+      pos += n;
+      if (nl !== -1) break;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(Buffer.concat(parts).toString('utf8'));
+    } catch {
+      return 'the first line is not a journal header';
+    }
+    return versionProblem((value ?? {}) as Header) ?? (value as Header);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function sealedSegments(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => SEALED.test(name))
+    .sort((a, b) => Number(SEALED.exec(a)![1]) - Number(SEALED.exec(b)![1]));
+}
+
+/**
+ * Reads one segment line by line: a header line first (required in the active
+ * segment), then events. Lines that are not JSON are skipped and counted; in the
+ * active segment a last line without its newline (torn by a crash mid-write) is cut off.
+ */
+function readSegment(
+  segment: Segment,
+  visit: (e: WatchEvent, chars: number, ref: BodyRef) => void,
+  out: { tornBytes: number; skippedLines: number },
+  isActive = false,
+): { header: Header | string | null } {
+  const fd = openSync(segment.path, isActive ? 'r+' : 'r');
+  let header: Header | string | null = null;
+  let goodEnd = 0;
+  try {
+    const size = fstatSync(fd).size;
+    const chunk = Buffer.allocUnsafe(1024 * 1024);
+    let rest = Buffer.alloc(0);
+    let pos = 0;
+    let first = true;
+    read: while (pos < size) {
+      const n = readSync(fd, chunk, 0, chunk.length, pos);
+      if (n === 0) break;
+      pos += n;
+      const buf = rest.length > 0 ? Buffer.concat([rest, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let start = 0;
+      let nl: number;
+      while ((nl = buf.indexOf(0x0a, start)) !== -1) {
+        const lineStart = goodEnd;
+        const line = buf.toString('utf8', start, nl);
+        goodEnd += nl + 1 - start;
+        start = nl + 1;
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          // Only a crash mid-write leaves a bad line, and only as the last one.
+          out.skippedLines++;
+          first = false;
+          continue;
+        }
+        const isHeader = typeof value === 'object' && value !== null && 'format' in value;
+        if (first && isHeader) {
+          first = false;
+          header = versionProblem(value as Header) ?? (value as Header);
+          if (typeof header === 'string') break read;
+          continue;
+        }
+        if (first && isActive) {
+          header = 'the first line is not a journal header';
+          break read;
+        }
+        first = false;
+        visit(value as WatchEvent, line.length, { segment, position: lineStart, length: goodEnd - lineStart });
+      }
+      // Copied: `chunk` is reused by the next read.
+      rest = Buffer.from(buf.subarray(start));
+    }
+    if (typeof header !== 'string') {
+      const torn = size - goodEnd;
+      if (torn > 0 && isActive) {
+        out.tornBytes = torn;
+        ftruncateSync(fd, goodEnd);
+      }
+    }
+    segment.size = goodEnd;
+  } finally {
+    closeSync(fd);
+  }
+  return { header };
+}
+
+function readRange(path: string, position: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, buf, done, length - done, position + done);
+      if (n === 0) throw new Error(`${path}: ended before byte ${position + length}`);
+      done += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }

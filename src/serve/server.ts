@@ -4,6 +4,7 @@
  * and the human views at `/`; every error is `{ statusCode, error, message }`.
  */
 import { STATUS_CODES } from 'node:http';
+import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -15,11 +16,13 @@ import { RestoreWatcherError } from '../errors.js';
 import { EVENT_TYPES, type OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
 import { registerAuth } from './auth.js';
+import { ConnectionGuard, connectionCap, openFileLimit } from './connections.js';
 import { buildMetrics } from './metrics.js';
 import { StreamHub } from './sse.js';
 import type { TlsFiles } from './tls.js';
 import { PAGE_CSP, PAGE_HTML } from './views/page.js';
-import { renderText } from './views/text.js';
+import { pagedEvents } from './paged.js';
+import { EVENTS_SHOWN, renderText } from './views/text.js';
 
 export interface ServerDeps {
   config: Config;
@@ -48,7 +51,15 @@ const streamQuery = z.strictObject({
 export interface WatcherServer {
   app: FastifyInstance;
   streams: StreamHub;
+  connections: ConnectionGuard;
 }
+
+/**
+ * How long a connection may stay silent, take to send its headers or its whole
+ * request, or wait for another keep-alive request. Streams are exempt from the
+ * first (their heartbeats are what keeps them alive; see sse.ts).
+ */
+export const CONNECTION_TIMEOUTS = { idleMs: 30_000, headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, checkEveryMs: 2_000 };
 
 export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
   const { config, journal } = deps;
@@ -60,7 +71,13 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       logController: new LogController({ disableRequestLogging: true }),
       return503OnClosing: true,
       forceCloseConnections: false,
-      ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
+      connectionTimeout: CONNECTION_TIMEOUTS.idleMs,
+      keepAliveTimeout: CONNECTION_TIMEOUTS.keepAliveMs,
+      requestTimeout: CONNECTION_TIMEOUTS.requestMs,
+      http: { connectionsCheckingInterval: CONNECTION_TIMEOUTS.checkEveryMs },
+      ...(deps.tls
+        ? { https: { cert: deps.tls.cert, key: deps.tls.key, connectionsCheckingInterval: CONNECTION_TIMEOUTS.checkEveryMs } }
+        : {}),
     }) as unknown as FastifyInstance;
   } catch (err) {
     if (!deps.tls) throw err;
@@ -69,6 +86,9 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       cause: err,
     });
   }
+  app.server.headersTimeout = CONNECTION_TIMEOUTS.headersMs;
+  const connections = new ConnectionGuard(connectionCap(config.http.maxConnections, openFileLimit()));
+  connections.attach(app.server);
   const streams = new StreamHub(journal, {
     maxClients: config.http.maxStreamClients,
     heartbeatMs: config.http.heartbeatSeconds * 1000,
@@ -132,7 +152,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
         return statusBody();
       default: {
         const s = deps.status();
-        const events = s.restore !== null ? journal.eventsOf(s.restore.id) : [];
+        const events = s.restore !== null ? journal.recentOf(s.restore.id, EVENTS_SHOWN) : [];
         return reply
           .type('text/plain; charset=utf-8')
           .header('Cache-Control', 'no-store')
@@ -158,14 +178,16 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     app.get<{ Params: { id: string } }>(`/${kind}s/:id`, async (request, reply) => {
       const op = journal.operation(kind, request.params.id);
       if (op === undefined) return notFound(reply, `no ${kind} with id ${request.params.id}`);
-      return { [kind]: op, events: journal.eventsOf(op.id) };
+      const head = `{${JSON.stringify(kind)}:${JSON.stringify(op)},"events":[`;
+      return sendJson(reply, pagedEvents(journal, { head, tail: ']}' }, 0, { operationId: op.id }));
     });
   }
 
   app.get('/events', async (request, reply) => {
     const q = parseQuery(eventsQuery, request.query, reply);
     if (q === null) return reply;
-    return { events: journal.since(q.after ?? 0, q.limit, q.type) };
+    const query = { limit: q.limit, ...(q.type !== undefined ? { type: q.type } : {}) };
+    return sendJson(reply, pagedEvents(journal, { head: '{"events":[', tail: ']}' }, q.after ?? 0, query));
   });
 
   app.get('/events/stream', (request, reply) => {
@@ -189,7 +211,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     streams.close();
   });
 
-  return { app, streams };
+  return { app, streams, connections };
 }
 
 /** Validates a query with zod; on failure sends 400 naming the parameter and returns null. */
@@ -227,6 +249,11 @@ export function preferredType(accept: string | undefined): (typeof OFFERED)[numb
     }
   }
   return best?.type ?? 'text/plain';
+}
+
+/** Sends a JSON body streamed by pagedEvents. */
+function sendJson(reply: FastifyReply, body: Readable): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(body);
 }
 
 function notFound(reply: FastifyReply, message: string): FastifyReply {

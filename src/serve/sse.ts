@@ -5,18 +5,29 @@
  * serialised frame across all clients, watch each socket's unsent bytes and drop a
  * stalled client, send heartbeats, and end every stream with `event: shutdown`.
  *
+ * A client that resumes (`Last-Event-ID`, `?after=`) catches up from the journal a
+ * page at a time: the next page is read and written only once the socket has
+ * drained the previous one, so a catch-up over a hundred thousand events costs a
+ * page per client, not the whole history as one string. While it catches up a
+ * client takes new events from the journal too; once it has reached the newest,
+ * it gets them as they are broadcast.
+ *
  * Frames: `id: <event id>`, `event: <type>`, `data: <event JSON on one line>`.
  */
 import type { ServerResponse } from 'node:http';
 import type { Journal } from '../journal/journal.js';
-import type { WatchEvent } from '../model.js';
+import type { EventType, WatchEvent } from '../model.js';
 
 export interface StreamOptions {
   maxClients: number;
   heartbeatMs: number;
   /** A client whose unsent bytes pass this is dropped. */
   maxBufferedBytes: number;
+  /** Bytes of events read from the journal at once for a client catching up (default 64 KiB). */
+  pageBytes?: number;
 }
+
+const DEFAULT_PAGE_BYTES = 64 * 1024;
 
 export type DropReason = 'slow' | 'closed' | 'shutdown';
 
@@ -34,6 +45,10 @@ export interface StreamStart {
 interface Client {
   res: ServerResponse;
   heartbeat: NodeJS.Timeout;
+  /** While catching up: the id of the last event looked at. Null once live. */
+  cursor: number | null;
+  /** While catching up on the latest restore: its id, and the newest event when the client came. */
+  only: { operationId: string; until: number } | null;
 }
 
 /** Owns the open event streams: admits, feeds, heartbeats and ends them. */
@@ -49,7 +64,7 @@ export class StreamHub {
     private readonly journal: Journal,
     private readonly options: StreamOptions,
   ) {
-    this.unsubscribe = journal.subscribe((events) => this.broadcast(events));
+    this.unsubscribe = journal.subscribe((events, json) => this.broadcast(events, json));
   }
 
   get size(): number {
@@ -77,28 +92,59 @@ export class StreamHub {
       'X-Accel-Buffering': 'no',
     });
     res.socket?.setNoDelay(true);
+    // Heartbeats keep a stream alive, and the backlog rule drops one that stopped reading: no idle timeout.
+    res.socket?.setTimeout(0);
     const client: Client = {
       res,
       heartbeat: setInterval(() => this.write(client, ': heartbeat\n\n'), this.options.heartbeatMs),
+      cursor: start.after ?? 0,
+      only: null,
     };
     client.heartbeat.unref();
     this.clients.add(client);
     this.counters.opened++;
     res.on('close', () => this.remove(client, 'closed'));
 
-    let first = `retry: 2000\n\n`;
+    this.write(client, `retry: 2000\n\n`);
     if (start.after === null) {
       const latest = this.journal.latest('restore');
-      if (latest !== null) first += frames(this.journal.eventsOf(latest.id));
-    } else {
-      const firstHeld = this.journal.firstId;
-      if (firstHeld !== null && start.after < firstHeld - 1) {
-        const missed = firstHeld - 1 - start.after;
-        first += `event: missed\ndata: ${JSON.stringify({ missed, firstAvailableId: firstHeld })}\n\n`;
-      }
-      first += frames(this.journal.since(start.after));
+      if (latest === null) client.cursor = this.journal.lastId;
+      else client.only = { operationId: latest.id, until: this.journal.lastId };
     }
-    this.write(client, first);
+    res.on('drain', () => this.catchUp(client));
+    this.catchUp(client);
+  }
+
+  /** Writes pages of what the client has not seen until its socket is full or it has seen the newest event. */
+  private catchUp(client: Client): void {
+    const res = client.res;
+    while (client.cursor !== null && !res.writableEnded && !res.destroyed) {
+      const cursor = client.cursor;
+      if (cursor >= this.journal.lastId) {
+        client.cursor = null;
+        return;
+      }
+      const firstHeld = this.journal.firstId;
+      let text = '';
+      if (firstHeld !== null && cursor < firstHeld - 1 && client.only === null) {
+        const missed = firstHeld - 1 - cursor;
+        text += `event: missed\ndata: ${JSON.stringify({ missed, firstAvailableId: firstHeld })}\n\n`;
+      }
+      const only = client.only !== null && cursor < client.only.until ? client.only : null;
+      const page = this.journal.page(cursor, {
+        maxBytes: this.options.pageBytes ?? DEFAULT_PAGE_BYTES,
+        ...(only !== null ? { operationId: only.operationId, until: only.until } : {}),
+      });
+      text += pageFrames(page);
+      client.cursor = page.next;
+      if (only !== null && page.done) {
+        client.only = null;
+        client.cursor = Math.max(page.next, only.until);
+      } else if (page.ids.length === 0 && page.next === cursor) {
+        client.cursor = this.journal.lastId;
+      }
+      if (text !== '' && !this.write(client, text)) return;
+    }
   }
 
   /**
@@ -115,16 +161,17 @@ export class StreamHub {
     }
   }
 
-  private broadcast(events: readonly WatchEvent[]): void {
+  private broadcast(events: readonly WatchEvent[], json: readonly string[]): void {
     if (this.clients.size === 0) return;
-    // Serialised once for all clients.
-    const text = frames(events);
-    for (const client of this.clients) this.write(client, text);
+    // Serialised once for all clients; those still catching up read these from the journal.
+    const text = pageFrames({ ids: events.map((e) => e.id), types: events.map((e) => e.type), json });
+    for (const client of this.clients) if (client.cursor === null) this.write(client, text);
   }
 
-  private write(client: Client, text: string): void {
+  /** Writes unless the client is gone or stalled; false when it should not be written to until it drains. */
+  private write(client: Client, text: string): boolean {
     const res = client.res;
-    if (res.writableEnded || res.destroyed) return;
+    if (res.writableEnded || res.destroyed) return false;
     const backlog = res.writableLength;
     if (backlog > 0 && backlog + text.length > this.options.maxBufferedBytes) {
       // The client stopped reading: drop it rather than hold its backlog in memory.
@@ -133,10 +180,11 @@ export class StreamHub {
       // bound plus one batch.
       this.remove(client, 'slow');
       res.destroy();
-      return;
+      return false;
     }
-    res.write(text);
+    const more = res.write(text);
     if (res.writableLength > this.peakBacklogBytes) this.peakBacklogBytes = res.writableLength;
+    return more;
   }
 
   private remove(client: Client, reason: DropReason): void {
@@ -147,7 +195,12 @@ export class StreamHub {
 }
 
 export function frames(events: readonly WatchEvent[]): string {
+  return pageFrames({ ids: events.map((e) => e.id), types: events.map((e) => e.type), json: events.map((e) => JSON.stringify(e)) });
+}
+
+/** Frames for events already serialised. */
+function pageFrames(page: { ids: readonly number[]; types: readonly EventType[]; json: readonly string[] }): string {
   let out = '';
-  for (const e of events) out += `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+  page.json.forEach((json, i) => (out += `id: ${page.ids[i]}\nevent: ${page.types[i]}\ndata: ${json}\n\n`));
   return out;
 }

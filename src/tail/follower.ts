@@ -90,6 +90,12 @@ export interface FollowerOptions {
   maxRotatedCopies?: number;
   /** Bytes per read. */
   readSize?: number;
+  /**
+   * Bytes of the current file read in one go before the check pauses between two
+   * of its steps (default 16 MiB): a long first read then lets the sink take
+   * checkpoints along the way (`idle` is called, and `busy` is false, meanwhile).
+   */
+  maxBytesPerStep?: number;
   /** Set false in tests that drive `check()` themselves. */
   watch?: boolean;
   /** The clock for the rotation grace period (injected for tests). */
@@ -178,6 +184,10 @@ export class FileFollower {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
+  /** The check stopped reading after maxBytesPerStep and goes on after an idle call. */
+  private paused = false;
+  /** Between two steps of a check: positions are settled. */
+  private between = false;
   private stopped = false;
   private waitingSaid = false;
   private openedOnce = false;
@@ -202,7 +212,7 @@ export class FileFollower {
 
   /** True while a check is reading: positions are then in flux. */
   get busy(): boolean {
-    return this.running !== null;
+    return this.running !== null && !this.between;
   }
 
   /**
@@ -301,6 +311,15 @@ export class FileFollower {
         do {
           this.again = false;
           await this.checkOnce();
+          if (this.paused && !this.stopped) {
+            this.paused = false;
+            this.between = true;
+            try {
+              this.sink.idle?.();
+            } finally {
+              this.between = false;
+            }
+          }
         } while (this.again && !this.stopped);
       } catch (err) {
         this.counters.errors++;
@@ -341,7 +360,13 @@ export class FileFollower {
       this.again = true;
       return;
     }
-    await this.readAvailable(cur);
+    // Only a file that is still at the path and not rotated may be left mid-way: nothing else is in flux then.
+    const budget = pathIsCurrent && this.rotatedUntil === null ? (this.options.maxBytesPerStep ?? 16 * 1024 * 1024) : Infinity;
+    if ((await this.readAvailable(cur, budget)) === 'paused') {
+      this.paused = true;
+      this.again = true;
+      return;
+    }
     if (this.stopped) return;
 
     if (this.rotatedUntil !== null) {
@@ -725,10 +750,13 @@ export class FileFollower {
     if (this.knownHeads.size > KNOWN_HEADS) this.knownHeads.delete(this.knownHeads.values().next().value!);
   }
 
-  private async readAvailable(cur: Tracked): Promise<void> {
+  private async readAvailable(cur: Tracked, budget = Infinity): Promise<'done' | 'paused'> {
+    let read = 0;
     for (;;) {
+      if (read >= budget) return 'paused';
       const { bytesRead } = await cur.handle.read(this.buffer, 0, this.buffer.length, cur.offset);
-      if (bytesRead === 0) return;
+      if (bytesRead === 0) return 'done';
+      read += bytesRead;
       const at = cur.offset;
       const chunk = this.buffer.subarray(0, bytesRead);
       if (cur.head.length < FINGERPRINT_BYTES && at <= cur.head.length) {
@@ -741,7 +769,7 @@ export class FileFollower {
       cur.offset += bytesRead;
       this.counters.bytesRead += bytesRead;
       this.sink.data(chunk, at, cur.identity);
-      if (this.stopped) return;
+      if (this.stopped) return 'done';
     }
   }
 

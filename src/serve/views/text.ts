@@ -19,7 +19,8 @@ export interface TextViewInput {
   version: string;
 }
 
-const EVENTS_SHOWN = 8;
+/** How many of the latest restore's events the view shows. */
+export const EVENTS_SHOWN = 8;
 const WIDTH = 100;
 
 export function renderText({ status, events, probe, now, version }: TextViewInput): string {

@@ -1,0 +1,40 @@
+/**
+ * A long first read pauses every maxBytesPerStep bytes so that the agent can
+ * checkpoint along the way: the sink is told it is idle, positions are settled
+ * (not busy) and name the bytes read so far.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileFollower } from '../../src/tail/follower.js';
+
+let dir = '';
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('a long first read', () => {
+  it('pauses between steps, with settled positions, and reads every byte once', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rw-steps-'));
+    const path = join(dir, 'production.log');
+    const text = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n') + '\n';
+    writeFileSync(path, text);
+    let bytes = 0;
+    const pauses: Array<{ busy: boolean; positionAt: number | null; read: number }> = [];
+    const follower: FileFollower = new FileFollower(
+      { path, pollIntervalMs: 1000, rotationGraceMs: 0, watch: false, readSize: 1024, maxBytesPerStep: 4096 },
+      {
+        data: (chunk) => (bytes += chunk.length),
+        pause: () => undefined,
+        switchFile: () => undefined,
+        idle: () => pauses.push({ busy: follower.busy, positionAt: follower.positionAt(bytes)?.offset ?? null, read: bytes }),
+        notice: () => undefined,
+      },
+    );
+    await follower.start();
+    await follower.stop();
+    expect(bytes).toBe(Buffer.byteLength(text));
+    // One pause per 4 KiB step, then the idle that ends the check.
+    expect(pauses.length).toBe(Math.ceil(Buffer.byteLength(text) / 4096));
+    for (const p of pauses) expect(p).toEqual({ busy: false, positionAt: p.read, read: p.read });
+  });
+});
