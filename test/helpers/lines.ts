@@ -1,4 +1,4 @@
-import { accessLine, loggerLine, loggerTime, rackTime } from '../../src/log-lines.js';
+import { accessLine, loggerLine, loggerTime, rackTime, type LoggerLine } from '../../src/log-lines.js';
 import type { Line } from '../../src/model.js';
 
 /** Lines with consecutive offsets, as the splitter would cut them from `texts` joined by "\n". */
@@ -20,8 +20,8 @@ const at = (time: string): number => Date.parse(`2018-11-20T${time}Z`);
 export const access = (time: string, path: string, status = 200, host = '172.28.19.51'): string =>
   accessLine({ host, user: 'admin', stamp: rackTime(at(time)), method: 'POST', target: path, status, size: 13, durationSeconds: 0.7541 });
 
-export const logger = (time: string, message: string, severity: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL' = 'INFO'): string =>
-  loggerLine({ stamp: loggerTime(at(time)), pid: 31554, severity, message });
+export const logger = (time: string, message: string, severity = 'INFO'): string =>
+  loggerLine({ stamp: loggerTime(at(time)), pid: 31554, severity: severity as LoggerLine['severity'], message });
 
 /**
  * Line number `n` (from 1) of a test log in which every line is a refused restore
