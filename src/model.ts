@@ -95,6 +95,22 @@ export interface ExceptionRecord {
   end: number;
 }
 
+/**
+ * A line a web server writes about a request the access log already has:
+ * WEBrick's own access line (`127.0.0.1 - - [20/Nov/2018:12:12:30 UTC] "POST
+ * /v1/restore HTTP/1.1" 200 21`) and its referer line (`- -> /v1/restore`).
+ * Never a request of its own.
+ */
+export interface EchoRecord {
+  kind: 'echo';
+  /** Null: WEBrick writes the request's start, which would move the log's clock back. */
+  time: null;
+  server: 'webrick';
+  path: string;
+  line: Line;
+  end: number;
+}
+
 export type UnknownReason = 'unmatched' | 'blank' | 'cut' | 'invalid-utf8';
 
 /** A line that is neither format: counted, shown where useful, never fatal. */
@@ -106,7 +122,7 @@ export interface UnknownRecord {
 }
 
 /** What the parse stage hands to the tracker. */
-export type LogRecord = AccessRecord | LoggerRecord | BannerRecord | ExceptionRecord | UnknownRecord;
+export type LogRecord = AccessRecord | LoggerRecord | BannerRecord | ExceptionRecord | EchoRecord | UnknownRecord;
 
 export type OperationKind = 'restore' | 'backup';
 export type OperationState = 'requested' | 'running' | 'stalled' | 'succeeded' | 'failed';

@@ -48,7 +48,7 @@ export class Pipeline {
   readonly counters: PipelineCounters = {
     lines: 0,
     cutLines: 0,
-    records: { access: 0, logger: 0, banner: 0, exception: 0, unknown: 0 },
+    records: { access: 0, logger: 0, banner: 0, exception: 0, echo: 0, unknown: 0 },
     unknown: { unmatched: 0, blank: 0, cut: 0, 'invalid-utf8': 0 },
     events: 0,
   };

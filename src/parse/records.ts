@@ -1,6 +1,6 @@
 /**
- * Turns lines into records: access lines, logger lines, server banners and
- * Sinatra's exception reports are parsed, and lines that match none and follow a
+ * Turns lines into records: access lines, logger lines, server banners,
+ * Sinatra's exception reports and WEBrick's own request lines are parsed, and lines that match none and follow a
  * logger entry or an exception report are its continuation (backtraces,
  * multi-line messages). A logger record is complete when the next record starts
  * or when the caller says the input has paused (`flush`): Ruby's Logger writes a
@@ -17,7 +17,7 @@
 import type { BannerRecord, ExceptionRecord, Line, LoggerRecord, LogRecord, UnknownRecord } from '../model.js';
 import { AccessParser } from './access.js';
 import { LoggerParser, looksLikeLoggerLine } from './logger.js';
-import { isTraceLine, parseBanner, parseDumpedException } from './server.js';
+import { isTraceLine, parseBanner, parseDumpedException, parseEcho } from './server.js';
 import { fixedOffsetConverter, localTimeConverter, type LocalToEpoch } from './timezone.js';
 
 export interface AssemblerOptions {
@@ -125,6 +125,12 @@ export class RecordAssembler {
         const done = this.flush();
         const record: BannerRecord = { kind: 'banner', time: banner.time, server: banner.server, pid: banner.pid, line, end: line.end };
         done.push(record);
+        return done;
+      }
+      const echoed = parseEcho(text);
+      if (echoed !== null) {
+        const done = this.flush();
+        done.push({ kind: 'echo', time: null, server: 'webrick', path: echoed, line, end: line.end });
         return done;
       }
     }

@@ -65,3 +65,13 @@ export function isTraceLine(text: string): boolean {
 function stampTime(stamp: string, toEpoch: LocalToEpoch): number {
   return toEpoch(digits(stamp, 0, 4), digits(stamp, 5, 2) - 1, digits(stamp, 8, 2), digits(stamp, 11, 2), digits(stamp, 14, 2), digits(stamp, 17, 2), 0);
 }
+
+const WEBRICK_ACCESS = /^\S+ - \S+ \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [A-Z]{1,5}\] "\S+ (\S*?)(?:\?\S*)?(?: \S*)?" \d{3} (?:\d+|-)$/;
+const WEBRICK_REFERER = /^\S+ -> (\/\S*)$/;
+
+/** The path of WEBrick's own access line or referer line, or null for another line. */
+export function parseEcho(text: string): string | null {
+  if (text.indexOf(' -> ') !== -1) return WEBRICK_REFERER.exec(text)?.[1] ?? null;
+  if (text.indexOf('] "') === -1) return null;
+  return WEBRICK_ACCESS.exec(text)?.[1] ?? null;
+}

@@ -114,6 +114,8 @@ export interface TrackerState {
   lastOperationMs: number | null;
   /** Operations seen so far (ids use it to stay unique when the clock repeats itself). */
   operationCount: number;
+  /** The ids made from the last MAX_RECENT_IDS request times, to tell when a time repeats. */
+  recentIds: string[];
   /** The time of the latest line: the log's clock. */
   clock: number | null;
   /** The backup-agent's process id, from the latest logger line. */
@@ -130,6 +132,13 @@ export interface TrackerState {
   restart: { message: string; src: Source; operations: string[]; ended: boolean } | null;
   /** The operation that failed because its order polls answered with trouble, while they still do. */
   failedByPolls: string | null;
+  /**
+   * A request Rails answered with an error: Rails logs the exception after
+   * `Completed`, so the refusal is told once the request's tagged lines are over.
+   */
+  refusal: (RequestLine & { kind: OperationKind; rule: string }) | null;
+  /** The last request line told to an operation, for the server's own lines that repeat it. */
+  lastRequest: { path: string; toldTo: string[] } | null;
 }
 
 export interface TrackResult {
@@ -160,8 +169,12 @@ export const MAX_EVENT_LINE_CHARS = 4096;
 export const MAX_HELD = 64;
 /** … and this many characters of message and line. */
 export const MAX_HELD_CHARS = 64 * 1024;
-/** While operations are active, a held record is told once the log's clock is this far past it. */
-export const HOLD_MS = 3000;
+/**
+ * While operations are active, only errors and warnings are held (another request's
+ * access line, written right after them, may claim them); they are told once the
+ * log's clock is this far past them.
+ */
+export const HOLD_MS = 2000;
 /** While none is active, a held record waits this long for the request that may start one. */
 export const IDLE_HOLD_MS = 10_000;
 const MAX_RAILS_REQUESTS = 16;
@@ -179,6 +192,8 @@ interface Ctx {
   rules: TrackerRules;
   events: WatchEvent[];
   decisions: Decision[] | null;
+  /** The operations the request line being told was told to. */
+  toldTo?: string[];
 }
 
 export function initialTrackerState(nextEventId = 1): TrackerState {
@@ -191,6 +206,7 @@ export function initialTrackerState(nextEventId = 1): TrackerState {
     lastOperationId: null,
     lastOperationMs: null,
     operationCount: 0,
+    recentIds: [],
     clock: null,
     pid: null,
     held: [],
@@ -198,6 +214,8 @@ export function initialTrackerState(nextEventId = 1): TrackerState {
     requests: [],
     restart: null,
     failedByPolls: null,
+    refusal: null,
+    lastRequest: null,
   };
 }
 
@@ -242,6 +260,7 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
   }
   const time = record.time ?? state.clock ?? 0;
   let s = state;
+  if (s.refusal !== null && !(record.kind === 'logger' && record.tags.includes(s.refusal.tag!))) s = tellRefusal(s, ctx);
   if (s.restart !== null && record.kind !== 'banner') {
     s = s.restart.ended ? change(s, { restart: null  }) : record.time !== null ? restartNow(s, record.time, ctx) : s;
   }
@@ -268,6 +287,13 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
     case 'banner':
       s = onBanner(s, record, time, ctx);
       break;
+    case 'echo': {
+      const last = s.lastRequest;
+      const why = `repeats the request line before it (${record.server}'s own log)`;
+      if (last === null || last.path !== record.path || last.toldTo.length === 0) decide(ctx, record, null, why);
+      else for (const id of last.toldTo) decide(ctx, record, id, why);
+      break;
+    }
   }
   return { state: s, events: ctx.events };
 }
@@ -278,9 +304,10 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
  * verdict whose grace has passed. `now` must be on the log's clock.
  */
 export function trackTick(state: TrackerState, now: number, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  if (state.operations.length === 0) return { state, events: [] };
+  if (state.operations.length === 0 && state.refusal === null && state.held.length === 0) return { state, events: [] };
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
-  let s = releaseHeld(state, now - HOLD_MS, ctx);
+  let s = state.refusal !== null && now - state.refusal.time >= HOLD_MS ? tellRefusal(state, ctx) : state;
+  s = releaseHeld(s, now - (s.operations.length > 0 ? HOLD_MS : IDLE_HOLD_MS), ctx);
   s = stallIfSilent(s, now, NO_SOURCE, ctx);
   s = settle(s, now, ctx);
   return { state: s, events: ctx.events };
@@ -294,6 +321,7 @@ export function trackTick(state: TrackerState, now: number, rules: TrackerRules,
 export function trackEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
   let s = state.restart !== null && !state.restart.ended ? restartNow(state, state.clock ?? 0, ctx) : state;
+  if (s.refusal !== null) s = tellRefusal(s, ctx);
   s = releaseHeld(s, Infinity, ctx);
   s = settle(s, Infinity, ctx);
   return { state: s, events: ctx.events };
@@ -305,10 +333,17 @@ export function trackEnd(state: TrackerState, rules: TrackerRules, options: Trac
  * will claim them. Verdicts still wait for their grace.
  */
 export function trackFileEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  if (state.held.length === 0) return { state, events: [] };
+  if (state.held.length === 0 && state.refusal === null) return { state, events: [] };
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
-  const s = releaseHeld(state, Infinity, ctx);
+  const s = releaseHeld(state.refusal !== null ? tellRefusal(state, ctx) : state, Infinity, ctx);
   return { state: s, events: ctx.events };
+}
+
+/** Tells the refusal Rails answered, with the lines tagged with its request id. */
+function tellRefusal(state: TrackerState, ctx: Ctx): TrackerState {
+  const q = state.refusal!;
+  const [claimed, s0] = takeHeld(change(state, { refusal: null }), (h) => h.kind === 'logger' && h.tags.includes(q.tag!));
+  return onStart(releaseHeld(s0, Infinity, ctx), q.kind, q.rule, q, claimed, ctx);
 }
 
 /** Fails the operations a time-less banner ended, at `time`: the first time seen after it. */
@@ -337,6 +372,7 @@ function withClock(s: TrackerState, clock: number): TrackerState {
     lastOperationId: s.lastOperationId,
     lastOperationMs: s.lastOperationMs,
     operationCount: s.operationCount,
+    recentIds: s.recentIds,
     clock,
     pid: s.pid,
     held: s.held,
@@ -344,6 +380,8 @@ function withClock(s: TrackerState, clock: number): TrackerState {
     requests: s.requests,
     restart: s.restart,
     failedByPolls: s.failedByPolls,
+    refusal: s.refusal,
+    lastRequest: s.lastRequest,
   };
 }
 
@@ -362,6 +400,7 @@ function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
     lastOperationId: c.lastOperationId !== undefined ? c.lastOperationId : s.lastOperationId,
     lastOperationMs: c.lastOperationMs !== undefined ? c.lastOperationMs : s.lastOperationMs,
     operationCount: c.operationCount ?? s.operationCount,
+    recentIds: c.recentIds ?? s.recentIds,
     clock: c.clock !== undefined ? c.clock : s.clock,
     pid: c.pid !== undefined ? c.pid : s.pid,
     held: c.held ?? s.held,
@@ -369,6 +408,8 @@ function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
     requests: c.requests ?? s.requests,
     restart: c.restart !== undefined ? c.restart : s.restart,
     failedByPolls: c.failedByPolls !== undefined ? c.failedByPolls : s.failedByPolls,
+    refusal: c.refusal !== undefined ? c.refusal : s.refusal,
+    lastRequest: c.lastRequest !== undefined ? c.lastRequest : s.lastRequest,
   };
 }
 
@@ -383,6 +424,7 @@ function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): Track
     lastOperationId: s.lastOperationId,
     lastOperationMs: s.lastOperationMs,
     operationCount: s.operationCount,
+    recentIds: s.recentIds,
     clock: s.clock,
     pid: s.pid,
     held,
@@ -390,6 +432,8 @@ function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): Track
     requests: s.requests,
     restart: s.restart,
     failedByPolls: s.failedByPolls,
+    refusal: s.refusal,
+    lastRequest: s.lastRequest,
   };
 }
 
@@ -430,7 +474,7 @@ function settle(state: TrackerState, now: number, ctx: Ctx): TrackerState {
 // ---------------------------------------------------------------------------
 // Request lines
 
-interface RequestLine {
+export interface RequestLine {
   method: string;
   path: string;
   status: number;
@@ -448,7 +492,13 @@ interface RequestLine {
 
 function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState {
   // Most lines of a production.log are order polls and status checks while nothing runs: told without allocating.
-  if (state.operations.length === 0 && state.held.length === 0 && state.requests.length === 0 && state.failedByPolls === null) {
+  if (
+    state.operations.length === 0 &&
+    state.held.length === 0 &&
+    state.requests.length === 0 &&
+    state.failedByPolls === null &&
+    state.lastRequest === null
+  ) {
     const rules = ctx.rules;
     if (findRequest(rules.restoreRequests, r.method, r.path) === null && findRequest(rules.backupRequests, r.method, r.path) === null) {
       if (ctx.decisions !== null) {
@@ -497,6 +547,14 @@ function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState 
 }
 
 function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
+  ctx.toldTo = [];
+  const s = tellRequestLine(state, q, ctx);
+  const toldTo = ctx.toldTo;
+  if (toldTo.length === 0 && s.lastRequest === null) return s;
+  return change(s, { lastRequest: toldTo.length === 0 ? null : { path: q.path, toldTo } });
+}
+
+function tellRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
   const { rules } = ctx;
   const restore = findRequest(rules.restoreRequests, q.method, q.path);
   const start = restore ?? findRequest(rules.backupRequests, q.method, q.path);
@@ -505,9 +563,13 @@ function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerSt
     q.tag !== null ? h.kind === 'logger' && h.tags.includes(q.tag) : h.time >= q.time - q.durationMs - 1 && h.time < q.time + SECOND;
   if (start !== null) {
     const kind: OperationKind = restore !== null ? 'restore' : 'backup';
+    if (q.rails !== null && q.tag !== null && (q.status < 200 || q.status >= 300)) {
+      // Rails logs the exception after `Completed`: the refusal waits for it.
+      return change(state, { refusal: { ...q, kind, rule: start.name } });
+    }
     const [claimed, s0] = takeHeld(state, inWindow);
     const s1 = releaseHeld(s0, Infinity, ctx);
-    return onStart(s1, kind, start, q, claimed, ctx);
+    return onStart(s1, kind, start.name, q, claimed, ctx);
   }
   const poll = findRequest(rules.progressRequests, q.method, q.path);
   if (poll !== null) {
@@ -526,7 +588,7 @@ function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerSt
 function onStart(
   state: TrackerState,
   kind: OperationKind,
-  rule: RequestMatcher,
+  rule: string,
   q: RequestLine,
   claimed: HeldRecord[],
   ctx: Ctx,
@@ -534,8 +596,8 @@ function onStart(
   // The request began when its handler first logged, if that was before the (whole-second) request line.
   let startMs = q.rails?.startedMs ?? q.time;
   for (const h of claimed) if (h.time < startMs) startMs = h.time;
-  const { id, lastOperationMs } = operationId(state, kind, startMs);
-  let s: TrackerState = change(state, { lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1  });
+  let s = withOperationId(state, kind, startMs);
+  const id = s.lastOperationId!;
   const base = newOperation(kind, id, startMs, q.host, q.user, q.status);
   const fresh: ActiveOperation = {
     op: base,
@@ -549,20 +611,28 @@ function onStart(
   };
   if (q.rails !== null) {
     s = linkRequest(s, q.rails, id, [id]);
-    decideAt(ctx, q.rails, 'logger', id, `Rails request started: ${q.method} ${q.path}, ${rule.name}`);
+    decideAt(ctx, q.rails, 'logger', id, `Rails request started: ${q.method} ${q.path}, ${rule}`);
   }
   const named = claimed.map((h) => namedBackup(ctx.rules, h.message)).find((n) => n !== null) ?? null;
   const who = q.user !== null ? `${q.user} at ${q.host}` : q.host;
   const accepted = q.status >= 200 && q.status < 300;
   if (!accepted) {
     // A refused request has a beginning and an end at the same moment, and never becomes active.
-    decide(ctx, q.record, id, `${rule.name}: refused (${q.status})`);
+    decide(ctx, q.record, id, `${rule}: refused (${q.status})`);
+    ctx.toldTo?.push(id);
     s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx, false);
     const why = claimed.filter(isTrouble).map((h) => h.message);
     for (const h of claimed) decide(ctx, h, id, `logged within the window of the refused ${kind} request`);
     const failure = [`${kind} request refused: ${q.method} ${q.path} answered ${q.status}`, ...why].join('\n');
-    const op: Operation = { ...base, state: 'failed', finishedAt: iso(startMs), durationMs: 0, failure, namedBackupId: named?.id ?? null };
-    return emit(s, { ...fresh, op }, 'failed', startMs, q.src, failure, ctx, false);
+    const op: Operation = {
+      ...base,
+      state: 'failed',
+      finishedAt: iso(q.time),
+      durationMs: q.time - startMs,
+      failure,
+      namedBackupId: named?.id ?? null,
+    };
+    return emit(s, { ...fresh, op }, 'failed', q.time, q.src, failure, ctx, false);
   }
   const same = s.operations.find((a) => a.op.kind === kind);
   if (same !== undefined) {
@@ -570,7 +640,8 @@ function onStart(
     const failure = `superseded by ${id}, requested at ${iso(q.time)} before this ${kind} finished`;
     s = fail(s, same, q.time, q.time, q.src, failure, ctx);
   }
-  decide(ctx, q.record, id, rule.name);
+  decide(ctx, q.record, id, rule);
+  ctx.toldTo?.push(id);
   s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx);
   for (const h of claimed) {
     const why = q.tag !== null ? `tagged with the request id ${q.tag}` : `logged within the ${kind} request's time window`;
@@ -606,6 +677,7 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
       continue;
     }
     decide(ctx, q.record, active.op.id, good ? rule.name : `${rule.name}: answered ${q.status}, not progress`);
+    ctx.toldTo?.push(active.op.id);
     if (good) {
       const op: Operation = { ...active.op, state: 'running', orderPolls: active.op.orderPolls + 1, lastActivityAt: iso(q.time) };
       s = emit(s, { ...active, op, lastActivityMs: q.time, failingPolls: null }, 'progress', q.time, q.src, message, ctx);
@@ -674,6 +746,11 @@ function onLogger(state: TrackerState, r: LoggerRecord, ctx: Ctx): TrackerState 
       decide(ctx, r, null, `belongs to request ${open.method} ${open.path} (logged while it was open)`);
       return s;
     }
+  }
+  if (s.operations.length > 0 && !isTrouble(r)) {
+    // While an operation runs its progress is told at once (a watcher waits for its success);
+    // what was held came first.
+    return tell(releaseHeld(s, Infinity, ctx), r, ctx);
   }
   return hold(s, r, ctx);
 }
@@ -845,8 +922,8 @@ function tell(state: TrackerState, r: HeldRecord, ctx: Ctx): TrackerState {
 
 /** An operation whose request is not in the log: it begins where its first line is. */
 function startUnrequested(state: TrackerState, kind: OperationKind, r: HeldRecord, ctx: Ctx): TrackerState {
-  const { id, lastOperationMs } = operationId(state, kind, r.time);
-  const s: TrackerState = change(state, { lastOperationId: id, lastOperationMs, operationCount: state.operationCount + 1  });
+  const s = withOperationId(state, kind, r.time);
+  const id = s.lastOperationId!;
   const op: Operation = { ...newOperation(kind, id, r.time, '', null, 0), requestSeen: false };
   const fresh: ActiveOperation = { op, requestedMs: r.time, lastActivityMs: r.time, requestId: null, pendingError: null, failingPolls: null, deferredPolls: [], pid: r.kind === 'logger' ? r.pid : null };
   const message = `${kind} already running when the log begins: its request is not in this log`;
@@ -1090,17 +1167,37 @@ function linkRequest(state: TrackerState, request: RailsRequest, id: string | nu
   return change(state, { requests  });
 }
 
+const MAX_RECENT_IDS = 64;
+
 /**
- * `restore-20181120T121230Z`: the request's second. When that second is not
- * after the last one an id was made for (two requests in one second, or a clock
- * that stepped back), the operation's number in the log is added (`-2`), so ids
- * never repeat and every replay of the same log gives the same ones.
+ * `restore-20181120T121230Z`: the request's second. When that id may have been
+ * made before (two requests in one second, or a clock that stepped back), the
+ * operation's number in the log is added (`-2`), so ids never repeat and every
+ * replay of the same log gives the same ones. Whether it may have been is known
+ * from the ids of the recent request times, and, past those, from whether the
+ * time is after the latest one an id was made for.
  */
-export function operationId(state: Pick<TrackerState, 'lastOperationMs' | 'operationCount'>, kind: OperationKind, time: number): { id: string; lastOperationMs: number } {
+export function operationId(
+  state: Pick<TrackerState, 'lastOperationMs' | 'operationCount' | 'recentIds'>,
+  kind: OperationKind,
+  time: number,
+): { id: string; lastOperationMs: number; recentIds: string[] } {
   const base = `${kind}-${iso(time).slice(0, 19).replace(/[-:]/g, '')}Z`;
   const last = state.lastOperationMs;
-  if (last === null || Math.floor(time / 1000) > Math.floor(last / 1000)) return { id: base, lastOperationMs: time };
-  return { id: `${base}-${state.operationCount + 1}`, lastOperationMs: last };
+  const later = last === null || Math.floor(time / 1000) > Math.floor(last / 1000);
+  const known = state.operationCount <= MAX_RECENT_IDS;
+  const repeated = state.recentIds.includes(base) || (!later && !known);
+  const recentIds = [...state.recentIds, base].slice(-MAX_RECENT_IDS);
+  return {
+    id: repeated ? `${base}-${state.operationCount + 1}` : base,
+    lastOperationMs: last === null || time > last ? time : last,
+    recentIds,
+  };
+}
+
+function withOperationId(state: TrackerState, kind: OperationKind, time: number): TrackerState {
+  const { id, lastOperationMs, recentIds } = operationId(state, kind, time);
+  return change(state, { lastOperationId: id, lastOperationMs, recentIds, operationCount: state.operationCount + 1 });
 }
 
 function firstLineOf(message: string): string {

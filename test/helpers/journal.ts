@@ -15,6 +15,8 @@ export function fixtureJournal(names: string[], config: Config = defaultConfig()
     journal.append(pipeline.push(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url))));
     journal.append(pipeline.end());
   }
+  // The input is complete, as for replay: what waits for a verdict is settled.
+  journal.append(pipeline.finish());
   return { journal, pipeline };
 }
 

@@ -78,6 +78,17 @@ describe('formats seen in the wild', () => {
   });
 });
 
+describe("WEBrick's own request log", () => {
+  it('reads its access and referer lines as echoes of a request, never as requests', () => {
+    const records = assemble([
+      '172.28.19.56 - admin [20/Nov/2018:12:12:30 +0000] "POST /v1/restore HTTP/1.1" 200 21 0.0023',
+      '127.0.0.1 - - [20/Nov/2018:12:12:30 UTC] "POST /v1/restore HTTP/1.1" 200 21',
+      '- -> /v1/restore',
+    ]);
+    expect(records.map((r) => (r.kind === 'echo' ? `echo ${r.path}` : r.kind))).toEqual(['access', 'echo /v1/restore', 'echo /v1/restore']);
+  });
+});
+
 describe('timezone auto', () => {
   const access = (stamp: string): string => `172.28.19.51 - admin [${stamp}] "POST /v1/order HTTP/1.1" 200 13 0.7541`;
   const logger = (stamp: string): string => `I, [${stamp}.000000 #1]  INFO -- : x`;

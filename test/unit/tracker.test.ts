@@ -195,12 +195,12 @@ describe('tracker', () => {
 
   it('numbers operations requested in the same second by their place in the log', () => {
     const t = Date.UTC(2018, 10, 20, 12, 0, 0);
-    let state: Parameters<typeof operationId>[0] = { lastOperationMs: null, operationCount: 0 };
+    let state: Parameters<typeof operationId>[0] = { lastOperationMs: null, operationCount: 0, recentIds: [] };
     const ids: string[] = [];
     for (const time of [t, t + 300, t + 900, t + 1000]) {
-      const { id, lastOperationMs } = operationId(state, 'restore', time);
+      const { id, lastOperationMs, recentIds } = operationId(state, 'restore', time);
       ids.push(id);
-      state = { lastOperationMs, operationCount: state.operationCount + 1 };
+      state = { lastOperationMs, operationCount: state.operationCount + 1, recentIds };
     }
     expect(ids).toEqual([
       'restore-20181120T120000Z',
