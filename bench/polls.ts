@@ -108,6 +108,23 @@ export function countAnswer(url: string): Promise<{ status: number; bytes: numbe
   });
 }
 
+/** The value of one sample in the agent's /metrics (name with labels, as printed), or null. */
+export async function metric(url: string, name: string): Promise<number | null> {
+  const text = await new Promise<string>((resolve) => {
+    const req = request(`${url}/metrics`, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+      res.on('error', () => resolve(''));
+    });
+    req.on('error', () => resolve(''));
+    req.end();
+  });
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? null : Number(line.slice(name.length + 1));
+}
+
 /** Samples a process's VmRSS every `everyMs` until stopped. */
 export class RssSampler {
   readonly samples: Array<{ t: number; rss: number }> = [];

@@ -6,6 +6,7 @@
  *   npm run bench -- --only 1,latency  some scenarios, by number or name
  *   npm run bench -- --rounds 3        rounds per measurement
  *   npm run bench -- --out FILE        write the report elsewhere (default BENCHMARKS.md)
+ *   npm run bench -- --bin FILE        measure another build's bin/restore-watcher.js (an older checkout, say)
  *
  * A scenario whose prerequisite is missing from this checkout is skipped, and
  * the report says why. Every server started binds 127.0.0.1 on a free port.
@@ -48,11 +49,12 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       rounds: { type: 'string' },
       out: { type: 'string', default: 'BENCHMARKS.md' },
+      bin: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--quick] [--only 1,2|name,...] [--rounds N] [--out FILE]\n');
+    process.stdout.write('usage: npm run bench -- [--quick] [--only 1,2|name,...] [--rounds N] [--out FILE] [--bin FILE]\n');
     for (const s of SCENARIOS) process.stdout.write(`  ${s.id}  ${s.name.padEnd(10)} ${s.title}\n`);
     return 0;
   }
@@ -62,7 +64,7 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'restore-watcher-bench-'));
   const ctx: BenchContext = {
     root,
-    bin: join(root, 'bin', 'restore-watcher.js'),
+    bin: values.bin !== undefined ? resolve(values.bin) : join(root, 'bin', 'restore-watcher.js'),
     workDir,
     quick: values.quick,
     rounds,

@@ -84,7 +84,7 @@ export const firstStart: Scenario = {
             ['events', events.toLocaleString('en-US')],
             ['checkpoint writes seen while reading (polled every 200 ms)', String(along)],
             ['peak RSS, VmHWM (MB)', mb(peak)],
-            ["agent's own log read from stdout (MB)", mb(serve.stdoutBytes())],
+            ["agent's own log read from stdout (kB)", (serve.stdoutBytes() / 1024).toFixed(1)],
           ],
         },
         { caption: 'RSS over time', header: ['s', 'RSS MB'], rows: sampler.rows(mb) },
