@@ -10,6 +10,7 @@ import { defaultConfig } from '../defaults.js';
 import { fileError, RestoreWatcherError } from '../errors.js';
 import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
+import { LazyPipeline } from '../scan/lazy.js';
 import { Explainer, renderExplained } from '../report/explain.js';
 import { summaryLine, TimelinePrinter } from '../report/timeline.js';
 import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, type Command } from './flags.js';
@@ -78,6 +79,8 @@ export interface ReplayOptions {
   json: boolean;
   /** Explain every line instead of telling the events. */
   explain?: boolean;
+  /** False reads every line even for --json (the lazy reader's differential test compares the two). */
+  lazy?: boolean;
   config: Config;
   out: Writable;
 }
@@ -100,9 +103,13 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   } catch (err) {
     throw fileError(path, err);
   }
-  const pipeline = new Pipeline(pipelineOptions(options.config), path);
-  const out = new BatchedWriter(options.out);
   const explainer = options.explain === true ? new Explainer() : null;
+  // --json prints events only: lines that cannot make one need not be parsed. The
+  // text summary counts unrecognised lines, and --explain tells every line: both read all.
+  const lazy = options.json && explainer === null && options.lazy !== false ? new LazyPipeline(pipelineOptions(options.config), path) : null;
+  const reader = lazy ?? new Pipeline(pipelineOptions(options.config), path);
+  const pipeline = lazy?.pipeline ?? (reader as Pipeline);
+  const out = new BatchedWriter(options.out);
   if (explainer !== null) {
     pipeline.decisions = explainer.decisions;
     pipeline.onLine = (line) => explainer.line(line);
@@ -132,9 +139,9 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
       const chunk = buffers[next]!.subarray(0, bytesRead);
       next = 1 - next;
       reading = read(buffers[next]!);
-      await emit(pipeline.push(chunk));
+      await emit(reader.push(chunk));
     }
-    await emit(pipeline.finish());
+    await emit(reader.finish());
   } finally {
     // Never close the file under a read in flight (an output error can end the loop early).
     await reading?.catch(() => 0);
