@@ -44,13 +44,18 @@ import { findRequest, type TrackerRules } from '../track/rules.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
-const EMPTY = Buffer.alloc(0);
-/** The ring is cut at its last poll once it holds this much. */
-const TRIM_AT = 256 * 1024;
-/** A ring with no poll to cut at is fed to the pipeline past this size (memory stays bounded). */
-const MAX_RING = 4 * 1024 * 1024;
-/** An unfinished line longer than this goes to the pipeline, whose splitter keeps only its head. */
-const MAX_PARTIAL = 1024 * 1024;
+
+/** How much the lazy reader keeps in memory, in bytes. */
+export interface LazyLimits {
+  /** The ring is cut at its last poll once it holds this much. */
+  trimAt: number;
+  /** A ring with no poll to cut at is fed to the pipeline past this size. */
+  maxRing: number;
+  /** An unfinished line longer than this goes to the pipeline, whose splitter keeps only its head. */
+  maxPartial: number;
+}
+
+export const LAZY_LIMITS: LazyLimits = { trimAt: 256 * 1024, maxRing: 4 * 1024 * 1024, maxPartial: 1024 * 1024 };
 const UTC = fixedOffsetConverter(0);
 
 /** First bytes a server banner can start with (parse/server.ts: P, [, *, U, >, =). */
@@ -107,10 +112,11 @@ export class LazyPipeline {
   private skipping = false;
   /** File offset of the next byte pushed. */
   private offset: number;
-  /** While skipping: the bytes of an unfinished line. */
-  private partial: Buffer = EMPTY;
+  /** While skipping: the bytes of an unfinished line, as read (joined once its newline comes). */
+  private partial: Buffer[] = [];
+  private partialLength = 0;
   /** Lines skipped and not yet given to the pipeline, from `ringOffset` on. */
-  private ring: Buffer = Buffer.allocUnsafe(TRIM_AT * 2);
+  private ring: Buffer;
   private ringLength = 0;
   private ringLines = 0;
   private ringOffset = 0;
@@ -127,8 +133,10 @@ export class LazyPipeline {
   constructor(
     private readonly options: PipelineOptions,
     private readonly file: string,
+    private readonly limits: LazyLimits = LAZY_LIMITS,
   ) {
     this.pipeline = new Pipeline(options, file);
+    this.ring = Buffer.allocUnsafe(limits.trimAt * 2);
     this.needles = needlesFor(options.rules);
     this.offset = 0;
   }
@@ -142,18 +150,25 @@ export class LazyPipeline {
     const events: WatchEvent[] = [];
     let buf = chunk;
     let base = this.offset;
-    if (this.skipping && this.partial.length > 0) {
-      buf = Buffer.concat([this.partial, chunk]);
-      base -= this.partial.length;
-      this.partial = EMPTY;
-    }
     this.offset += chunk.length;
+    if (this.skipping && this.partialLength > 0) {
+      if (chunk.indexOf(LF) === -1 && this.partialLength + chunk.length <= this.limits.maxPartial) {
+        this.partial.push(Buffer.from(chunk));
+        this.partialLength += chunk.length;
+        return events;
+      }
+      buf = Buffer.concat([...this.partial, chunk]);
+      base -= this.partialLength;
+      this.partial = [];
+      this.partialLength = 0;
+    }
     const complete = buf.lastIndexOf(LF) + 1;
     this.process(buf, complete, base, events);
     if (complete < buf.length) {
       const rest = buf.subarray(complete);
-      if (this.skipping && rest.length <= MAX_PARTIAL) {
-        this.partial = Buffer.from(rest);
+      if (this.skipping && rest.length <= this.limits.maxPartial) {
+        this.partial = [Buffer.from(rest)];
+        this.partialLength = rest.length;
       } else {
         if (this.skipping) this.stopSkipping(events);
         append(events, this.pipeline.push(rest));
@@ -167,9 +182,10 @@ export class LazyPipeline {
     const events: WatchEvent[] = [];
     if (this.skipping) {
       const partial = this.partial;
-      this.partial = EMPTY;
+      this.partial = [];
+      this.partialLength = 0;
       this.stopSkipping(events);
-      if (partial.length > 0) append(events, this.pipeline.push(partial));
+      for (const p of partial) append(events, this.pipeline.push(p));
     }
     append(events, this.pipeline.finish());
     return events;
@@ -239,9 +255,9 @@ export class LazyPipeline {
     buf.copy(this.ring, this.ringLength, from, to);
     this.ringLength += n;
     this.ringLines += lines;
-    if (this.ringLength < TRIM_AT) return;
+    if (this.ringLength < this.limits.trimAt) return;
     this.cutAtLastPoll();
-    if (this.ringLength < MAX_RING) return;
+    if (this.ringLength < this.limits.maxRing) return;
     const offset = this.ringOffset + this.ringLength;
     this.stopSkipping(events);
     if (this.mayskip()) this.startSkipping(offset);
