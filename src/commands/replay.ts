@@ -3,7 +3,7 @@
  * tells the story of every restore and backup in it. Streams with one reused
  * buffer, so a 1 GB log replays in constant memory.
  */
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import { defaultConfig } from '../defaults.js';
@@ -97,9 +97,9 @@ const READ_SIZE = 64 * 1024;
 const WRITE_BATCH = 64 * 1024;
 
 export async function replayFile(path: string, options: ReplayOptions): Promise<ReplayResult> {
-  let handle;
+  let handle: number;
   try {
-    handle = await open(path, 'r');
+    handle = openSync(path, 'r');
   } catch (err) {
     throw fileError(path, err);
   }
@@ -121,31 +121,24 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
     for (const e of events) out.add(timeline === null ? `${JSON.stringify(e)}\n` : timeline.event(e));
     await out.maybeFlush();
   };
-  // The next read is on its way while a chunk is parsed: two buffers, one being
-  // filled by the thread pool, one being split (the splitter copies what it keeps).
-  const buffers = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
-  const read = (buffer: Buffer): Promise<number> =>
-    handle.read(buffer, 0, READ_SIZE, null).then(
-      (r) => r.bytesRead,
-      (err: unknown) => Promise.reject(fileError(path, err)),
-    );
-  let next = 0;
-  let reading: Promise<number> | null = read(buffers[next]!);
+  // Reads are synchronous: replay has nothing else to do meanwhile, and a read
+  // from the page cache costs less than the promise and thread-pool round trip
+  // of an asynchronous one (measured: the pool's hand-off took a third of a lazy replay).
+  const buffer = Buffer.allocUnsafe(READ_SIZE);
   try {
     for (;;) {
-      const bytesRead: number = await reading;
-      reading = null;
+      let bytesRead: number;
+      try {
+        bytesRead = readSync(handle, buffer, 0, READ_SIZE, null);
+      } catch (err) {
+        throw fileError(path, err);
+      }
       if (bytesRead === 0) break;
-      const chunk = buffers[next]!.subarray(0, bytesRead);
-      next = 1 - next;
-      reading = read(buffers[next]!);
-      await emit(reader.push(chunk));
+      await emit(reader.push(buffer.subarray(0, bytesRead)));
     }
     await emit(reader.finish());
   } finally {
-    // Never close the file under a read in flight (an output error can end the loop early).
-    await reading?.catch(() => 0);
-    await handle.close();
+    closeSync(handle);
   }
   if (explainer !== null) {
     const lines = explainer.explained();
