@@ -121,7 +121,14 @@ async function demo(args: string[]): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'restore-watcher-demo-'));
   const logPath = join(dir, 'production.log');
   await appendFile(logPath, '');
-  const config = parseConfig({ log: { path: logPath, pollIntervalMs: 100 }, http: { host: '127.0.0.1', port }, stateDir: join(dir, 'state') });
+  const config = parseConfig({
+    log: { path: logPath, pollIntervalMs: 100 },
+    http: { host: '127.0.0.1', port },
+    stateDir: join(dir, 'state'),
+    // The demo's agent knows its failing restore's message for a failure, so it fails as it is logged
+    // rather than after the grace an ERROR alone waits for a success.
+    track: { rules: { failureMessages: ['^could not download backup'] } },
+  });
   const logger = pino({ level: 'warn' });
   let service: RunningService;
   try {

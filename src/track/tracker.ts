@@ -253,7 +253,8 @@ function upgradeOperation(op: Operation): Operation {
 
 /** Feeds one record to the tracker. */
 export function trackRecord(state: TrackerState, record: LogRecord, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
+  // Most records make no event: the array is made by the first one that does.
+  const ctx: Ctx = { rules, events: NO_EVENTS, decisions: options.decisions ?? null };
   if (record.kind === 'unknown') {
     decide(ctx, record, null, `not recognised (${record.reason})`);
     return { state, events: ctx.events };
@@ -363,6 +364,15 @@ function restartNow(state: TrackerState, time: number, ctx: Ctx): TrackerState {
  * takes V8's slow path and was the tracker's main cost.
  */
 function withClock(s: TrackerState, clock: number): TrackerState {
+  return withClockAndHeld(s, clock, s.held, s.heldChars);
+}
+
+/** The state with other held records: most logger lines while nothing runs. */
+function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): TrackerState {
+  return withClockAndHeld(s, s.clock, held, heldChars);
+}
+
+function withClockAndHeld(s: TrackerState, clock: number | null, held: HeldRecord[], heldChars: number): TrackerState {
   return {
     nextEventId: s.nextEventId,
     active: s.active,
@@ -375,8 +385,8 @@ function withClock(s: TrackerState, clock: number): TrackerState {
     recentIds: s.recentIds,
     clock,
     pid: s.pid,
-    held: s.held,
-    heldChars: s.heldChars,
+    held,
+    heldChars,
     requests: s.requests,
     restart: s.restart,
     failedByPolls: s.failedByPolls,
@@ -410,30 +420,6 @@ function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
     failedByPolls: c.failedByPolls !== undefined ? c.failedByPolls : s.failedByPolls,
     refusal: c.refusal !== undefined ? c.refusal : s.refusal,
     lastRequest: c.lastRequest !== undefined ? c.lastRequest : s.lastRequest,
-  };
-}
-
-/** The state with other held records; spelled out for the same reason as `withClock`. */
-function withHeld(s: TrackerState, held: HeldRecord[], heldChars: number): TrackerState {
-  return {
-    nextEventId: s.nextEventId,
-    active: s.active,
-    operations: s.operations,
-    latestRestore: s.latestRestore,
-    latestBackup: s.latestBackup,
-    lastOperationId: s.lastOperationId,
-    lastOperationMs: s.lastOperationMs,
-    operationCount: s.operationCount,
-    recentIds: s.recentIds,
-    clock: s.clock,
-    pid: s.pid,
-    held,
-    heldChars,
-    requests: s.requests,
-    restart: s.restart,
-    failedByPolls: s.failedByPolls,
-    refusal: s.refusal,
-    lastRequest: s.lastRequest,
   };
 }
 
@@ -492,9 +478,10 @@ export interface RequestLine {
 
 function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState {
   // Most lines of a production.log are order polls and status checks while nothing runs: told without allocating.
+  // Told as the general path below would tell them: nothing held could begin an operation or be this request's error.
   if (
     state.operations.length === 0 &&
-    state.held.length === 0 &&
+    (state.held.length === 0 || (state.operationCount > 0 && !heldTroubleWithin(state.held, r))) &&
     state.requests.length === 0 &&
     state.failedByPolls === null &&
     state.lastRequest === null
@@ -573,7 +560,9 @@ function tellRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): Tracker
   }
   const poll = findRequest(rules.progressRequests, q.method, q.path);
   if (poll !== null) {
-    const s0 = releaseHeld(state, Infinity, ctx);
+    // What came before a poll is told first; while nothing runs it stays held for a request that
+    // may start something, unless it could itself begin an operation (see `tell`).
+    const s0 = state.operations.length > 0 || state.operationCount === 0 ? releaseHeld(state, Infinity, ctx) : state;
     return onPoll(s0, poll, q, ctx);
   }
   // Another request (a status check, a 404): its errors are its own, never an operation's.
@@ -1073,6 +1062,7 @@ function emit(
     message,
     operation: op,
   };
+  if (ctx.events === NO_EVENTS) ctx.events = [];
   ctx.events.push(event);
   let operations = state.operations;
   if (track) {
@@ -1099,6 +1089,8 @@ function emit(
 // Helpers
 
 const NO_SOURCE: Source = { file: '', offset: -1, line: '' };
+/** Shared by every result without events; never written to (`emit` replaces it first). */
+const NO_EVENTS = Object.freeze([]) as unknown as WatchEvent[];
 
 function source(r: Exclude<LogRecord, { kind: 'unknown' }>): Source {
   const text = r.line.text;
@@ -1116,6 +1108,13 @@ function decide(ctx: Ctx, r: LogRecord, operation: string | null, rule: string):
 /** A decision on a record the tracker knows by its place only (a Rails `Started` line, a deferred poll). */
 function decideAt(ctx: Ctx, at: { file: string; offset: number }, record: LogRecord['kind'], operation: string | null, rule: string): void {
   ctx.decisions?.push({ file: at.file, offset: at.offset, record, operation, rule });
+}
+
+/** True when an error or warning held back was logged within the time window of the request `r`. */
+function heldTroubleWithin(held: readonly HeldRecord[], r: AccessRecord): boolean {
+  const from = r.time - r.durationSeconds * 1000 - 1;
+  for (const h of held) if (isTrouble(h) && h.time >= from && h.time < r.time + SECOND) return true;
+  return false;
 }
 
 /** An error worth attributing with care: a failing severity or an exception report. */

@@ -141,8 +141,7 @@ function restoreLines(r: Operation, state: WatchState, now: number, spinner: str
   }
   const elapsed = formatDuration(Math.max(0, now - Date.parse(r.requestedAt)));
   const quiet = formatDuration(Math.max(0, now - Date.parse(r.lastActivityAt)));
-  const phase = r.phase != null ? ` ${p.bold(r.phase)}` : '';
-  const head = `${spinner} ${p.bold(r.id)}  ${colour(r.state)}${phase}  ${elapsed} elapsed  last activity ${quiet} ago${polls}`;
+  const head = `${spinner} ${p.bold(r.id)}  ${colour(r.state)}  ${elapsed} elapsed  last activity ${quiet} ago${polls}`;
   const unseen = state.outcome?.kind === 'unseen' ? [`  ${p.red('its end was not seen: counted as failed')}`] : [];
   return [head, `  ${firstLine(r.lastMessage)}`, ...unseen];
 }

@@ -44,5 +44,5 @@ export async function startDrivenAgent(
 
 /** The numbered lines (see `numberedLine`) an agent has journaled, in order. */
 export function deliveredBy(agent: Agent): number[] {
-  return agent.journal.all().map((e) => lineOfRestore(e.operation.id));
+  return agent.journal.all().flatMap((e) => (e.type === 'restore.failed' ? [lineOfRestore(e.operation.id)] : []));
 }

@@ -25,8 +25,8 @@ export const logger = (time: string, message: string, severity = 'INFO'): string
 
 /**
  * Line number `n` (from 1) of a test log in which every line is a refused restore
- * request with a second of its own: each makes exactly one `restore.failed` event,
- * whose restore id names the line (see `lineOfRestore`).
+ * request with a second of its own: each makes a `restore.requested` and a
+ * `restore.failed` event, whose restore id names the line (see `lineOfRestore`).
  */
 export function numberedLine(n: number): string {
   const stamp = rackTime(BASE + n * 1000);

@@ -1,10 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Operation, WatchEvent } from '../../src/model.js';
 import type { ExplainedLine } from '../../src/report/explain.js';
 import { defaultConfig } from '../../src/defaults.js';
 import { Pipeline, pipelineOptions } from '../../src/pipeline.js';
-import { cli, fixture } from '../helpers/cli.js';
+import { replayFile } from '../../src/commands/replay.js';
+import { fixture } from '../helpers/cli.js';
 
 // Each log in fixtures/corpus was written by the real Ruby libraries (see its
 // README and scripts/corpus); its story.json is the operator's account of what
@@ -64,11 +66,21 @@ const CASES = readdirSync(fixture('corpus'))
   .map((f) => f.slice(0, -'.story.json'.length))
   .sort();
 
-async function jsonLines<T>(args: string[]): Promise<T[]> {
-  const r = await cli(args);
-  expect(r.stderr).toBe('');
-  expect(r.exitCode).toBe(0);
-  return String(r.stdout)
+/**
+ * What `replay --json [--explain] FILE` prints, as JSON Lines. In-process (the
+ * command's own function, with its defaults), so that a case costs no process
+ * start; replay.test.ts runs the command line itself.
+ */
+async function replayed<T>(path: string, explain: boolean): Promise<T[]> {
+  let text = '';
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done): void {
+      text += chunk.toString();
+      done();
+    },
+  });
+  await replayFile(path, { json: true, explain, config: defaultConfig(), out });
+  return text
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as T);
@@ -109,7 +121,7 @@ describe.each(CASES)('corpus case %s', (name) => {
   const log = fixture(`corpus/${name}.log`);
 
   it('tells the story: every operation, its outcome, times, requester, backup, failure and warnings', async () => {
-    const events = await jsonLines<WatchEvent>(['replay', '--json', log]);
+    const events = await replayed<WatchEvent>(log, false);
     const ops = operationsOf(events).map(told);
     expect(ops.map((o) => `${o.kind} ${o.state}`), story.summary).toEqual(story.operations.map((o) => `${o.kind} ${o.state}`));
     story.operations.forEach((want, i) => {
@@ -145,8 +157,8 @@ describe.each(CASES)('corpus case %s', (name) => {
 
   it('attributes every listed line to the operation it belongs to', async () => {
     const [events, lines] = await Promise.all([
-      jsonLines<WatchEvent>(['replay', '--json', log]),
-      jsonLines<ExplainedLine>(['replay', '--explain', '--json', log]),
+      replayed<WatchEvent>(log, false),
+      replayed<ExplainedLine>(log, true),
     ]);
     const ids = operationsOf(events).map((o) => o.id);
     const corrected = ATTRIBUTION_CORRECTIONS[name] ?? [];

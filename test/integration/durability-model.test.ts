@@ -90,7 +90,7 @@ class World {
 
   /** Line numbers delivered so far, in journal order. */
   delivered(): number[] {
-    return this.agent.journal.all().map((e) => lineOfRestore(e.operation.id));
+    return this.agent.journal.all().flatMap((e) => (e.type === 'restore.failed' ? [lineOfRestore(e.operation.id)] : []));
   }
 
   private excuseUndelivered(file: ModelFile | undefined | null): void {

@@ -32,8 +32,9 @@ describe('restarting', () => {
     expect(checkpoint).toMatchObject({ format: 'restore-watcher.checkpoint', version: 1 });
     expect(checkpoint.tracker.active.op.id).toBe('restore-20181120T120000Z');
 
-    appendFileSync(where.log, `${logger('12:01:00', 'could not download backup: 403 Forbidden', 'ERROR')}\n`);
-    agent = await startDrivenAgent(where);
+    // A failure message fails the restore as soon as it is told: at the next request line.
+    appendFileSync(where.log, `${logger('12:01:00', 'could not download backup: 403 Forbidden', 'ERROR')}\n${access('12:01:01', '/v1/order')}\n`);
+    agent = await startDrivenAgent(where, { track: { rules: { failureMessages: ['403 Forbidden'] } } });
     const events = agent.journal.all();
     expect(events.map((e) => [e.id, e.type])).toEqual([
       [1, 'restore.requested'],
@@ -53,7 +54,8 @@ describe('restarting', () => {
     await agent.stop({ checkpoint: false });
     agent = await startDrivenAgent(where);
     expect(deliveredBy(agent)).toEqual(upTo(6));
-    expect(agent.journal.all().map((e) => e.id)).toEqual(upTo(6));
+    // Two events a line: each is a refused restore, requested and failed.
+    expect(agent.journal.all().map((e) => e.id)).toEqual(upTo(12));
   });
 
   it('reads the rest from the renamed file when the log was rotated while it was down', async () => {

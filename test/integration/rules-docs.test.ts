@@ -42,6 +42,32 @@ async function checkConfig(path: string): Promise<string> {
   return String(r.stdout).trim();
 }
 
+describe('check-config on track.rules', () => {
+  it('names each rule it cannot use, and what it expected', async () => {
+    const path = join(dir, 'bad.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        track: {
+          rules: {
+            restoreRequest: { path: '/v2/restores/:id', pattern: '/v2/restores/.*' },
+            pollFailureStatuses: ['5xx', '999'],
+            successMessages: ['(unclosed'],
+            phases: [{ name: 'WAL replay', pattern: 'wal' }],
+          },
+        },
+      }),
+    );
+    const r = await cli(['check-config', path]);
+    expect(r.exitCode).toBe(1);
+    const out = String(r.stdout);
+    expect(out).toContain('track.rules.restoreRequest: give exactly one of path and pattern');
+    expect(out).toContain('track.rules.pollFailureStatuses.1: expected a status code such as "404" or a class such as "5xx"');
+    expect(out).toContain('track.rules.successMessages.0: expected a valid regular expression');
+    expect(out).toMatch(/track\.rules\.phases\.0\.name: expected a short name/);
+  });
+});
+
 describe('docs/rules.md', () => {
   it('1. reads requests with other paths', async () => {
     const { log, config } = example('paths');

@@ -24,7 +24,8 @@ afterEach(async () => {
 });
 
 async function watchInTerminal(env: string): Promise<TestService> {
-  service = await startTestService();
+  // An error fails a restore when no success follows within the grace: a second here, not a minute.
+  service = await startTestService({ track: { rules: { failureGraceSeconds: 1 } } });
   writeFileSync(service.logPath, `${access('12:00:00', '/v1/restore')}\n`);
   await expect.poll(() => service!.agent.status().lastEventId, SLOW).toBe(1);
   const command = `env ${env} RESTORE_WATCHER_PASSWORD= ${process.execPath} ${BIN} watch --url ${service.url} --until-done; echo EXIT=$?; sleep 600`;
@@ -43,7 +44,7 @@ describe.skipIf(!haveTool('tmux', 'tmux'))('watch in a real terminal', () => {
     await expect.poll(() => screen(), SLOW).toContain('EXIT=0');
     const lines = screen().split('\n').filter((l) => l.trim() !== '');
     expect(lines).toEqual([
-      '2018-11-20 12:00:00Z  restore-20181120T120000Z  requested  restore requested by 172.28.19.51: POST /v1/restore answered 200',
+      '2018-11-20 12:00:00Z  restore-20181120T120000Z  requested  restore requested by admin at 172.28.19.51: POST /v1/restore answered 200',
       '2018-11-20 12:00:01Z  restore-20181120T120000Z  progress   POST /v1/order answered 200',
       '2018-11-20 12:00:04Z  restore-20181120T120000Z  progress   restoring base backup',
       '2018-11-20 12:00:09Z  restore-20181120T120000Z  succeeded  success',

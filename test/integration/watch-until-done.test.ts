@@ -16,7 +16,8 @@ const append = (...lines: string[]): void => appendFileSync(service.logPath, `${
 
 /** The agent on a log holding `lines`, every line read. */
 async function agentWith(lines: string[], events: number): Promise<void> {
-  service = await startTestService();
+  // An error fails a restore when no success follows within the grace: a second here, not a minute.
+  service = await startTestService({ track: { rules: { failureGraceSeconds: 1 } } });
   writeFileSync(service.logPath, lines.length > 0 ? `${lines.join('\n')}\n` : '');
   await expect.poll(() => service.agent.status().follower.exists, SLOW).toBe(true);
   await expect.poll(() => service.agent.status().lastEventId, SLOW).toBe(events);
@@ -37,7 +38,7 @@ describe('watch --until-done ends with the restore', () => {
     const r = await w.child;
     expect(r.exitCode).toBe(0);
     expect(w.stdout().trimEnd().split('\n')).toEqual([
-      '2018-11-20 12:00:00Z  restore-20181120T120000Z  requested  restore requested by 172.28.19.51: POST /v1/restore answered 200',
+      '2018-11-20 12:00:00Z  restore-20181120T120000Z  requested  restore requested by admin at 172.28.19.51: POST /v1/restore answered 200',
       '2018-11-20 12:00:01Z  restore-20181120T120000Z  progress   POST /v1/order answered 200',
       '2018-11-20 12:00:09Z  restore-20181120T120000Z  succeeded  success',
     ]);
@@ -51,6 +52,7 @@ describe('watch --until-done ends with the restore', () => {
     append(logger('12:00:20', 'could not download backup: 403 Forbidden', 'ERROR'), "/x/restore.rb:42:in `download'");
     const r = await w.child;
     expect(r.exitCode).toBe(1);
+    expect(w.stdout()).toContain('error      could not download backup: 403 Forbidden (+1 line)');
     expect(w.stdout()).toContain('failed     could not download backup: 403 Forbidden (+1 line)');
     expect(w.stderr()).toBe('restore-watcher: restore-20181120T120000Z failed after 20s: could not download backup: 403 Forbidden\n');
   });
@@ -63,7 +65,8 @@ describe('watch --until-done ends with the restore', () => {
     append(access('13:00:00', '/v1/restore'), logger('13:00:07', 'disk full', 'FATAL'));
     const r = await w.child;
     expect(r.exitCode).toBe(1);
-    expect(w.stdout().trimEnd().split('\n')).toHaveLength(4);
+    // The earlier restore's two events, then the new one requested, its error, its verdict.
+    expect(w.stdout().trimEnd().split('\n')).toHaveLength(5);
     expect(w.stderr()).toContain('restore-watcher: restore-20181120T130000Z failed after 7s: disk full');
   });
 

@@ -2,16 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/model.js';
 import { RecordAssembler } from '../../src/parse/records.js';
 import { linesOf } from '../helpers/lines.js';
+import { recordsOf } from '../helpers/records.js';
 
 // Lines as the real libraries write them (fixtures/corpus has them in whole logs).
 
-function assemble(texts: string[], timezone = 'auto'): LogRecord[] {
-  const a = new RecordAssembler({ timezone });
-  const out: LogRecord[] = [];
-  for (const line of linesOf(texts)) out.push(...a.push(line));
-  out.push(...a.flush());
-  return out;
-}
+const assemble = (texts: string[], timezone = 'auto'): LogRecord[] => recordsOf(texts, timezone);
 
 const iso = (r: LogRecord): string | null => (r.kind === 'unknown' || r.time === null ? null : new Date(r.time).toISOString());
 

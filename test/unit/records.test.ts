@@ -2,14 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/model.js';
 import { RecordAssembler } from '../../src/parse/records.js';
 import { access, linesOf, logger } from '../helpers/lines.js';
+import { recordsOf } from '../helpers/records.js';
 
-function assemble(texts: string[]): LogRecord[] {
-  const a = new RecordAssembler({ timezone: 'UTC' });
-  const out: LogRecord[] = [];
-  for (const line of linesOf(texts)) out.push(...a.push(line));
-  out.push(...a.flush());
-  return out;
-}
+const assemble = (texts: string[]): LogRecord[] => recordsOf(texts);
 
 describe('RecordAssembler', () => {
   it('keeps access and logger lines as single records', () => {

@@ -1,46 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import type { LogRecord, WatchEvent } from '../../src/model.js';
-import { RecordAssembler } from '../../src/parse/records.js';
+import type { WatchEvent } from '../../src/model.js';
 import { compileRules } from '../../src/track/rules.js';
 import {
   initialTrackerState,
   MAX_HELD,
   MAX_HELD_CHARS,
-  trackEnd,
-  trackRecord,
   trackTick,
   upgradeTrackerState,
   type TrackerState,
 } from '../../src/track/tracker.js';
-import { access, linesOf, logger } from '../helpers/lines.js';
+import { access, logger } from '../helpers/lines.js';
+import { track } from '../helpers/records.js';
 
 // The tracker's decisions where the log is not simple: one behaviour per test,
 // records built from lines as the libraries write them.
 
 const rules = compileRules();
 
-function records(texts: string[]): LogRecord[] {
-  const a = new RecordAssembler({ timezone: 'UTC' });
-  const out: LogRecord[] = [];
-  for (const line of linesOf(texts)) out.push(...a.push(line));
-  out.push(...a.flush());
-  return out;
-}
-
 function feed(texts: string[], state = initialTrackerState(), using = rules): { state: TrackerState; events: WatchEvent[] } {
-  const events: WatchEvent[] = [];
-  for (const r of records(texts)) {
-    const result = trackRecord(state, r, using);
-    state = result.state;
-    events.push(...result.events);
-  }
-  return { state, events };
+  return track(texts, { state, rules: using, end: false });
 }
 
 function run(texts: string[], using = rules, from = initialTrackerState()): { state: TrackerState; events: WatchEvent[] } {
-  const fed = feed(texts, from, using);
-  const end = trackEnd(fed.state, using);
-  return { state: end.state, events: [...fed.events, ...end.events] };
+  return track(texts, { state: from, rules: using });
 }
 
 const story = (events: WatchEvent[]): string[] => events.map((e) => `${e.type} ${e.restoreId ?? e.backupId}`);
@@ -182,6 +164,18 @@ describe('the look-back buffer', () => {
     expect(feed(many).state.held.length).toBeLessThanOrEqual(MAX_HELD);
     const big = Array.from({ length: 40 }, () => logger('12:00:00', 'x'.repeat(10_000)));
     expect(feed(big).state.heldChars).toBeLessThanOrEqual(MAX_HELD_CHARS);
+  });
+
+  it("keeps a handler's line for its request while another request's access line comes first", () => {
+    const { events } = run([
+      access('11:00:00', '/v1/restore', 500), // an operation has been seen: a held line cannot begin one by itself
+      logger('12:00:00', 'Starting restore 41 backup_id=a9s-pg-1542859215559'),
+      access('12:00:01', '/v1/order'),
+      '172.28.19.56 - admin [20/Nov/2018:12:00:02 +0000] "POST /v1/restore HTTP/1.1" 200 21 2.5000',
+    ]);
+    const restore = events.filter((e) => e.restoreId === 'restore-20181120T120000Z');
+    expect(restore.map((e) => e.message)).toEqual([expect.stringContaining('restore requested'), 'Starting restore 41 backup_id=a9s-pg-1542859215559']);
+    expect(restore.at(-1)!.operation).toMatchObject({ requestedAt: '2018-11-20T12:00:00.000Z', namedBackupId: 'a9s-pg-1542859215559' });
   });
 
   it('gives a refused request the exception its handler reported', () => {

@@ -1,46 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { LogRecord, WatchEvent } from '../../src/model.js';
-import { RecordAssembler } from '../../src/parse/records.js';
+import type { WatchEvent } from '../../src/model.js';
 import { compileRules } from '../../src/track/rules.js';
 import {
   initialTrackerState,
   operationId,
-  trackEnd,
-  trackRecord,
   trackTick,
   type TrackerState,
 } from '../../src/track/tracker.js';
-import { access, linesOf, logger } from '../helpers/lines.js';
+import { access, logger } from '../helpers/lines.js';
+import { track } from '../helpers/records.js';
 
 const rules = compileRules();
 
-function records(texts: string[]): LogRecord[] {
-  const a = new RecordAssembler({ timezone: 'UTC' });
-  const out: LogRecord[] = [];
-  for (const line of linesOf(texts)) out.push(...a.push(line));
-  out.push(...a.flush());
-  return out;
-}
-
 /** Tracks the lines as `replay` does: to the end of the input, where what is pending is settled. */
-function run(
-  texts: string[],
-  state: TrackerState = initialTrackerState(),
-  using = rules,
-  end = true,
-): { state: TrackerState; events: WatchEvent[] } {
-  const events: WatchEvent[] = [];
-  for (const r of records(texts)) {
-    const result = trackRecord(state, r, using);
-    state = result.state;
-    events.push(...result.events);
-  }
-  if (end) {
-    const result = trackEnd(state, using);
-    state = result.state;
-    events.push(...result.events);
-  }
-  return { state, events };
+function run(texts: string[], state: TrackerState = initialTrackerState(), using = rules): { state: TrackerState; events: WatchEvent[] } {
+  return track(texts, { state, rules: using });
 }
 
 const summary = (events: WatchEvent[]): string[] => events.map((e) => `${e.type}:${e.state}`);

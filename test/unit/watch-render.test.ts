@@ -82,7 +82,7 @@ describe('liveView', () => {
   it('shows a running restore: state, elapsed, time since last activity, last message, spinner', () => {
     const state = stateAfter([...connected(3), ...asInputs(running)]);
     expect(liveView(state, at('2018-11-20T12:01:05Z'), mono)).toEqual([
-      '⠹ restore-20181120T120000Z  running download  1m05s elapsed  last activity 10s ago  1 order poll',
+      '⠹ restore-20181120T120000Z  running  1m05s elapsed  last activity 10s ago  1 order poll',
       '  downloading backup a9s-pg-1542859215559',
       `  ${URL}  connected`,
     ]);
