@@ -36,6 +36,8 @@ export interface RunningServe {
   stdoutBytes(): number;
   /** The state directory. */
   stateDir: string;
+  /** How the process ended (`exit 1`, `SIGABRT`) and its last stderr, or null while it runs. */
+  died(): string | null;
   /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
   stop(): Promise<void>;
 }
@@ -84,6 +86,12 @@ export async function startServe(
     startedAt,
     stdoutBytes: () => stdoutBytes,
     stateDir,
+    died: () => {
+      if (child.exitCode === null && child.signalCode === null) return null;
+      const how = child.signalCode ?? `exit ${child.exitCode}`;
+      const last = stderr.trim().split('\n').filter((l) => l.trim() !== '').at(-1) ?? '';
+      return `${how}${last === '' ? '' : ` (${last.slice(0, 160)})`}`;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -167,6 +167,9 @@ export class Agent {
       this.logger.warn({ file: this.store.file, bytes: loaded.tornBytes }, 'journal ended in a torn line (a crash mid-write); cut off');
     }
     if (loaded.migrated) this.logger.info({ file: this.store.file }, 'journal taken over from the single-file format');
+    if (this.journal.capacity < config.journal.maxEvents) {
+      this.logger.warn({ maxEvents: config.journal.maxEvents, kept: this.journal.capacity }, 'journal.maxEvents lowered: its index would not fit in memory');
+    }
 
     const cp = this.checkpointer.load();
     let tracker: TrackerState = initialTrackerState();

@@ -51,6 +51,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       probe: () => probe.status(),
       tls,
       ...(options.now ? { now: options.now } : {}),
+      ...(logOutput !== null ? { logOutput: () => logOutput.counters } : {}),
     });
   } catch (err) {
     await agent.stop();

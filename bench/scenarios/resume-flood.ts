@@ -47,9 +47,12 @@ export const resumeFlood: Scenario = {
     let streams: CountingStream[] = [];
     let histories: Array<{ status: number; bytes: number }> = [];
     let last = 0;
+    /** How the agent ended, if it did before being stopped. */
+    let died: string | null = null;
     try {
       const ready = await waitFor(
         async () => {
+          if (serve.died() !== null) throw new Error(`the agent died while reading the log (${serve.died()})`);
           const r = await getJson<Status>(`${serve.url}/status`, 5000);
           last = r?.body.lastEventId ?? 0;
           return r !== null && r.body.follower.caughtUp !== false && last >= EVENTS + 1;
@@ -70,13 +73,14 @@ export const resumeFlood: Scenario = {
       await waitFor(() => streams.every((s) => s.status !== 0 || s.ended), 30_000);
       const started = performance.now();
       for (const s of streams) s.resume();
-      const allStreamed = await waitFor(() => streams.every((s) => s.lastId >= last || s.ended), 10 * 60_000, 50);
+      const allStreamed = await waitFor(() => streams.every((s) => s.lastId >= last || s.ended) || serve.died() !== null, 10 * 60_000, 50);
       histories = await answers;
       servedMs = allStreamed && streams.every((s) => s.lastId >= last) ? performance.now() - started : null;
       peak = vmHwm(serve.pid) ?? 0;
     } finally {
       sampler?.stop();
       for (const s of streams) s.close();
+      died = serve.died();
       await serve.stop();
     }
     const streamed = streams.filter((s) => s.lastId >= last).length;
@@ -85,8 +89,9 @@ export const resumeFlood: Scenario = {
     return {
       headline:
         `${streamed} of ${CLIENTS} streams from after=0 and ${historiesOk} of ${HISTORIES} histories served in full` +
-        `${servedMs === null ? '' : ` in ${(servedMs / 1000).toFixed(1)} s`}; RSS ${mb(before)} MB before, ${mb(samplePeak)} MB peak during`,
-      goalMet: streamed === CLIENTS && historiesOk === HISTORIES && samplePeak < GOAL_MB * 1024 * 1024,
+        `${servedMs === null ? '' : ` in ${(servedMs / 1000).toFixed(1)} s`}; RSS ${mb(before)} MB before, ${mb(samplePeak)} MB peak during` +
+        `${died === null ? '' : `; the agent died (${died})`}`,
+      goalMet: died === null && streamed === CLIENTS && historiesOk === HISTORIES && samplePeak < GOAL_MB * 1024 * 1024,
       tables: [
         {
           caption: `${last.toLocaleString('en-US')} events in the journal`,

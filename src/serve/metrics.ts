@@ -9,6 +9,8 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AgentStatus } from '../agent.js';
 import { EVENT_TYPES, type Operation, type OperationKind, type OperationState } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
+import type { LogOutputCounters } from '../log-output.js';
+import type { ConnectionGuard } from './connections.js';
 import type { StreamHub } from './sse.js';
 
 export const METRIC_PREFIX = 'restore_watcher_';
@@ -18,6 +20,9 @@ export interface MetricsSources {
   streams: StreamHub;
   probe?: () => ProbeStatus;
   version: string;
+  connections?: ConnectionGuard;
+  /** What the agent's own log output dropped; absent when the caller gave its own logger. */
+  logOutput?: () => LogOutputCounters;
 }
 
 const STATES: readonly OperationState[] = ['requested', 'running', 'stalled', 'succeeded', 'failed'];
@@ -134,13 +139,34 @@ export function buildMetrics(sources: MetricsSources): Registry {
   readCounter(
     registry,
     'stream_clients_dropped_total',
-    'Event streams ended, by reason: slow (stopped reading and was dropped), closed (the client left), shutdown.',
+    'Event streams ended, by reason: slow (stopped reading and was dropped), closed (the client left), shutdown, unreadable (its catch-up could not be read from the journal).',
     ['reason'],
     () => Object.entries(hub.counters.dropped).map(([reason, n]) => [{ reason }, n]),
   );
   readGauge(registry, 'stream_buffered_bytes', 'Bytes written to event streams and not yet sent, all clients together.', [], () =>
     one(hub.bufferedBytes),
   );
+
+  const connections = sources.connections;
+  if (connections !== undefined) {
+    readGauge(registry, 'http_connections', 'Open HTTP connections (at most the connection cap).', [], () => one(connections.size));
+    readCounter(
+      registry,
+      'http_connections_closed_total',
+      'Connections closed by the cap, by reason: evicted (the oldest idle one, to admit a new one), refused (all were busy).',
+      ['reason'],
+      () => [
+        [{ reason: 'evicted' }, connections.counters.evicted],
+        [{ reason: 'refused' }, connections.counters.refused],
+      ],
+    );
+  }
+  const logOutput = sources.logOutput;
+  if (logOutput !== undefined) {
+    readCounter(registry, 'log_output_dropped_lines_total', "Lines of the agent's own log dropped because its stdout reader was slow.", [], () =>
+      one(logOutput().droppedLines),
+    );
+  }
 
   // probe
   const probe = sources.probe;

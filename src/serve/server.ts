@@ -16,6 +16,7 @@ import { RestoreWatcherError } from '../errors.js';
 import { EVENT_TYPES, type OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
 import { registerAuth } from './auth.js';
+import type { LogOutputCounters } from '../log-output.js';
 import { ConnectionGuard, connectionCap, openFileLimit } from './connections.js';
 import { buildMetrics } from './metrics.js';
 import { StreamHub } from './sse.js';
@@ -35,6 +36,8 @@ export interface ServerDeps {
   tls?: TlsFiles | null;
   /** The wall clock, for "how long ago" in the views. */
   now?: () => number;
+  /** What the agent's own log output dropped, for /metrics. */
+  logOutput?: () => LogOutputCounters;
 }
 
 const eventsQuery = z.strictObject({
@@ -134,7 +137,9 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     status: deps.status,
     streams,
     version: VERSION,
+    connections,
     ...(deps.probe ? { probe: deps.probe } : {}),
+    ...(deps.logOutput ? { logOutput: deps.logOutput } : {}),
   });
 
   app.get('/', async (request, reply) => {

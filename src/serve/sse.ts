@@ -29,7 +29,8 @@ export interface StreamOptions {
 
 const DEFAULT_PAGE_BYTES = 64 * 1024;
 
-export type DropReason = 'slow' | 'closed' | 'shutdown';
+/** Why a stream ended: stopped reading, left, shutdown, or its catch-up could not be read from the journal. */
+export type DropReason = 'slow' | 'closed' | 'shutdown' | 'unreadable';
 
 export interface StreamCounters {
   opened: number;
@@ -53,7 +54,7 @@ interface Client {
 
 /** Owns the open event streams: admits, feeds, heartbeats and ends them. */
 export class StreamHub {
-  readonly counters: StreamCounters = { opened: 0, dropped: { slow: 0, closed: 0, shutdown: 0 } };
+  readonly counters: StreamCounters = { opened: 0, dropped: { slow: 0, closed: 0, shutdown: 0, unreadable: 0 } };
   /** The largest unsent backlog any one client has had: what a stalled client can cost at most. */
   peakBacklogBytes = 0;
   private readonly clients = new Set<Client>();
@@ -111,8 +112,18 @@ export class StreamHub {
       if (latest === null) client.cursor = this.journal.lastId;
       else client.only = { operationId: latest.id, until: this.journal.lastId };
     }
-    res.on('drain', () => this.catchUp(client));
-    this.catchUp(client);
+    res.on('drain', () => this.catchUpOrEnd(client));
+    this.catchUpOrEnd(client);
+  }
+
+  /** A journal that cannot be read ends this client's stream (it may reconnect), never the agent. */
+  private catchUpOrEnd(client: Client): void {
+    try {
+      this.catchUp(client);
+    } catch {
+      this.remove(client, 'unreadable');
+      client.res.destroy();
+    }
   }
 
   /** Writes pages of what the client has not seen until its socket is full or it has seen the newest event. */
@@ -164,12 +175,13 @@ export class StreamHub {
   private broadcast(events: readonly WatchEvent[], json: readonly string[]): void {
     if (this.clients.size === 0) return;
     // Serialised once for all clients; those still catching up read these from the journal.
-    const text = pageFrames({ ids: events.map((e) => e.id), types: events.map((e) => e.type), json });
-    for (const client of this.clients) if (client.cursor === null) this.write(client, text);
+    // Encoded once too: every socket queues the same bytes, where a string would be copied for each.
+    const bytes = Buffer.from(pageFrames({ ids: events.map((e) => e.id), types: events.map((e) => e.type), json }));
+    for (const client of this.clients) if (client.cursor === null) this.write(client, bytes);
   }
 
   /** Writes unless the client is gone or stalled; false when it should not be written to until it drains. */
-  private write(client: Client, text: string): boolean {
+  private write(client: Client, text: string | Buffer): boolean {
     const res = client.res;
     if (res.writableEnded || res.destroyed) return false;
     const backlog = res.writableLength;

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EVENT_CAPS, Journal } from '../../src/journal/journal.js';
+import { EVENT_CAPS, INDEX_ENTRY_BYTES, Journal } from '../../src/journal/journal.js';
 import { JOURNAL_FILE, JournalStore, MANIFEST_FILE } from '../../src/journal/store.js';
 import type { WatchEvent } from '../../src/model.js';
 
@@ -99,6 +99,15 @@ describe('the journal on disk, in segments', () => {
     expect(journal.page(page.next, { maxBytes: 1 }).ids).toEqual([11]);
     expect(journal.page(0, { maxBytes: 1e9, operationId: 'restore-250' }).ids).toEqual([250]);
     store.close();
+  });
+
+  it('holds fewer events than maxEvents when their index would pass its byte budget', () => {
+    const journal = new Journal({ maxEvents: 1000, maxIndexBytes: 100 * INDEX_ENTRY_BYTES });
+    expect(journal.capacity).toBe(100);
+    for (let id = 1; id <= 500; id++) journal.append([event(id)]);
+    expect(journal.size).toBeLessThanOrEqual(110);
+    expect(journal.dropped + journal.size).toBe(500);
+    expect(new Journal({ maxEvents: 1000 }).capacity).toBe(1000);
   });
 
   it('takes over the single-file journal of version 1, with its dropped count and summaries', () => {

@@ -19,7 +19,13 @@ let server: WatcherServer;
 let text: string;
 
 beforeAll(async () => {
-  server = await buildServer({ config, journal, status: () => statusOf(journal, pipeline), probe: () => probe });
+  server = await buildServer({
+    config,
+    journal,
+    status: () => statusOf(journal, pipeline),
+    probe: () => probe,
+    logOutput: () => ({ droppedLines: 7, droppedBytes: 700 }),
+  });
   const res = await server.app.inject({ method: 'GET', url: '/metrics' });
   expect(res.statusCode).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -76,6 +82,9 @@ describe('/metrics', () => {
     expect(sample('restore_watcher_stream_clients')).toBe(0);
     expect(sample('restore_watcher_stream_clients_dropped_total{reason="slow"}')).toBe(0);
     expect(sample('restore_watcher_postgresql_ready')).toBe(1);
+    expect(sample('restore_watcher_http_connections')).toBe(0);
+    expect(sample('restore_watcher_http_connections_closed_total{reason="evicted"}')).toBe(0);
+    expect(sample('restore_watcher_log_output_dropped_lines_total')).toBe(7);
     expect(text).toMatch(/^restore_watcher_build_info\{version="\d+\.\d+\.\d+",nodejs_version="v[\d.]+"\} 1$/m);
     expect(text).toMatch(/^restore_watcher_process_resident_memory_bytes \d+/m);
   });

@@ -110,6 +110,26 @@ describe('a resuming stream client', () => {
     expect(res.ids()).toEqual(Array.from({ length: 500 }, (_, i) => i + 101));
     hub.close();
   });
+
+
+  it('ends only that stream when its catch-up cannot be read', () => {
+    const broken = new Journal({
+      maxEvents: 100,
+      bodies: {
+        keep: (_json, events) => [...events],
+        read: () => {
+          throw new Error('EIO: i/o error, read');
+        },
+      },
+    });
+    broken.append([event(1), event(2)]);
+    const hub = new StreamHub(broken, { maxClients: 4, heartbeatMs: 60_000, maxBufferedBytes: 1024 * 1024 });
+    const res = new StalledResponse();
+    expect(() => hub.open(res as unknown as ServerResponse, { after: 0 })).not.toThrow();
+    expect(res.destroyed).toBe(true);
+    expect(hub.counters.dropped.unreadable).toBe(1);
+    hub.close();
+  });
 });
 
 describe('a history answer', () => {
