@@ -21,26 +21,28 @@
  * At such a line, or at the end, the ring is fed to the real pipeline from
  * where skipping began, then the line itself: the tracker sees every line it
  * would have seen, in order, so the events are the same. The ring stays small
- * because an order poll while idle drops every held record (the tracker's
- * `releaseHeld` before `onPoll`): the state after the last poll in the ring is
- * the idle state with nothing held, the clock of that poll and the pid of the
- * last logger line before it. So the ring is cut at its last poll (found by its
- * own needle, checked by the access parser and the rules) and the pipeline
- * rewound there; the lines before it are only counted.
+ * because what the idle tracker holds back is bounded (MAX_HELD records, and
+ * only those within IDLE_HOLD_MS of the latest): the ring is cut at an access
+ * line when the lines around it, parsed, prove that whatever was held there is
+ * dropped by a later record before it could matter (see `cutRing`), and
+ * the pipeline is rewound there with nothing held; the lines before it are
+ * only counted.
  *
  * Line counts stay exact (lines are counted by their newlines); record-kind
  * counts cover the parsed lines only, so `replay`'s text summary, which prints
  * them, reads every line.
  */
 import type { TrackerState } from '../track/tracker.js';
-import type { WatchEvent } from '../model.js';
+import type { LogRecord, WatchEvent } from '../model.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { AccessParser } from '../parse/access.js';
-import { LoggerParser, looksLikeLoggerLine } from '../parse/logger.js';
+import { looksLikeLoggerLine } from '../parse/logger.js';
 import { isTraceLine, parseBanner } from '../parse/server.js';
 import { fixedOffsetConverter } from '../parse/timezone.js';
 import { initialSplitState, splitChunk } from '../split/splitter.js';
-import { findRequest, type TrackerRules } from '../track/rules.js';
+import { type TrackerRules } from '../track/rules.js';
+import { IDLE_HOLD_MS, MAX_HELD } from '../track/tracker.js';
+import { RecordAssembler } from '../parse/records.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -66,7 +68,7 @@ for (const c of 'P[*U>=') BANNER_FIRST[c.charCodeAt(0)] = 1;
 export interface Needles {
   /** Every start request rule's `"METHOD PREFIX`. */
   starts: Buffer[];
-  /** Every poll rule's `"METHOD PREFIX`; null when a poll rule has no fixed prefix (the ring is then never cut). */
+  /** Every poll rule's `"METHOD PREFIX`; null when a poll rule has no fixed prefix. */
   polls: Buffer[] | null;
 }
 
@@ -235,7 +237,7 @@ export class LazyPipeline {
   private stopSkipping(events: WatchEvent[]): void {
     this.skipping = false;
     // Only the lines after the last poll can still matter to the line that stopped skipping.
-    if (this.ringLength > 0) this.cutAtLastPoll();
+    if (this.ringLength > 0) this.cutRing();
     if (this.rewound) this.pipeline.rewind(this.ringOffset, this.ringState!, this.cutLines);
     if (this.ringLength > 0) append(events, this.pipeline.push(this.ring.subarray(0, this.ringLength)));
     this.ringLength = 0;
@@ -256,80 +258,107 @@ export class LazyPipeline {
     this.ringLength += n;
     this.ringLines += lines;
     if (this.ringLength < this.limits.trimAt) return;
-    this.cutAtLastPoll();
+    this.cutRing();
     if (this.ringLength < this.limits.maxRing) return;
     const offset = this.ringOffset + this.ringLength;
     this.stopSkipping(events);
     if (this.mayskip()) this.startSkipping(offset);
   }
 
-  private cutAtLastPoll(): void {
-    const polls = this.needles!.polls;
-    if (polls === null) return;
-    let below = this.ringLength;
-    for (let tries = 0; tries < 16; tries++) {
-      let hit = -1;
-      for (const needle of polls) {
-        const h = below <= 0 ? -1 : this.ring.lastIndexOf(needle, below - 1);
-        if (h > hit) hit = h;
-      }
-      if (hit <= 0) return;
-      const start = this.ring.lastIndexOf(LF, hit) + 1;
-      if (start === 0) return;
-      if (this.isIdlePoll(start)) {
-        this.cutAt(start);
-        return;
-      }
-      below = start;
+  /**
+   * Cuts the ring so that it begins at a zoned access line A some lines before
+   * its end, when that is exact: the records held at A (at most MAX_HELD, so
+   * among the last MAX_HELD logger records before A, or the entry state's held
+   * ones) are all older than the look-back window of a record x after A, so the
+   * tracker drops them at x whatever they were; and no record between A and x
+   * is older than they are, so they never kept one of those from being dropped.
+   * From x on, the tracker started at A with nothing held is in the state the
+   * whole ring would have left. Only the lines around A are parsed to check it.
+   */
+  private cutRing(): void {
+    const end = this.ringLength;
+    for (let span = 32; ; span *= 4) {
+      const a = this.accessLineBefore(this.linesBack(end, span));
+      if (a <= 0) return;
+      if (this.tryCut(a, end)) return;
     }
   }
 
-  /**
-   * True when the line at `start` of the ring is an order poll the idle tracker
-   * reads as one: an access line (not a logger line, not a backtrace line, not
-   * cut) with a zone, that no start rule takes and a poll rule does.
-   */
-  private isIdlePoll(start: number): boolean {
+  /** The start of the line `n` lines before ring index `end` (0 at the ring's start). */
+  private linesBack(end: number, n: number): number {
+    let p = end - 1;
+    for (let i = 0; i < n && p > 0; i++) p = this.ring.lastIndexOf(LF, p - 1);
+    return p <= 0 ? 0 : p + 1;
+  }
+
+  /** The start of the last zoned access line at or before `from` (searching back at most 256 lines), or 0. */
+  private accessLineBefore(from: number): number {
+    let s = from;
+    for (let i = 0; i < 256 && s > 0; i++) {
+      if (this.isZonedAccess(s)) return s;
+      s = this.linesBack(s, 1);
+    }
+    return 0;
+  }
+
+  private isZonedAccess(start: number): boolean {
+    const c = this.ring[start]!;
+    if (c === 0x09 || (this.ring[start + 1] === 0x2c && this.ring[start + 3] === 0x5b)) return false;
     const line = this.lineAt(start);
     if (line.cut || looksLikeLoggerLine(line.text) || isTraceLine(line.text)) return false;
     const parsed = new AccessParser().parse(line.text);
-    if (!parsed.ok || parsed.value.zoneMinutes === null) return false;
-    const { method, path } = parsed.value;
-    const rules = this.options.rules;
-    return (
-      findRequest(rules.restoreRequests, method, path) === null &&
-      findRequest(rules.backupRequests, method, path) === null &&
-      findRequest(rules.progressRequests, method, path) !== null
-    );
+    return parsed.ok && parsed.value.zoneMinutes !== null;
   }
 
-  /** Drops the ring's bytes before `start` (a poll): the state there is the idle state with nothing held. */
-  private cutAt(start: number): void {
-    const kept = countLines(this.ring, start, this.ringLength);
-    const state = this.ringState!;
-    this.ringState = { ...state, held: [], heldChars: 0, pid: this.lastPidBefore(start) ?? state.pid };
-    this.cutLines += this.ringLines - kept;
-    this.ringLines = kept;
-    this.ring.copy(this.ring, 0, start, this.ringLength);
-    this.ringLength -= start;
-    this.ringOffset += start;
-    this.rewound = true;
-  }
-
-  /** The pid of the last logger line in the ring before `start`, or null when there is none. */
-  private lastPidBefore(start: number): number | null {
-    const ring = this.ring;
-    const parser = new LoggerParser();
-    let end = start - 1; // the newline ending the line before
-    while (end > 0) {
-      const s = ring.lastIndexOf(LF, end - 1) + 1;
-      if (ring[s + 1] === 0x2c && ring[s + 3] === 0x5b) {
-        const parsed = parser.parse(this.lineAt(s).text, UTC);
-        if (parsed.ok) return parsed.value.pid;
-      }
-      end = s - 1;
+  private tryCut(a: number, end: number): boolean {
+    // The candidates for what is held at A: the last MAX_HELD logger-looking lines before it, read from a zoned access line.
+    let z = a;
+    let found = 0;
+    while (z > 0 && found < MAX_HELD) {
+      z = this.linesBack(z, 1);
+      if (this.ring[z + 1] === 0x2c && this.ring[z + 3] === 0x5b) found++;
+      else if (this.ring[z]! >= 0x30 && this.ring[z]! <= 0x39 && this.ring[z + 4] === 0x2d) found++;
     }
-    return null;
+    z = z > 0 ? this.accessLineBefore(this.linesBack(z, 1)) : 0;
+    const fromEntry = z === 0;
+    const state = this.ringState!;
+    const assembler = new RecordAssembler({ timezone: this.options.timezone, maxMessageChars: this.options.maxLineBytes });
+    const { lines } = splitChunk(initialSplitState(this.ringOffset + z), this.ring.subarray(z, end), this.file, this.options.maxLineBytes);
+    const records: LogRecord[] = [];
+    for (const line of lines) for (const r of assembler.push(line)) records.push(r);
+    for (const r of assembler.flush()) records.push(r);
+    const aOffset = this.ringOffset + a;
+    let newest = -Infinity;
+    let pid: number | null = fromEntry ? state.pid : null;
+    let clock: number | null = fromEntry ? state.clock : null;
+    if (fromEntry) for (const h of state.held) newest = Math.max(newest, h.time);
+    let i = 0;
+    for (; i < records.length && records[i]!.line.offset < aOffset; i++) {
+      const r = records[i]!;
+      if (r.kind === 'unknown') continue;
+      if (r.time !== null) clock = r.time;
+      if (r.kind === 'logger' || r.kind === 'exception') newest = Math.max(newest, r.time);
+      if (r.kind === 'logger') pid = r.pid;
+    }
+    if (pid === null && !fromEntry) return false;
+    if (Number.isNaN(newest)) return false;
+    for (; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.kind === 'unknown' || r.time === null) continue;
+      if (newest < r.time - IDLE_HOLD_MS) {
+        const kept = countLines(this.ring, a, this.ringLength);
+        this.ringState = { ...state, held: [], heldChars: 0, pid, clock };
+        this.cutLines += this.ringLines - kept;
+        this.ringLines = kept;
+        this.ring.copy(this.ring, 0, a, this.ringLength);
+        this.ringLength -= a;
+        this.ringOffset += a;
+        this.rewound = true;
+        return true;
+      }
+      if ((r.kind === 'logger' || r.kind === 'exception') && r.time < newest) return false;
+    }
+    return false;
   }
 
   /** The ring's line at `start` as the splitter makes it. */

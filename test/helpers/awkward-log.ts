@@ -76,6 +76,12 @@ export function awkwardLog(shape: AwkwardShape): Buffer {
     const path = `/v1/${kind}${chance(0.2) ? '?instance=1' : ''}`;
     if (chance(0.3)) put(logger('INFO', `${kind === 'restore' ? 'Restoring' : 'Creating'} backup a9s-pg-1542859215559`));
     if (chance(0.2)) put(logger('ERROR', 'handler failed before the access line'));
+    // A busy second: many lines between the handler's first line and its request's access line.
+    if (chance(0.3)) {
+      put(logger('INFO', 'Restoring backup a9s-pg-1542859215559'));
+      const busy = Math.floor(rand() * 80);
+      for (let i = 0; i < busy; i++) put(chance(0.5) ? poll() : logger('DEBUG', 'connection pool: 1 of 5 in use'));
+    }
     // Another request's access line between the handler's lines and its own.
     if (chance(0.3)) put(access('GET', pick(['/v1/status', '/favicon.ico']), pick([200, 404])));
     if (chance(0.1)) {
