@@ -40,8 +40,9 @@ function writeDense(path: string, lines: number): void {
   try {
     let batch = '';
     for (let i = 0; i < lines; i++) {
-      // pollLine(i): the restore's request at 0, then order polls (and a logger line every hundredth, an event too).
-      const line = pollLine(i);
+      // pollLine(i): the restore's request at 0, then order polls; every hundredth a progress message, here a
+      // short one as the backup-agent logs them (the memory scenarios' 4 KB ones would measure JSON output alone).
+      const line = i % 100 === 0 && i > 0 ? pollLine(i).replace(/restore step (\d+): .*/, 'restore step $1: downloading part') : pollLine(i);
       batch += `${i === 0 || i % 5 < 2 ? line : line.replace('"POST /v1/order', '"GET /v1/status')}\n`;
       if (batch.length > 4 * 1024 * 1024) {
         writeSync(fd, batch);

@@ -11,8 +11,6 @@ import { fileError, RestoreWatcherError } from '../errors.js';
 import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
 import { LazyPipeline } from '../scan/lazy.js';
-import { Explainer, renderExplained } from '../report/explain.js';
-import { summaryLine, TimelinePrinter } from '../report/timeline.js';
 import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, type Command } from './flags.js';
 
 const REPLAY_HELP = `Usage: restore-watcher replay FILE [--json] [--explain] [--timezone TZ] [--config FILE]
@@ -103,7 +101,10 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   } catch (err) {
     throw fileError(path, err);
   }
-  const explainer = options.explain === true ? new Explainer() : null;
+  // The report modules load only for the outputs that use them: --json starts sooner.
+  const explain = options.explain === true ? await import('../report/explain.js') : null;
+  const report = options.json || explain !== null ? null : await import('../report/timeline.js');
+  const explainer = explain !== null ? new explain.Explainer() : null;
   // --json prints events only: lines that cannot make one need not be parsed. The
   // text summary counts unrecognised lines, and --explain tells every line: both read all.
   const lazy = options.json && explainer === null && options.lazy !== false ? new LazyPipeline(pipelineOptions(options.config), path) : null;
@@ -115,7 +116,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
     pipeline.onLine = (line) => explainer.line(line);
     pipeline.onRecord = (record) => explainer.record(record);
   }
-  const timeline = options.json || explainer !== null ? null : new TimelinePrinter();
+  const timeline = report === null ? null : new report.TimelinePrinter();
   const emit = async (events: WatchEvent[]): Promise<void> => {
     if (explainer !== null) return;
     for (const e of events) out.add(timeline === null ? `${JSON.stringify(e)}\n` : timeline.event(e));
@@ -143,7 +144,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   if (explainer !== null) {
     const lines = explainer.explained();
     if (options.json) for (const l of lines) out.add(`${JSON.stringify(l)}\n`);
-    else out.add(renderExplained(lines));
+    else out.add(explain!.renderExplained(lines));
   }
   if (timeline !== null) {
     out.add(timeline.finish());
@@ -159,7 +160,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
       `\n${path}: ${plural(c.lines, 'line')} (${c.records.unknown} not recognised${why ? `: ${why}` : ''}), ` +
         `${plural(restores, 'restore')}, ${plural(backups, 'backup')}\n`,
     );
-    for (const op of ops) out.add(`${summaryLine(op)}\n`);
+    for (const op of ops) out.add(`${report!.summaryLine(op)}\n`);
   }
   await out.flush();
   return { lines: pipeline.counters.lines, events: pipeline.counters.events };

@@ -57,7 +57,7 @@ export interface LazyLimits {
   maxPartial: number;
 }
 
-export const LAZY_LIMITS: LazyLimits = { trimAt: 256 * 1024, maxRing: 4 * 1024 * 1024, maxPartial: 1024 * 1024 };
+export const LAZY_LIMITS: LazyLimits = { trimAt: 1024 * 1024, maxRing: 4 * 1024 * 1024, maxPartial: 1024 * 1024 };
 const UTC = fixedOffsetConverter(0);
 
 /** First bytes a server banner can start with (parse/server.ts: P, [, *, U, >, =). */
