@@ -73,7 +73,6 @@ export interface Needles {
 }
 
 const STARTED = Buffer.from('Started ');
-const AT = Buffer.from(' at ');
 
 /** The needles for `rules`, or null when a start rule gives no fixed bytes (then every line must be parsed). */
 export function needlesFor(rules: TrackerRules): Needles | null {
@@ -152,20 +151,29 @@ export class LazyPipeline {
     const events: WatchEvent[] = [];
     let buf = chunk;
     let base = this.offset;
+    let start = 0;
     this.offset += chunk.length;
     if (this.skipping && this.partialLength > 0) {
-      if (chunk.indexOf(LF) === -1 && this.partialLength + chunk.length <= this.limits.maxPartial) {
+      const first = chunk.indexOf(LF);
+      if (first === -1 && this.partialLength + chunk.length <= this.limits.maxPartial) {
         this.partial.push(Buffer.from(chunk));
         this.partialLength += chunk.length;
         return events;
       }
-      buf = Buffer.concat([...this.partial, chunk]);
-      base -= this.partialLength;
+      if (first === -1) {
+        buf = Buffer.concat([...this.partial, chunk]);
+        base -= this.partialLength;
+      } else {
+        // Only the line that spans the chunks is joined: copying the whole chunk each time makes garbage.
+        const line = Buffer.concat([...this.partial, chunk.subarray(0, first + 1)]);
+        this.process(line, line.length, base - this.partialLength, 0, events);
+        start = first + 1;
+      }
       this.partial = [];
       this.partialLength = 0;
     }
     const complete = buf.lastIndexOf(LF) + 1;
-    this.process(buf, complete, base, events);
+    if (complete > start) this.process(buf, complete, base, start, events);
     if (complete < buf.length) {
       const rest = buf.subarray(complete);
       if (this.skipping && rest.length <= this.limits.maxPartial) {
@@ -193,8 +201,8 @@ export class LazyPipeline {
     return events;
   }
 
-  private process(buf: Buffer, end: number, base: number, events: WatchEvent[]): void {
-    let pos = 0;
+  private process(buf: Buffer, end: number, base: number, start: number, events: WatchEvent[]): void {
+    let pos = start;
     while (pos < end) {
       if (!this.skipping) {
         const next = buf.indexOf(LF, pos) + 1;
@@ -407,7 +415,7 @@ export class LazyPipeline {
       const h = buf.indexOf(STARTED, from);
       if (h === -1 || h >= end) return -1;
       const eol = buf.indexOf(LF, h);
-      if (buf.subarray(h + STARTED.length, eol).indexOf(AT) !== -1) return h;
+      if (hasAt(buf, h + STARTED.length, eol)) return h;
       from = eol + 1;
     }
     return -1;
@@ -420,6 +428,14 @@ export class LazyPipeline {
     if (stop - start > this.options.maxLineBytes) return false;
     return parseBanner(buf.toString('utf8', start, stop), UTC) !== null;
   }
+}
+
+/** True when ` at ` occurs in buf[from, to): a loop over one line's bytes, which allocates nothing (a subarray per line would). */
+function hasAt(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i + 3 < to; i++) {
+    if (buf[i] === 0x20 && buf[i + 1] === 0x61 && buf[i + 2] === 0x74 && buf[i + 3] === 0x20) return true;
+  }
+  return false;
 }
 
 function countLines(buf: Buffer, from: number, to: number): number {
