@@ -59,6 +59,8 @@ export interface LazyLimits {
 
 export const LAZY_LIMITS: LazyLimits = { trimAt: 1024 * 1024, maxRing: 4 * 1024 * 1024, maxPartial: 1024 * 1024 };
 const UTC = fixedOffsetConverter(0);
+/** Severities a request line may claim out of order (the tracker's `isTrouble`, with exception reports). */
+const TROUBLE: ReadonlySet<string> = new Set(['WARN', 'ERROR', 'FATAL']);
 
 /** First bytes a server banner can start with (parse/server.ts: P, [, *, U, >, =). */
 const BANNER_FIRST = new Uint8Array(256);
@@ -275,9 +277,9 @@ export class LazyPipeline {
 
   /**
    * Cuts the ring so that it begins at a zoned access line A some lines before
-   * its end, when that is exact: the records held at A (at most MAX_HELD, so
-   * among the last MAX_HELD logger records before A, or the entry state's held
-   * ones) are all older than the look-back window of a record x after A, so the
+   * its end, when that is exact: the records held at A (none from before the
+   * last MAX_HELD logger records no request line can claim, see `tryCutWith`,
+   * or the entry state's held ones) are all older than the look-back window of a record x after A, so the
    * tracker drops them at x whatever they were; and no record between A and x
    * is older than they are, so they never kept one of those from being dropped.
    * From x on, the tracker started at A with nothing held is in the state the
@@ -319,13 +321,27 @@ export class LazyPipeline {
   }
 
   private tryCut(a: number, end: number): boolean {
-    // The candidates for what is held at A: the last MAX_HELD logger-looking lines before it, read from a zoned access line.
+    for (let want = MAX_HELD; want <= 4 * MAX_HELD; want *= 2) {
+      const cut = this.tryCutWith(a, end, want);
+      if (cut !== 'too few') return cut;
+    }
+    return false;
+  }
+
+  /**
+   * The candidates for what is held at A: every record from a zoned access line
+   * before the last `want` logger-looking lines before A. Only a request line
+   * takes held records out of order, and only errors and warnings; so once
+   * MAX_HELD records that are neither were held after a record, it is gone
+   * (dropped by the bound, or by time before them). Too few such records among
+   * the candidates, and more lines must be read.
+   */
+  private tryCutWith(a: number, end: number, want: number): boolean | 'too few' {
     let z = a;
     let found = 0;
-    while (z > 0 && found < MAX_HELD) {
+    while (z > 0 && found < want) {
       z = this.linesBack(z, 1);
       if (this.ring[z + 1] === 0x2c && this.ring[z + 3] === 0x5b) found++;
-      else if (this.ring[z]! >= 0x30 && this.ring[z]! <= 0x39 && this.ring[z + 4] === 0x2d) found++;
     }
     z = z > 0 ? this.accessLineBefore(this.linesBack(z, 1)) : 0;
     const fromEntry = z === 0;
@@ -336,6 +352,11 @@ export class LazyPipeline {
     for (const line of lines) for (const r of assembler.push(line)) records.push(r);
     for (const r of assembler.flush()) records.push(r);
     const aOffset = this.ringOffset + a;
+    if (!fromEntry) {
+      let quiet = 0;
+      for (const r of records) if (r.line.offset < aOffset && r.kind === 'logger' && !TROUBLE.has(r.severity)) quiet++;
+      if (quiet < MAX_HELD) return 'too few';
+    }
     let newest = -Infinity;
     let pid: number | null = fromEntry ? state.pid : null;
     let clock: number | null = fromEntry ? state.clock : null;
