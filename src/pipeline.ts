@@ -86,6 +86,27 @@ export class Pipeline {
     return { file: this.from.path, offset: pending ?? resumeOffset(this.split) };
   }
 
+  /**
+   * True between lines: no bytes of an unfinished line and no logger entry
+   * waiting for its continuation lines. A skipping reader (scan/lazy.ts) may
+   * leave the pipeline only here.
+   */
+  get atLineBoundary(): boolean {
+    return this.assembler.pendingOffset === null && resumeOffset(this.split) === this.split.offset;
+  }
+
+  /**
+   * Continues at `offset` of the current file with `tracker` and a fresh parser,
+   * as if the bytes before `offset` had been read: for a skipping reader that
+   * knows the state the skipped lines would have left. `skippedLines` are counted.
+   */
+  rewind(offset: number, tracker: TrackerState, skippedLines: number): void {
+    this.split = initialSplitState(offset);
+    this.assembler = new RecordAssembler({ timezone: this.options.timezone, maxMessageChars: this.options.maxLineBytes });
+    this.tracker = tracker;
+    this.counters.lines += skippedLines;
+  }
+
   /** Starts reading another file (after a rotation) at `offset`; what was pending is finished first. */
   startFile(file: SourceFile | string, offset = 0): WatchEvent[] {
     const events = this.completeFile();

@@ -23,7 +23,8 @@ import {
   waitFor,
 } from '../live.js';
 
-const GOAL_P99_MS = 10;
+/** The stream's p99 against tail -F's p99 in the same run. */
+const GOAL_P99_RATIO = 2;
 const CLIENT_COUNTS = [1, 10, 100];
 const WARM_UP = 0;
 
@@ -40,7 +41,7 @@ export const liveLatency: Scenario = {
   id: 2,
   name: 'latency',
   title: 'Live latency',
-  goal: `p99 append → stream delivery ≤ ${GOAL_P99_MS} ms with 100 stream clients`,
+  goal: `p99 append → stream delivery with 100 stream clients ≤ ${GOAL_P99_RATIO}× tail -F's p99 in the same run`,
   design:
     'Start `restore-watcher serve` on 127.0.0.1 (free port, fresh state dir). For each client count, append an ' +
     'accepted `POST /v1/restore`, so every appended `POST /v1/order` line becomes one progress event. Connect ' +
@@ -121,8 +122,8 @@ export const liveLatency: Scenario = {
       headline:
         `with 100 stream clients an appended line reaches them in ${ms(median(hundred.stream))} ms median, ` +
         `${ms(p99)} ms p99 (tail -F: ${ms(median(hundred.tail))} / ${ms(percentile(hundred.tail, 99))} ms), ` +
-        `${hundred.streamLost} deliveries lost`,
-      goalMet: p99 <= GOAL_P99_MS && hundred.streamLost === 0,
+        `${hundred.streamLost} deliveries lost; p99 ${(p99 / percentile(hundred.tail, 99)).toFixed(2)}× tail -F's`,
+      goalMet: p99 <= GOAL_P99_RATIO * percentile(hundred.tail, 99) && hundred.streamLost === 0,
       tables: [
         {
           caption: `${lines} lines appended one write each, ${gapMs} ms apart; latency from the write to the arrival at each reader`,

@@ -5,6 +5,7 @@
  * by name. A plain file is read with positional reads into the caller's buffer;
  * anything else is a stream whose chunks are copied into it.
  */
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -13,6 +14,8 @@ import { fileError, RestoreWatcherError } from '../errors.js';
 /** A source of bytes read into the caller's buffer; `read` resolves to 0 at the end. */
 export interface ByteSource {
   read(buffer: Buffer): Promise<number>;
+  /** The same, synchronously: plain files only (a stream has no such read). */
+  readSync?(buffer: Buffer): number;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,13 @@ export async function openByteSource(path: string, stdin: NodeJS.ReadableStream 
         (r) => r.bytesRead,
         (err: unknown) => Promise.reject(fileError(path, err)),
       ),
+    readSync: (buffer) => {
+      try {
+        return readSync(h.fd, buffer, 0, buffer.length, null);
+      } catch (err) {
+        throw fileError(path, err);
+      }
+    },
     close: () => h.close(),
   };
 }

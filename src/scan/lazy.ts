@@ -1,0 +1,470 @@
+/**
+ * The lazy reader: the pipeline (split → parse → track) for a whole file, that
+ * parses only the lines that can matter. Nearly every line of a production.log
+ * is an order poll, a status check or chatter logged while no operation runs,
+ * and while none runs the tracker is in a state where such lines make no event
+ * and change nothing but what a later request line could claim (the look-back
+ * of held records), the clock and the pid. That state ("idle", below) is
+ * checked on the real tracker state, never assumed.
+ *
+ * While idle, lines are not parsed: their bytes are kept in a ring, and each
+ * chunk is searched with Buffer.indexOf for fixed bytes of the lines that can
+ * change more than that:
+ *
+ * - a request line that may start an operation: `"METHOD PREFIX`, from every
+ *   restore and backup request rule's literal method and path prefix (a rule
+ *   with no fixed prefix turns skipping off: every line is parsed);
+ * - a Rails `Started … at …` line (it opens a request the tracker keeps);
+ * - a server start-up banner (they begin with one of a few characters; only
+ *   lines that do are decoded and checked with the banner parser itself).
+ *
+ * At such a line, or at the end, the ring is fed to the real pipeline from
+ * where skipping began, then the line itself: the tracker sees every line it
+ * would have seen, in order, so the events are the same. The ring stays small
+ * because what the idle tracker holds back is bounded (MAX_HELD records, and
+ * only those within IDLE_HOLD_MS of the latest): the ring is cut at an access
+ * line when the lines around it, parsed, prove that whatever was held there is
+ * dropped by a later record before it could matter (see `cutRing`), and
+ * the pipeline is rewound there with nothing held; the lines before it are
+ * only counted.
+ *
+ * Line counts stay exact (lines are counted by their newlines); record-kind
+ * counts cover the parsed lines only, so `replay`'s text summary, which prints
+ * them, reads every line.
+ */
+import type { TrackerState } from '../track/tracker.js';
+import type { LogRecord, WatchEvent } from '../model.js';
+import { Pipeline, type PipelineOptions } from '../pipeline.js';
+import { AccessParser } from '../parse/access.js';
+import { looksLikeLoggerLine } from '../parse/logger.js';
+import { isTraceLine, parseBanner } from '../parse/server.js';
+import { fixedOffsetConverter } from '../parse/timezone.js';
+import { initialSplitState, splitChunk } from '../split/splitter.js';
+import { type TrackerRules } from '../track/rules.js';
+import { IDLE_HOLD_MS, MAX_HELD } from '../track/tracker.js';
+import { RecordAssembler } from '../parse/records.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** How much the lazy reader keeps in memory, in bytes. */
+export interface LazyLimits {
+  /** The ring is cut at its last poll once it holds this much. */
+  trimAt: number;
+  /** A ring with no poll to cut at is fed to the pipeline past this size. */
+  maxRing: number;
+  /** An unfinished line longer than this goes to the pipeline, whose splitter keeps only its head. */
+  maxPartial: number;
+}
+
+export const LAZY_LIMITS: LazyLimits = { trimAt: 1024 * 1024, maxRing: 4 * 1024 * 1024, maxPartial: 1024 * 1024 };
+const UTC = fixedOffsetConverter(0);
+/** Severities a request line may claim out of order (the tracker's `isTrouble`, with exception reports). */
+const TROUBLE: ReadonlySet<string> = new Set(['WARN', 'ERROR', 'FATAL']);
+
+/** First bytes a server banner can start with (parse/server.ts: P, [, *, U, >, =). */
+const BANNER_FIRST = new Uint8Array(256);
+for (const c of 'P[*U>=') BANNER_FIRST[c.charCodeAt(0)] = 1;
+
+/** The fixed bytes the idle tracker reacts to, from the compiled rules. */
+export interface Needles {
+  /** Every start request rule's `"METHOD PREFIX`. */
+  starts: Buffer[];
+  /** Every poll rule's `"METHOD PREFIX`; null when a poll rule has no fixed prefix. */
+  polls: Buffer[] | null;
+}
+
+const STARTED = Buffer.from('Started ');
+
+/** The needles for `rules`, or null when a start rule gives no fixed bytes (then every line must be parsed). */
+export function needlesFor(rules: TrackerRules): Needles | null {
+  const bytes = (list: TrackerRules['restoreRequests']): Buffer[] | null => {
+    const out: Buffer[] = [];
+    for (const m of list) {
+      if (m.literalPrefix === null) return null;
+      out.push(Buffer.from(`"${m.method} ${m.literalPrefix}`));
+    }
+    return out;
+  };
+  const starts = bytes([...rules.restoreRequests, ...rules.backupRequests]);
+  if (starts === null) return null;
+  return { starts, polls: bytes(rules.progressRequests) };
+}
+
+/**
+ * True when the tracker is idle in the sense above: no operation, none that
+ * could begin unrequested (one was seen), no Rails request, refusal, restart or
+ * failed polls pending, no request line for a server echo.
+ */
+export function trackerIdle(s: TrackerState): boolean {
+  return (
+    s.operations.length === 0 &&
+    s.operationCount > 0 &&
+    s.refusal === null &&
+    s.restart === null &&
+    s.requests.length === 0 &&
+    s.failedByPolls === null &&
+    s.lastRequest === null
+  );
+}
+
+/** Split, parse and track one file from its start, parsing only the lines that can matter. */
+export class LazyPipeline {
+  readonly pipeline: Pipeline;
+  private readonly needles: Needles | null;
+  private skipping = false;
+  /** File offset of the next byte pushed. */
+  private offset: number;
+  /** While skipping: the bytes of an unfinished line, as read (joined once its newline comes). */
+  private partial: Buffer[] = [];
+  private partialLength = 0;
+  /** Lines skipped and not yet given to the pipeline, from `ringOffset` on. */
+  private ring: Buffer;
+  private ringLength = 0;
+  private ringLines = 0;
+  private ringOffset = 0;
+  /** The tracker state at `ringOffset`. */
+  private ringState: TrackerState | null = null;
+  /** The ring was cut: the pipeline must be rewound to `ringOffset` before it reads it. */
+  private rewound = false;
+  /** Lines cut off the ring, to be counted when the pipeline is rewound. */
+  private cutLines = 0;
+  /** Needle hits in the buffer being scanned, cached across calls (-1: none left). */
+  private hits: number[] = [];
+  private hitsIn: Buffer | null = null;
+
+  constructor(
+    private readonly options: PipelineOptions,
+    private readonly file: string,
+    private readonly limits: LazyLimits = LAZY_LIMITS,
+  ) {
+    this.pipeline = new Pipeline(options, file);
+    this.ring = Buffer.allocUnsafe(limits.trimAt * 2);
+    this.needles = needlesFor(options.rules);
+    this.offset = 0;
+  }
+
+  get counters(): Pipeline['counters'] {
+    return this.pipeline.counters;
+  }
+
+  /** Takes the next bytes of the file. */
+  push(chunk: Buffer): WatchEvent[] {
+    const events: WatchEvent[] = [];
+    let buf = chunk;
+    let base = this.offset;
+    let start = 0;
+    this.offset += chunk.length;
+    if (this.skipping && this.partialLength > 0) {
+      const first = chunk.indexOf(LF);
+      if (first === -1 && this.partialLength + chunk.length <= this.limits.maxPartial) {
+        this.partial.push(Buffer.from(chunk));
+        this.partialLength += chunk.length;
+        return events;
+      }
+      if (first === -1) {
+        buf = Buffer.concat([...this.partial, chunk]);
+        base -= this.partialLength;
+      } else {
+        // Only the line that spans the chunks is joined: copying the whole chunk each time makes garbage.
+        const line = Buffer.concat([...this.partial, chunk.subarray(0, first + 1)]);
+        this.process(line, line.length, base - this.partialLength, 0, events);
+        start = first + 1;
+      }
+      this.partial = [];
+      this.partialLength = 0;
+    }
+    const complete = buf.lastIndexOf(LF) + 1;
+    if (complete > start) this.process(buf, complete, base, start, events);
+    if (complete < buf.length) {
+      const rest = buf.subarray(complete);
+      if (this.skipping && rest.length <= this.limits.maxPartial) {
+        this.partial = [Buffer.from(rest)];
+        this.partialLength = rest.length;
+      } else {
+        if (this.skipping) this.stopSkipping(events);
+        append(events, this.pipeline.push(rest));
+      }
+    }
+    return events;
+  }
+
+  /** The file is complete: the ring and a last line without a newline are read, and the tracker settles. */
+  finish(): WatchEvent[] {
+    const events: WatchEvent[] = [];
+    if (this.skipping) {
+      const partial = this.partial;
+      this.partial = [];
+      this.partialLength = 0;
+      this.stopSkipping(events);
+      for (const p of partial) append(events, this.pipeline.push(p));
+    }
+    append(events, this.pipeline.finish());
+    return events;
+  }
+
+  private process(buf: Buffer, end: number, base: number, start: number, events: WatchEvent[]): void {
+    let pos = start;
+    while (pos < end) {
+      if (!this.skipping) {
+        const next = buf.indexOf(LF, pos) + 1;
+        append(events, this.pipeline.push(buf.subarray(pos, next)));
+        pos = next;
+        if (this.mayskip()) this.startSkipping(base + pos);
+        continue;
+      }
+      const stop = this.firstThatMatters(buf, pos, end);
+      if (stop.at > pos) this.keep(buf, pos, stop.at, stop.lines, events);
+      pos = stop.at;
+      // The line that matters is read by the pipeline, after what was skipped.
+      if (pos < end && this.skipping) this.stopSkipping(events);
+    }
+  }
+
+  private mayskip(): boolean {
+    const p = this.pipeline;
+    return (
+      this.needles !== null &&
+      p.decisions === null &&
+      p.onLine === null &&
+      p.onRecord === null &&
+      p.atLineBoundary &&
+      trackerIdle(p.trackerState)
+    );
+  }
+
+  private startSkipping(offset: number): void {
+    this.skipping = true;
+    this.ringOffset = offset;
+    this.ringState = this.pipeline.trackerState;
+    this.ringLength = 0;
+    this.ringLines = 0;
+    this.rewound = false;
+    this.cutLines = 0;
+  }
+
+  /** Gives what was skipped to the pipeline, which then reads every line until the tracker is idle again. */
+  private stopSkipping(events: WatchEvent[]): void {
+    this.skipping = false;
+    // Only the lines after the last poll can still matter to the line that stopped skipping.
+    if (this.ringLength > 0) this.cutRing();
+    if (this.rewound) this.pipeline.rewind(this.ringOffset, this.ringState!, this.cutLines);
+    if (this.ringLength > 0) append(events, this.pipeline.push(this.ring.subarray(0, this.ringLength)));
+    this.ringLength = 0;
+    this.ringLines = 0;
+    this.rewound = false;
+    this.cutLines = 0;
+  }
+
+  /** Adds skipped lines to the ring; cuts it at its last poll, or gives it to the pipeline when it cannot be cut. */
+  private keep(buf: Buffer, from: number, to: number, lines: number, events: WatchEvent[]): void {
+    const n = to - from;
+    if (this.ringLength + n > this.ring.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.ring.length * 2, this.ringLength + n));
+      this.ring.copy(grown, 0, 0, this.ringLength);
+      this.ring = grown;
+    }
+    buf.copy(this.ring, this.ringLength, from, to);
+    this.ringLength += n;
+    this.ringLines += lines;
+    if (this.ringLength < this.limits.trimAt) return;
+    this.cutRing();
+    if (this.ringLength < this.limits.maxRing) return;
+    const offset = this.ringOffset + this.ringLength;
+    this.stopSkipping(events);
+    if (this.mayskip()) this.startSkipping(offset);
+  }
+
+  /**
+   * Cuts the ring so that it begins at a zoned access line A some lines before
+   * its end, when that is exact: the records held at A (none from before the
+   * last MAX_HELD logger records no request line can claim, see `tryCutWith`,
+   * or the entry state's held ones) are all older than the look-back window of a record x after A, so the
+   * tracker drops them at x whatever they were; and no record between A and x
+   * is older than they are, so they never kept one of those from being dropped.
+   * From x on, the tracker started at A with nothing held is in the state the
+   * whole ring would have left. Only the lines around A are parsed to check it.
+   */
+  private cutRing(): void {
+    const end = this.ringLength;
+    for (let span = 32; ; span *= 4) {
+      const a = this.accessLineBefore(this.linesBack(end, span));
+      if (a <= 0) return;
+      if (this.tryCut(a, end)) return;
+    }
+  }
+
+  /** The start of the line `n` lines before ring index `end` (0 at the ring's start). */
+  private linesBack(end: number, n: number): number {
+    let p = end - 1;
+    for (let i = 0; i < n && p > 0; i++) p = this.ring.lastIndexOf(LF, p - 1);
+    return p <= 0 ? 0 : p + 1;
+  }
+
+  /** The start of the last zoned access line at or before `from` (searching back at most 256 lines), or 0. */
+  private accessLineBefore(from: number): number {
+    let s = from;
+    for (let i = 0; i < 256 && s > 0; i++) {
+      if (this.isZonedAccess(s)) return s;
+      s = this.linesBack(s, 1);
+    }
+    return 0;
+  }
+
+  private isZonedAccess(start: number): boolean {
+    const c = this.ring[start]!;
+    if (c === 0x09 || (this.ring[start + 1] === 0x2c && this.ring[start + 3] === 0x5b)) return false;
+    const line = this.lineAt(start);
+    if (line.cut || looksLikeLoggerLine(line.text) || isTraceLine(line.text)) return false;
+    const parsed = new AccessParser().parse(line.text);
+    return parsed.ok && parsed.value.zoneMinutes !== null;
+  }
+
+  private tryCut(a: number, end: number): boolean {
+    for (let want = MAX_HELD; want <= 4 * MAX_HELD; want *= 2) {
+      const cut = this.tryCutWith(a, end, want);
+      if (cut !== 'too few') return cut;
+    }
+    return false;
+  }
+
+  /**
+   * The candidates for what is held at A: every record from a zoned access line
+   * before the last `want` logger-looking lines before A. Only a request line
+   * takes held records out of order, and only errors and warnings; so once
+   * MAX_HELD records that are neither were held after a record, it is gone
+   * (dropped by the bound, or by time before them). Too few such records among
+   * the candidates, and more lines must be read.
+   */
+  private tryCutWith(a: number, end: number, want: number): boolean | 'too few' {
+    let z = a;
+    let found = 0;
+    while (z > 0 && found < want) {
+      z = this.linesBack(z, 1);
+      if (this.ring[z + 1] === 0x2c && this.ring[z + 3] === 0x5b) found++;
+    }
+    z = z > 0 ? this.accessLineBefore(this.linesBack(z, 1)) : 0;
+    const fromEntry = z === 0;
+    const state = this.ringState!;
+    const assembler = new RecordAssembler({ timezone: this.options.timezone, maxMessageChars: this.options.maxLineBytes });
+    const { lines } = splitChunk(initialSplitState(this.ringOffset + z), this.ring.subarray(z, end), this.file, this.options.maxLineBytes);
+    const records: LogRecord[] = [];
+    for (const line of lines) for (const r of assembler.push(line)) records.push(r);
+    for (const r of assembler.flush()) records.push(r);
+    const aOffset = this.ringOffset + a;
+    if (!fromEntry) {
+      let quiet = 0;
+      for (const r of records) if (r.line.offset < aOffset && r.kind === 'logger' && !TROUBLE.has(r.severity)) quiet++;
+      if (quiet < MAX_HELD) return 'too few';
+    }
+    let newest = -Infinity;
+    let pid: number | null = fromEntry ? state.pid : null;
+    let clock: number | null = fromEntry ? state.clock : null;
+    if (fromEntry) for (const h of state.held) newest = Math.max(newest, h.time);
+    let i = 0;
+    for (; i < records.length && records[i]!.line.offset < aOffset; i++) {
+      const r = records[i]!;
+      if (r.kind === 'unknown') continue;
+      if (r.time !== null) clock = r.time;
+      if (r.kind === 'logger' || r.kind === 'exception') newest = Math.max(newest, r.time);
+      if (r.kind === 'logger') pid = r.pid;
+    }
+    if (pid === null && !fromEntry) return false;
+    if (Number.isNaN(newest)) return false;
+    for (; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.kind === 'unknown' || r.time === null) continue;
+      if (newest < r.time - IDLE_HOLD_MS) {
+        const kept = countLines(this.ring, a, this.ringLength);
+        this.ringState = { ...state, held: [], heldChars: 0, pid, clock };
+        this.cutLines += this.ringLines - kept;
+        this.ringLines = kept;
+        this.ring.copy(this.ring, 0, a, this.ringLength);
+        this.ringLength -= a;
+        this.ringOffset += a;
+        this.rewound = true;
+        return true;
+      }
+      if ((r.kind === 'logger' || r.kind === 'exception') && r.time < newest) return false;
+    }
+    return false;
+  }
+
+  /** The ring's line at `start` as the splitter makes it. */
+  private lineAt(start: number): ReturnType<typeof splitChunk>['lines'][number] {
+    const end = this.ring.indexOf(LF, start) + 1;
+    const { lines } = splitChunk(initialSplitState(this.ringOffset + start), this.ring.subarray(start, end), this.file, this.options.maxLineBytes);
+    return lines[0]!;
+  }
+
+  /**
+   * The start of the first line in [pos, end) the idle tracker may react to
+   * (`end` when none), and how many lines come before it.
+   */
+  private firstThatMatters(buf: Buffer, pos: number, end: number): { at: number; lines: number } {
+    const needles = this.needles!;
+    if (this.hitsIn !== buf) {
+      this.hitsIn = buf;
+      this.hits = new Array<number>(needles.starts.length + 1).fill(-2);
+    }
+    let first = end;
+    for (let i = 0; i < needles.starts.length; i++) {
+      let h = this.hits[i]!;
+      if (h === -2 || (h !== -1 && h < pos)) h = this.hits[i] = buf.indexOf(needles.starts[i]!, pos);
+      if (h !== -1 && h < first) first = h;
+    }
+    const k = needles.starts.length;
+    let h = this.hits[k]!;
+    if (h === -2 || (h !== -1 && h < pos)) h = this.hits[k] = this.nextRailsStarted(buf, pos, end);
+    if (h !== -1 && h < first) first = h;
+    const limit = first >= end ? end : buf.lastIndexOf(LF, first) + 1;
+    // Banners start at a line's first byte: every line start up to the first hit is looked at.
+    let lines = 0;
+    let p = pos;
+    while (p < limit) {
+      if (BANNER_FIRST[buf[p]!] === 1 && this.isBanner(buf, p)) return { at: p, lines };
+      p = buf.indexOf(LF, p) + 1;
+      lines++;
+    }
+    return { at: limit, lines };
+  }
+
+  /** The next `Started ` with ` at ` later on its line (a Rails request line may follow), or -1. */
+  private nextRailsStarted(buf: Buffer, pos: number, end: number): number {
+    let from = pos;
+    while (from < end) {
+      const h = buf.indexOf(STARTED, from);
+      if (h === -1 || h >= end) return -1;
+      const eol = buf.indexOf(LF, h);
+      if (hasAt(buf, h + STARTED.length, eol)) return h;
+      from = eol + 1;
+    }
+    return -1;
+  }
+
+  private isBanner(buf: Buffer, start: number): boolean {
+    let stop = buf.indexOf(LF, start);
+    if (stop > start && buf[stop - 1] === CR) stop--;
+    // A cut line is never a banner (the assembler reads only its head, as a logger line or nothing).
+    if (stop - start > this.options.maxLineBytes) return false;
+    return parseBanner(buf.toString('utf8', start, stop), UTC) !== null;
+  }
+}
+
+/** True when ` at ` occurs in buf[from, to): a loop over one line's bytes, which allocates nothing (a subarray per line would). */
+function hasAt(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i + 3 < to; i++) {
+    if (buf[i] === 0x20 && buf[i + 1] === 0x61 && buf[i + 2] === 0x74 && buf[i + 3] === 0x20) return true;
+  }
+  return false;
+}
+
+function countLines(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let p = buf.indexOf(LF, from); p !== -1 && p < to; p = buf.indexOf(LF, p + 1)) n++;
+  return n;
+}
+
+function append(to: WatchEvent[], events: WatchEvent[]): void {
+  for (const e of events) to.push(e);
+}
