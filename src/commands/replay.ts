@@ -158,10 +158,11 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
         `${plural(restores, 'restore')}, ${plural(backups, 'backup')}\n`,
     );
     const { forgottenBackups, forgottenLines } = await import('../report/forgotten.js');
+    const backupId = new RegExp(options.config.track.rules.backupIdPattern);
     for (const op of ops) {
       out.add(`${report!.summaryLine(op)}\n`);
       if (op.kind !== 'restore' || op.finishedAt === null) continue;
-      const forgotten = forgottenBackups(op, ops, new RegExp(options.config.track.rules.backupIdPattern));
+      const forgotten = forgottenBackups(op, ops, backupId);
       out.add(forgottenLines(forgotten).map((l) => `      ${l}\n`).join(''));
     }
   }

@@ -102,7 +102,6 @@ export type CheckpointLoad =
 /** Reads and writes the checkpoint file in the state directory. */
 export class Checkpointer {
   readonly file: string;
-  writes = 0;
 
   constructor(stateDir: string) {
     this.file = join(stateDir, CHECKPOINT_FILE);
@@ -178,6 +177,5 @@ export class Checkpointer {
       writtenAt: new Date().toISOString(),
     };
     writeFileAtomic(this.file, JSON.stringify(json));
-    this.writes++;
   }
 }

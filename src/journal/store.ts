@@ -147,7 +147,6 @@ type Visit = (e: WatchEvent, chars: number, ref: BodyRef) => void;
 export class JournalStore implements EventBodies {
   readonly file: string;
   readonly manifestFile: string;
-  compactions = 0;
   /** Segments deleted by compactions. */
   segmentsDeleted = 0;
   private fd: number | null = null;
@@ -366,7 +365,6 @@ export class JournalStore implements EventBodies {
     });
     // The manifest says these events are gone before their files go: a crash in between leaves files the loader skips.
     for (const s of gone) unlinkSync(s.path);
-    this.compactions++;
     this.segmentsDeleted += gone.length;
     return true;
   }
