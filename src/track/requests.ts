@@ -1,0 +1,254 @@
+/**
+ * Request lines: an access line, or a Rails `Completed` for its `Started`. A
+ * start request claims the held records in its time window (or with its request
+ * id) and starts an operation, or is refused; an order poll advances the active
+ * operations or, answered with trouble, counts towards failing them; any other
+ * request takes its own errors. Built on held.ts and operations.ts.
+ */
+import type { AccessRecord, LoggerRecord, Operation, OperationKind } from '../model.js';
+import { iso } from '../format.js';
+import { findRequest, pollFails, type RequestMatcher } from './rules.js';
+import { releaseHeld, takeHeld, heldTroubleWithin } from './held.js';
+import { applyTo, decide, decideAt, emit, fail, isTrouble, namedBackup, newOperation, replaceActive, source, type Ctx } from './operations.js';
+import {
+  change,
+  MAX_HELD,
+  SECOND,
+  withOperationId,
+  type ActiveOperation,
+  type HeldRecord,
+  type PendingFailure,
+  type RailsRequest,
+  type RequestLine,
+  type TrackerState,
+} from './state.js';
+
+/** Tells the refusal Rails answered, with the lines tagged with its request id. */
+export function tellRefusal(state: TrackerState, ctx: Ctx): TrackerState {
+  const q = state.refusal!;
+  const [claimed, s0] = takeHeld(change(state, { refusal: null }), (h) => h.kind === 'logger' && h.tags.includes(q.tag!));
+  return onStart(releaseHeld(s0, Infinity, ctx), q.kind, q.rule, q, claimed, ctx);
+}
+
+/** An access line: a request told once, unless the Rails request log already told it. */
+export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState {
+  // Most lines of a production.log are order polls and status checks while nothing runs: told without allocating.
+  // Told as the general path below would tell them: nothing held could begin an operation or be this request's error.
+  if (
+    state.operations.length === 0 &&
+    (state.held.length === 0 || (state.operationCount > 0 && !heldTroubleWithin(state.held, r))) &&
+    state.requests.length === 0 &&
+    state.failedByPolls === null &&
+    state.lastRequest === null
+  ) {
+    const rules = ctx.rules;
+    if (findRequest(rules.restoreRequests, r.method, r.path) === null && findRequest(rules.backupRequests, r.method, r.path) === null) {
+      if (ctx.decisions !== null) {
+        const poll = findRequest(rules.progressRequests, r.method, r.path);
+        decide(ctx, r, null, poll !== null ? `${poll.name}: no operation active` : `no rule for ${r.method} ${r.path}`);
+      }
+      return state;
+    }
+  }
+  const railsTwin = state.requests.length === 0 ? -1 : state.requests.findIndex(
+    (q) =>
+      !q.seenInAccessLog &&
+      q.completedMs !== null &&
+      q.method === r.method &&
+      q.path === r.path &&
+      q.status === r.status &&
+      r.time >= q.completedMs - 2 * SECOND &&
+      r.time <= q.completedMs + 2 * SECOND,
+  );
+  if (railsTwin !== -1) {
+    const requests = state.requests.slice();
+    requests[railsTwin] = { ...requests[railsTwin]!, seenInAccessLog: true };
+    const twin = requests[railsTwin]!;
+    const why = `already counted from the Rails request log (${twin.method} ${twin.path} ${twin.status})`;
+    if (twin.toldTo.length === 0) decide(ctx, r, null, why);
+    for (const id of twin.toldTo) decide(ctx, r, id, why);
+    return change(state, { requests  });
+  }
+  return onRequestLine(
+    state,
+    {
+      method: r.method,
+      path: r.path,
+      status: r.status,
+      time: r.time,
+      durationMs: r.durationSeconds * 1000,
+      host: r.host,
+      user: r.user,
+      tag: null,
+      rails: null,
+      src: source(r),
+      record: r,
+    },
+    ctx,
+  );
+}
+
+/** A request line, from the access log or a Rails `Completed`; remembers what it was told to for the server's echo of it. */
+export function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
+  ctx.toldTo = [];
+  const s = tellRequestLine(state, q, ctx);
+  const toldTo = ctx.toldTo;
+  if (toldTo.length === 0 && s.lastRequest === null) return s;
+  return change(s, { lastRequest: toldTo.length === 0 ? null : { path: q.path, toldTo } });
+}
+
+function tellRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
+  const { rules } = ctx;
+  const restore = findRequest(rules.restoreRequests, q.method, q.path);
+  const start = restore ?? findRequest(rules.backupRequests, q.method, q.path);
+  // What the handler logged came first: records in the request's window (or with its tag) are its own.
+  const inWindow = (h: HeldRecord): boolean =>
+    q.tag !== null ? h.kind === 'logger' && h.tags.includes(q.tag) : h.time >= q.time - q.durationMs - 1 && h.time < q.time + SECOND;
+  if (start !== null) {
+    const kind: OperationKind = restore !== null ? 'restore' : 'backup';
+    if (q.rails !== null && q.tag !== null && (q.status < 200 || q.status >= 300)) {
+      // Rails logs the exception after `Completed`: the refusal waits for it.
+      return change(state, { refusal: { ...q, kind, rule: start.name } });
+    }
+    const [claimed, s0] = takeHeld(state, inWindow);
+    const s1 = releaseHeld(s0, Infinity, ctx);
+    return onStart(s1, kind, start.name, q, claimed, ctx);
+  }
+  const poll = findRequest(rules.progressRequests, q.method, q.path);
+  if (poll !== null) {
+    // What came before a poll is told first; while nothing runs it stays held for a request that
+    // may start something, unless it could itself begin an operation (see `tell`).
+    const s0 = state.operations.length > 0 || state.operationCount === 0 ? releaseHeld(state, Infinity, ctx) : state;
+    return onPoll(s0, poll, q, ctx);
+  }
+  // Another request (a status check, a 404): its errors are its own, never an operation's.
+  const [claimed, s0] = takeHeld(state, (h) => inWindow(h) && isTrouble(h));
+  if (ctx.decisions !== null) {
+    for (const h of claimed) decide(ctx, h, null, `belongs to request ${q.method} ${q.path} ${q.status} (logged within its time window)`);
+    decide(ctx, q.record, null, `no rule for ${q.method} ${q.path}`);
+  }
+  return state.held.length > 0 && s0.operations.length > 0 ? releaseHeld(s0, Infinity, ctx) : s0;
+}
+
+function onStart(
+  state: TrackerState,
+  kind: OperationKind,
+  rule: string,
+  q: RequestLine,
+  claimed: HeldRecord[],
+  ctx: Ctx,
+): TrackerState {
+  // The request began when its handler first logged, if that was before the (whole-second) request line.
+  let startMs = q.rails?.startedMs ?? q.time;
+  for (const h of claimed) if (h.time < startMs) startMs = h.time;
+  let s = withOperationId(state, kind, startMs);
+  const id = s.lastOperationId!;
+  const base = newOperation(kind, id, startMs, q.host, q.user, q.status);
+  const fresh: ActiveOperation = {
+    op: base,
+    requestedMs: startMs,
+    lastActivityMs: startMs,
+    requestId: q.tag,
+    pendingError: null,
+    failingPolls: null,
+    deferredPolls: [],
+    pid: q.rails?.pid ?? claimed.find((h): h is LoggerRecord => h.kind === 'logger')?.pid ?? null,
+  };
+  if (q.rails !== null) {
+    s = linkRequest(s, q.rails, id, [id]);
+    decideAt(ctx, q.rails, 'logger', id, `Rails request started: ${q.method} ${q.path}, ${rule}`);
+  }
+  const named = claimed.map((h) => namedBackup(ctx.rules, h.message)).find((n) => n !== null) ?? null;
+  const who = q.user !== null ? `${q.user} at ${q.host}` : q.host;
+  const accepted = q.status >= 200 && q.status < 300;
+  if (!accepted) {
+    // A refused request has a beginning and an end at the same moment, and never becomes active.
+    decide(ctx, q.record, id, `${rule}: refused (${q.status})`);
+    ctx.toldTo?.push(id);
+    s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx, false);
+    const why = claimed.filter(isTrouble).map((h) => h.message);
+    for (const h of claimed) decide(ctx, h, id, `logged within the window of the refused ${kind} request`);
+    const failure = [`${kind} request refused: ${q.method} ${q.path} answered ${q.status}`, ...why].join('\n');
+    const op: Operation = {
+      ...base,
+      state: 'failed',
+      finishedAt: iso(q.time),
+      durationMs: q.time - startMs,
+      failure,
+      namedBackupId: named?.id ?? null,
+    };
+    return emit(s, { ...fresh, op }, 'failed', q.time, q.src, failure, ctx, false);
+  }
+  const same = s.operations.find((a) => a.op.kind === kind);
+  if (same !== undefined) {
+    // The agent runs one job of a kind at a time: accepting another means the earlier one is over, unreported.
+    const failure = `superseded by ${id}, requested at ${iso(q.time)} before this ${kind} finished`;
+    s = fail(s, same, q.time, q.time, q.src, failure, ctx);
+  }
+  decide(ctx, q.record, id, rule);
+  ctx.toldTo?.push(id);
+  s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx);
+  for (const h of claimed) {
+    const why = q.tag !== null ? `tagged with the request id ${q.tag}` : `logged within the ${kind} request's time window`;
+    s = applyTo(s, id, h, why, ctx);
+  }
+  return s;
+}
+
+function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: Ctx): TrackerState {
+  if (q.rails !== null) {
+    const toldTo = state.operations.map((a) => a.op.id);
+    state = linkRequest(state, q.rails, null, toldTo);
+    const why = `Rails request started: ${q.method} ${q.path}, ${rule.name}`;
+    if (toldTo.length === 0) decideAt(ctx, q.rails, 'logger', null, `${why}: no operation active`);
+    for (const id of toldTo) decideAt(ctx, q.rails, 'logger', id, why);
+  }
+  const good = q.status >= 200 && q.status < 300;
+  const trouble = !good && pollFails(ctx.rules, q.status);
+  if (state.operations.length === 0) {
+    if (trouble && state.failedByPolls !== null) {
+      decide(ctx, q.record, state.failedByPolls, `${rule.name}: still answered ${q.status}, as when ${state.failedByPolls} failed`);
+      return state;
+    }
+    decide(ctx, q.record, null, `${rule.name}: no operation active`);
+    return state.failedByPolls !== null ? change(state, { failedByPolls: null  }) : state;
+  }
+  let s = state;
+  for (const active of state.operations) {
+    const message = `${q.method} ${q.path} answered ${q.status}`;
+    if (good && active.pendingError !== null) {
+      const deferredPolls = [...active.deferredPolls, { file: q.src.file, offset: q.src.offset }].slice(-MAX_HELD);
+      s = replaceActive(s, { ...active, deferredPolls });
+      continue;
+    }
+    decide(ctx, q.record, active.op.id, good ? rule.name : `${rule.name}: answered ${q.status}, not progress`);
+    ctx.toldTo?.push(active.op.id);
+    if (good) {
+      const op: Operation = { ...active.op, state: 'running', orderPolls: active.op.orderPolls + 1, lastActivityAt: iso(q.time) };
+      s = emit(s, { ...active, op, lastActivityMs: q.time, failingPolls: null }, 'progress', q.time, q.src, message, ctx);
+      continue;
+    }
+    const key = String(q.status);
+    const failedPolls = { ...active.op.failedPolls, [key]: (active.op.failedPolls?.[key] ?? 0) + 1 };
+    const op: Operation = { ...active.op, failedPolls };
+    const since = active.failingPolls;
+    const failingPolls: PendingFailure | null = !trouble
+      ? since
+      : since ?? {
+          atMs: q.time,
+          message: `order polls answered ${q.status} since ${iso(q.time).slice(0, 19)}Z`,
+          rule: `pollFailureStatuses (${q.status})`,
+          src: q.src,
+        };
+    s = emit(s, { ...active, op, failingPolls }, 'error', q.time, q.src, message, ctx);
+  }
+  return s;
+}
+
+function linkRequest(state: TrackerState, request: RailsRequest, id: string | null, toldTo: string[]): TrackerState {
+  const i = state.requests.indexOf(request);
+  if (i === -1) return state;
+  const requests = state.requests.slice();
+  requests[i] = { ...request, operationId: id ?? request.operationId, toldTo };
+  return change(state, { requests  });
+}
