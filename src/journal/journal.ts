@@ -9,10 +9,13 @@
  * event (id, type, operation, serialised size and where its body is), never the
  * bodies themselves when a store keeps them on disk (`EventBodies`); readers take
  * events a page at a time, each page bounded in bytes, so what a reader costs does
- * not grow with the journal. Every event is capped on the way in (`fitEvent`): a
- * huge logger message is kept once, in `message`, and only a head of it elsewhere.
+ * not grow with the journal. Every event is capped on the way in (`fitEvent`, in
+ * event-caps.ts, re-exported here for the journal's users).
  */
 import type { EventType, Operation, OperationKind, WatchEvent } from '../model.js';
+import { fitEvent } from './event-caps.js';
+
+export { EVENT_CAPS, fitEvent } from './event-caps.js';
 
 export type JournalListener = (events: readonly WatchEvent[], json: readonly string[]) => void;
 
@@ -74,39 +77,6 @@ export interface Page {
   next: number;
   /** No event after `next` was left unread. */
   done: boolean;
-}
-
-/** Caps, in characters, of what an event holds: a huge message is stored once, in `message`. */
-export const EVENT_CAPS = { message: 8192, line: 512, lastMessage: 512, failure: 2048 } as const;
-
-/** The event with its message, source line and operation summary cut to EVENT_CAPS. */
-export function fitEvent(e: WatchEvent): WatchEvent {
-  const op = e.operation;
-  if (
-    e.message.length <= EVENT_CAPS.message &&
-    e.line.length <= EVENT_CAPS.line &&
-    (op.lastMessage?.length ?? 0) <= EVENT_CAPS.lastMessage &&
-    (op.failure?.length ?? 0) <= EVENT_CAPS.failure
-  ) {
-    return e;
-  }
-  return {
-    ...e,
-    line: cap(e.line, EVENT_CAPS.line),
-    message: cap(e.message, EVENT_CAPS.message),
-    operation: {
-      ...op,
-      lastMessage: op.lastMessage === null ? null : cap(op.lastMessage, EVENT_CAPS.lastMessage),
-      failure: op.failure === null ? null : cap(op.failure, EVENT_CAPS.failure),
-    },
-  };
-}
-
-function cap(text: string, max: number): string {
-  if (text.length <= max) return text;
-  // Do not leave half a surrogate pair before the ellipsis.
-  const end = /[\uD800-\uDBFF]/.test(text[max - 2] ?? '') ? max - 2 : max - 1;
-  return `${text.slice(0, end)}…`;
 }
 
 interface Known {
