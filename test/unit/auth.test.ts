@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { RestoreWatcherError } from '../../src/errors.js';
 import { assertSecureBind, credentialsMatch, isLoopback, safeEqual } from '../../src/serve/auth.js';
-import { preferredType } from '../../src/serve/server.js';
+import { preferredType } from '../../src/serve/replies.js';
 
 describe('credential comparison', () => {
   it.each([
