@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { onTestFinished } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { parseConfig, type ConfigInput } from '../../src/config.js';
 import { lineOfRestore } from './lines.js';
@@ -12,15 +13,18 @@ export interface AgentDir {
   stateDir: string;
 }
 
+/** A temp directory for an agent's log and state, removed when the test ends. */
 export function agentDir(): AgentDir {
   const dir = mkdtempSync(join(tmpdir(), 'rw-agent-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   return { dir, log: join(dir, 'production.log'), stateDir: join(dir, 'state') };
 }
 
 /**
  * An agent on `where`, in-process, whose follower the test drives with
  * `agent.follower.check()` (no watcher, no timers), so that the test decides what
- * the agent has read when the filesystem changes.
+ * the agent has read when the filesystem changes. Stopped when the test ends
+ * (stopping twice is harmless).
  */
 export async function startDrivenAgent(
   where: AgentDir,
@@ -39,6 +43,8 @@ export async function startDrivenAgent(
     ...(options.now ? { now: options.now } : {}),
   });
   await agent.start();
+  // Stopped before its directory is removed: onTestFinished runs in reverse order of registration.
+  onTestFinished(() => agent.stop());
   return agent;
 }
 

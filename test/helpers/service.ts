@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { onTestFinished } from 'vitest';
 import { parseConfig, type ConfigInput } from '../../src/config.js';
 import { startService, type RunningService } from '../../src/service.js';
 
@@ -9,7 +10,7 @@ export interface TestService extends RunningService {
   dir: string;
   logPath: string;
   stateDir: string;
-  /** Stops the service and removes its directory. */
+  /** Stops the service and removes its directory (once, however often it is called). */
   dispose(): Promise<void>;
 }
 
@@ -28,14 +29,23 @@ export async function startTestService(
     stateDir: overrides.stateDir ?? stateDir,
   });
   const service = await startService(config, { logger: options.logger ?? pino({ level: 'silent' }) });
+  let disposed: Promise<void> | null = null;
   return {
     ...service,
     dir,
     logPath,
     stateDir,
-    dispose: async () => {
-      await service.close();
-      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
-    },
+    dispose: () =>
+      (disposed ??= (async () => {
+        await service.close();
+        if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+      })()),
   };
+}
+
+/** startTestService inside a test: disposed when the test ends, passed or failed (a test may dispose it sooner). */
+export async function serviceForTest(overrides: ConfigInput = {}, options: { logger?: pino.Logger; dir?: string } = {}): Promise<TestService> {
+  const service = await startTestService(overrides, options);
+  onTestFinished(() => service.dispose());
+  return service;
 }

@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { onTestFinished } from 'vitest';
 import { cli } from './cli.js';
 
 /** For polls that wait on a spawned process: starting node takes seconds on a loaded machine. */
@@ -13,9 +14,13 @@ export interface WatchRun {
   json<T = { id: number; type: string }>(): T[];
 }
 
+/** `restore-watcher watch ARGS` inside a test: killed when the test ends, if it has not exited by then. */
 export function startWatch(args: string[], env: Record<string, string> = {}): WatchRun {
   // No password from the environment unless a test gives one.
   const child = cli(['watch', ...args], { env: { RESTORE_WATCHER_PASSWORD: '', NO_COLOR: '', ...env } });
+  onTestFinished(() => {
+    child.kill('SIGKILL');
+  });
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { appendRubyLog, backupSteps, haveRubyRack, restoreSteps } from '../helpers/ruby-log.js';
-import { startTestService, type TestService } from '../helpers/service.js';
-import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
-
-let service: TestService | null = null;
-let run: WatchRun | null = null;
-afterEach(async () => {
-  run?.child.kill('SIGKILL');
-  run = null;
-  await service?.dispose();
-  service = null;
-});
+import { serviceForTest } from '../helpers/service.js';
+import { SLOW, startWatch } from '../helpers/watch.js';
 
 const at = (iso: string): Date => new Date(iso);
 const B1 = at('2018-11-22T04:00:15Z');
@@ -19,17 +10,17 @@ const B1_ID = `a9s-pg-${B1.getTime() + 350}`;
 
 describe.skipIf(!haveRubyRack())('a restore of a named backup with backups after it', () => {
   it('lists the later backups as no longer known, in /restores/:id, /metrics, watch and replay', async () => {
-    service = await startTestService();
+    const service = await serviceForTest();
     await appendRubyLog(service.logPath, [
       ...backupSteps(B1, 75),
       ...backupSteps(at('2018-11-22T05:00:00Z'), 60),
       ...backupSteps(at('2018-11-22T06:00:00Z'), 30, 'failure'),
     ]);
     // The failed backup's verdict waits for the failure grace; the restore's lines, hours later, settle it.
-    await expect.poll(() => service!.agent.journal.operations('backup').length, SLOW).toBe(3);
+    await expect.poll(() => service.agent.journal.operations('backup').length, SLOW).toBe(3);
 
-    run = startWatch(['--url', service.url, '--until-done']);
-    await expect.poll(() => service!.server.streams.size, SLOW).toBe(1);
+    const run = startWatch(['--url', service.url, '--until-done']);
+    await expect.poll(() => service.server.streams.size, SLOW).toBe(1);
     await appendRubyLog(service.logPath, [...restoreSteps(at('2018-11-22T09:30:00Z'), 150, B1_ID), ...backupSteps(at('2018-11-22T10:00:00Z'), 60)]);
     const w = await run.child;
     expect(w.exitCode).toBe(0);

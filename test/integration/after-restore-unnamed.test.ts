@@ -1,19 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendRubyLog, backupSteps, haveRubyRack, restoreSteps } from '../helpers/ruby-log.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { serviceForTest } from '../helpers/service.js';
 import { SLOW } from '../helpers/watch.js';
-
-let service: TestService | null = null;
-afterEach(async () => {
-  await service?.dispose();
-  service = null;
-});
 
 const at = (iso: string): Date => new Date(iso);
 
 describe.skipIf(!haveRubyRack())('a restore whose records name no backup', () => {
   it('says the restored backup could not be identified and lists the backups since the previous restore', async () => {
-    service = await startTestService();
+    const service = await serviceForTest();
     await appendRubyLog(service.logPath, [
       ...backupSteps(at('2018-11-22T01:00:00Z'), 60),
       ...restoreSteps(at('2018-11-22T02:00:00Z'), 120, null),
@@ -22,8 +16,8 @@ describe.skipIf(!haveRubyRack())('a restore whose records name no backup', () =>
       ...backupSteps(at('2018-11-22T06:00:00Z'), 60),
       ...restoreSteps(at('2018-11-22T09:30:00Z'), 150, null),
     ]);
-    await expect.poll(() => service!.agent.journal.latest('restore')?.state, SLOW).toBe('succeeded');
-    await expect.poll(() => service!.agent.journal.operations('restore').length, SLOW).toBe(2);
+    await expect.poll(() => service.agent.journal.latest('restore')?.state, SLOW).toBe('succeeded');
+    await expect.poll(() => service.agent.journal.operations('restore').length, SLOW).toBe(2);
 
     const body = (await service.server.app.inject({ url: '/restores/restore-20181122T093000Z' })).json<{
       forgottenBackups: { operationId: string; backupId?: string; state: string }[];

@@ -1,18 +1,15 @@
 import { writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { capturingLogger } from '../helpers/log.js';
-import { startTestService, type TestService } from '../helpers/service.js';
-
-let service: TestService;
-afterEach(async () => service?.dispose());
+import { serviceForTest } from '../helpers/service.js';
 
 describe("the agent's own log", () => {
   it('records every restore event as a JSON line, so syslog forwarding carries restore progress', async () => {
     const log = capturingLogger();
     // The log's times are in 2018: no stall ticks on the wall clock during the test.
     // An error fails a restore when no success follows within the grace: a second here, not a minute.
-    service = await startTestService({ track: { rules: { failureGraceSeconds: 1 } } }, { logger: log.logger });
+    const service = await serviceForTest({ track: { rules: { failureGraceSeconds: 1 } } }, { logger: log.logger });
     writeFileSync(
       service.logPath,
       [

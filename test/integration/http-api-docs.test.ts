@@ -1,14 +1,8 @@
 import { appendFileSync, readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/cli.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { serviceForTest } from '../helpers/service.js';
 import { SLOW } from '../helpers/watch.js';
-
-let service: TestService | null = null;
-afterEach(async () => {
-  await service?.dispose();
-  service = null;
-});
 
 /** The first JSON block under `heading` in docs/http-api.md. */
 function documented(heading: string): unknown {
@@ -31,13 +25,13 @@ function shape(value: unknown): unknown {
 
 describe('docs/http-api.md', () => {
   it('documents the exact shape of a real /status after a failed restore', async () => {
-    service = await startTestService({
+    const service = await serviceForTest({
       probe: { command: [process.execPath, '-e', '0'], intervalSeconds: 0.1 },
       // An error fails a restore when no success follows within the grace: a second here, not a minute.
       track: { rules: { failureGraceSeconds: 1 } },
     });
     for (const name of ['backup-then-restore.log', 'restore-failed-backtrace.log']) appendFileSync(service.logPath, readFileSync(fixture(name)));
-    const status = async (): Promise<Record<string, any>> => (await fetch(`${service!.url}/status`)).json() as Promise<Record<string, any>>;
+    const status = async (): Promise<Record<string, any>> => (await fetch(`${service.url}/status`)).json() as Promise<Record<string, any>>;
     await expect.poll(async () => (await status()).lastRestore?.state, SLOW).toBe('failed');
     await expect.poll(async () => (await status()).postgresql?.state, SLOW).toBe('ready');
     const real = await status();

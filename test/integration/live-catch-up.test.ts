@@ -1,13 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { access } from '../helpers/lines.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { serviceForTest, type TestService } from '../helpers/service.js';
 import { freePort } from '../helpers/watch.js';
 
 let service: TestService | null = null;
-afterEach(async () => service?.dispose());
 
 describe('starting on a large existing log', () => {
   it('answers /status while the first read is still going, and says when it has caught up', async () => {
@@ -17,7 +16,7 @@ describe('starting on a large existing log', () => {
     const status = `${access('12:00:01', '/v1/status')}\n`;
     writeFileSync(join(dir, 'production.log'), `${access('12:00:00', '/v1/backup', 500)}\n${status.repeat(600_000)}`);
     const port = await freePort();
-    const starting = startTestService({ http: { port } }, { dir }).then((s) => (service = s));
+    const starting = serviceForTest({ http: { port } }, { dir }).then((s) => (service = s));
 
     const seen: boolean[] = [];
     await expect

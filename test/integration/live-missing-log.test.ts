@@ -1,16 +1,13 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { access } from '../helpers/lines.js';
-import { startTestService, type TestService } from '../helpers/service.js';
-
-let service: TestService;
-afterEach(async () => service?.dispose());
+import { serviceForTest } from '../helpers/service.js';
 
 describe('starting before the log exists', () => {
   it('says it is waiting, then follows the file from its first byte when it appears', async () => {
-    service = await startTestService();
+    const service = await serviceForTest();
     const health = await (await fetch(`${service.url}/healthz`)).json();
     expect(health).toEqual({ ok: true, state: 'waiting-for-log', logExists: false });
     const status = (await (await fetch(`${service.url}/status`)).json()) as Record<string, any>;
@@ -27,7 +24,7 @@ describe('starting before the log exists', () => {
   it('waits for a log directory that does not exist yet', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-test-'));
     const nested = join(dir, 'backup-agent');
-    service = await startTestService({ log: { path: join(nested, 'production.log') } }, { dir });
+    const service = await serviceForTest({ log: { path: join(nested, 'production.log') } }, { dir });
     expect(service.agent.status().follower.exists).toBe(false);
     mkdirSync(nested);
     writeFileSync(join(nested, 'production.log'), `${access('12:00:00', '/v1/restore')}\n`);

@@ -3,26 +3,18 @@
  * `production.log.1.gz` by the time the agent looks. Lines written after the agent's
  * last read and before logrotate's copy must be read from that copy.
  */
-import { appendFileSync, existsSync, rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Agent } from '../../src/agent/agent.js';
-import { agentDir, deliveredBy, startDrivenAgent, type AgentDir } from '../helpers/agent.js';
+import { appendFileSync, existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { agentDir, deliveredBy, startDrivenAgent } from '../helpers/agent.js';
 import { numberedLines, upTo } from '../helpers/lines.js';
 import { BOSH_DIRECTIVES, logrotate } from '../helpers/rotate.js';
 import { haveTool } from '../helpers/tools.js';
 
-let where: AgentDir;
-let agent: Agent;
-afterEach(async () => {
-  await agent?.stop();
-  rmSync(where.dir, { recursive: true, force: true });
-});
-
 describe.skipIf(!haveTool('logrotate', 'logrotate'))('copytruncate, compressed at once (BOSH)', () => {
   it('reads the unread rest from production.log.1.gz, then the emptied file from 0', async () => {
-    where = agentDir();
+    const where = agentDir();
     appendFileSync(where.log, numberedLines(1, 5));
-    agent = await startDrivenAgent(where);
+    const agent = await startDrivenAgent(where);
     expect(deliveredBy(agent)).toEqual(upTo(5));
 
     appendFileSync(where.log, numberedLines(6, 9)); // not read yet
@@ -39,9 +31,9 @@ describe.skipIf(!haveTool('logrotate', 'logrotate'))('copytruncate, compressed a
   });
 
   it('notices a truncation even when the file grew past the old offset again between two checks', async () => {
-    where = agentDir();
+    const where = agentDir();
     appendFileSync(where.log, numberedLines(1, 3));
-    agent = await startDrivenAgent(where);
+    const agent = await startDrivenAgent(where);
     appendFileSync(where.log, numberedLines(4, 6));
     logrotate(where.log, BOSH_DIRECTIVES);
     // Refilled well past where the agent had read: only the bytes before its offset tell.
@@ -53,8 +45,8 @@ describe.skipIf(!haveTool('logrotate', 'logrotate'))('copytruncate, compressed a
   });
 
   it('follows several rotations in a row, each copy read once, in order', async () => {
-    where = agentDir();
-    agent = await startDrivenAgent(where);
+    const where = agentDir();
+    const agent = await startDrivenAgent(where);
     let n = 0;
     for (let round = 0; round < 3; round++) {
       appendFileSync(where.log, numberedLines(n + 1, n + 4));

@@ -4,26 +4,18 @@
  * `production.log.1.gz`, and their events say so, with that file's inode and the
  * offset in its decompressed content; lines read from the log name the log.
  */
-import { appendFileSync, rmSync, statSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Agent } from '../../src/agent/agent.js';
-import { agentDir, startDrivenAgent, type AgentDir } from '../helpers/agent.js';
+import { appendFileSync, statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { agentDir, startDrivenAgent } from '../helpers/agent.js';
 import { numberedLine, numberedLines } from '../helpers/lines.js';
 import { BOSH_DIRECTIVES, logrotate } from '../helpers/rotate.js';
 import { haveTool } from '../helpers/tools.js';
 
-let where: AgentDir;
-let agent: Agent;
-afterEach(async () => {
-  await agent?.stop();
-  rmSync(where.dir, { recursive: true, force: true });
-});
-
 describe.skipIf(!haveTool('logrotate', 'logrotate'))('the source of each event', () => {
   it('names production.log.1.gz for lines read from the compressed copy, and the log for the rest', async () => {
-    where = agentDir();
+    const where = agentDir();
     appendFileSync(where.log, numberedLines(1, 2));
-    agent = await startDrivenAgent(where);
+    const agent = await startDrivenAgent(where);
     const logIno = statSync(where.log).ino;
     appendFileSync(where.log, numberedLines(3, 4)); // not read yet
     logrotate(where.log, BOSH_DIRECTIVES);

@@ -3,30 +3,23 @@
  * `production.log.1` and a new one created; the writer keeps appending to the
  * renamed file until it reopens. The old file is read to its end first.
  */
-import { appendFileSync, closeSync, openSync, rmSync, writeSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Agent } from '../../src/agent/agent.js';
-import { agentDir, deliveredBy, startDrivenAgent, type AgentDir } from '../helpers/agent.js';
+import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { agentDir, deliveredBy, startDrivenAgent } from '../helpers/agent.js';
 import { numberedLines, upTo } from '../helpers/lines.js';
 import { logrotate, ROTATE } from '../helpers/rotate.js';
 import { haveTool } from '../helpers/tools.js';
 
 const CREATE = ['missingok', `rotate ${ROTATE}`, 'create', 'size=1'];
 
-let where: AgentDir;
-let agent: Agent;
 let clock = 1_000_000;
-afterEach(async () => {
-  await agent?.stop();
-  rmSync(where.dir, { recursive: true, force: true });
-});
 
 describe.skipIf(!haveTool('logrotate', 'logrotate'))('rename rotation (create mode)', () => {
   it('keeps reading the renamed file while its writer still appends, then the new one from 0', async () => {
-    where = agentDir();
+    const where = agentDir();
     let fd = openSync(where.log, 'a');
     writeSync(fd, numberedLines(1, 3));
-    agent = await startDrivenAgent(where, { log: { rotationGraceMs: 5000 } }, { now: () => clock });
+    const agent = await startDrivenAgent(where, { log: { rotationGraceMs: 5000 } }, { now: () => clock });
 
     logrotate(where.log, CREATE);
     await agent.follower.check();
@@ -46,9 +39,9 @@ describe.skipIf(!haveTool('logrotate', 'logrotate'))('rename rotation (create mo
   });
 
   it('gives up on the renamed file when the grace period ends with the new one still empty', async () => {
-    where = agentDir();
+    const where = agentDir();
     appendFileSync(where.log, numberedLines(1, 2));
-    agent = await startDrivenAgent(where, { log: { rotationGraceMs: 5000 } }, { now: () => clock });
+    const agent = await startDrivenAgent(where, { log: { rotationGraceMs: 5000 } }, { now: () => clock });
     logrotate(where.log, CREATE);
     await agent.follower.check();
     expect(agent.status().follower.identity).not.toBeNull();
@@ -60,9 +53,9 @@ describe.skipIf(!haveTool('logrotate', 'logrotate'))('rename rotation (create mo
   });
 
   it('reads every file of rotations in quick succession, in order, even those it never saw at the path', async () => {
-    where = agentDir();
+    const where = agentDir();
     appendFileSync(where.log, numberedLines(1, 2));
-    agent = await startDrivenAgent(where, { log: { rotationGraceMs: 5000 } }, { now: () => clock });
+    const agent = await startDrivenAgent(where, { log: { rotationGraceMs: 5000 } }, { now: () => clock });
     let n = 2;
     for (let i = 0; i < 3; i++) {
       appendFileSync(where.log, numberedLines(n + 1, n + 2));

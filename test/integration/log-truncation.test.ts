@@ -6,12 +6,11 @@
 import { appendFileSync, truncateSync, unlinkSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lineOfRestore, numberedLines, upTo } from '../helpers/lines.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { serviceForTest, type TestService } from '../helpers/service.js';
 
 let service: TestService;
-afterEach(async () => service?.dispose());
 
 /** A pino logger whose lines the test can read. */
 function capturedLogger(): { logger: pino.Logger; messages: () => string[] } {
@@ -31,7 +30,7 @@ const delivered = (): number[] =>
 describe('the log emptied, deleted, missing', () => {
   it('starts again at 0 after `: > production.log`, and says so', async () => {
     const log = capturedLogger();
-    service = await startTestService({}, { logger: log.logger });
+    service = await serviceForTest({}, { logger: log.logger });
     appendFileSync(service.logPath, numberedLines(1, 3));
     await expect.poll(delivered).toEqual(upTo(3));
     truncateSync(service.logPath, 0);
@@ -43,7 +42,7 @@ describe('the log emptied, deleted, missing', () => {
 
   it('follows a deleted log to its re-creation, however long it is missing', async () => {
     const log = capturedLogger();
-    service = await startTestService({ log: { rotationGraceMs: 100 } }, { logger: log.logger });
+    service = await serviceForTest({ log: { rotationGraceMs: 100 } }, { logger: log.logger });
     appendFileSync(service.logPath, numberedLines(1, 2));
     await expect.poll(delivered).toEqual(upTo(2));
     unlinkSync(service.logPath);

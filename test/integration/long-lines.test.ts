@@ -6,12 +6,9 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { access } from '../helpers/lines.js';
-import { startTestService, type TestService } from '../helpers/service.js';
-
-let service: TestService;
-afterEach(async () => service?.dispose());
+import { serviceForTest } from '../helpers/service.js';
 
 // What the agent keeps, not what it has yet to collect: measured after a full GC.
 setFlagsFromString('--expose-gc');
@@ -26,7 +23,7 @@ const retained = (): number => {
 
 describe('an over-long line in the live log', () => {
   it('is cut and counted, memory stays bounded, and the next line is read normally', async () => {
-    service = await startTestService();
+    const service = await serviceForTest();
     writeFileSync(service.logPath, '');
     await expect.poll(() => service.agent.status().follower.exists).toBe(true);
     const baseline = retained();

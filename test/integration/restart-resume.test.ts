@@ -3,29 +3,21 @@
  * keeps its id and state, and a log rotated while the agent was down is read from
  * its rotated copy first.
  */
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Agent } from '../../src/agent/agent.js';
+import { describe, expect, it } from 'vitest';
 import { CHECKPOINT_FILE } from '../../src/journal/checkpoint.js';
 import { JOURNAL_FILE } from '../../src/journal/store.js';
-import { agentDir, deliveredBy, startDrivenAgent, type AgentDir } from '../helpers/agent.js';
+import { agentDir, deliveredBy, startDrivenAgent } from '../helpers/agent.js';
 import { access, logger, numberedLines, upTo } from '../helpers/lines.js';
 import { BOSH_DIRECTIVES, logrotate, renameRotate } from '../helpers/rotate.js';
 import { haveTool } from '../helpers/tools.js';
 
-let where: AgentDir;
-let agent: Agent;
-afterEach(async () => {
-  await agent?.stop();
-  rmSync(where.dir, { recursive: true, force: true });
-});
-
 describe('restarting', () => {
   it('keeps a running restore: same id, same state, ids continuing, nothing repeated', async () => {
-    where = agentDir();
+    const where = agentDir();
     appendFileSync(where.log, `${access('12:00:00', '/v1/restore')}\n${access('12:00:05', '/v1/order')}\n`);
-    agent = await startDrivenAgent(where);
+    let agent = await startDrivenAgent(where);
     expect(agent.status().state).toBe('restore-running');
     await agent.stop();
     const checkpoint = JSON.parse(readFileSync(join(where.stateDir, CHECKPOINT_FILE), 'utf8')) as Record<string, any>;
@@ -46,9 +38,9 @@ describe('restarting', () => {
   });
 
   it('after a kill, re-reads from the checkpoint and skips what the journal has', async () => {
-    where = agentDir();
+    const where = agentDir();
     appendFileSync(where.log, numberedLines(1, 3));
-    agent = await startDrivenAgent(where);
+    let agent = await startDrivenAgent(where);
     appendFileSync(where.log, numberedLines(4, 6));
     await agent.follower.check(); // journaled, but not checkpointed yet
     await agent.stop({ checkpoint: false });
@@ -59,9 +51,9 @@ describe('restarting', () => {
   });
 
   it('reads the rest from the renamed file when the log was rotated while it was down', async () => {
-    where = agentDir();
+    const where = agentDir();
     appendFileSync(where.log, numberedLines(1, 2));
-    agent = await startDrivenAgent(where);
+    let agent = await startDrivenAgent(where);
     await agent.stop();
     appendFileSync(where.log, numberedLines(3, 4));
     renameRotate(where.log);
@@ -71,9 +63,9 @@ describe('restarting', () => {
   });
 
   it.skipIf(!haveTool('logrotate', 'logrotate'))('reads the rest from production.log.1.gz after a copytruncate while it was down', async () => {
-    where = agentDir();
+    const where = agentDir();
     appendFileSync(where.log, numberedLines(1, 2));
-    agent = await startDrivenAgent(where);
+    let agent = await startDrivenAgent(where);
     await agent.stop({ checkpoint: false });
     appendFileSync(where.log, numberedLines(3, 4));
     logrotate(where.log, BOSH_DIRECTIVES);
@@ -84,10 +76,10 @@ describe('restarting', () => {
   });
 
   it('keeps a stall noticed on the wall clock, which re-reading the log cannot make again', async () => {
-    where = agentDir();
+    const where = agentDir();
     appendFileSync(where.log, `${access('12:00:00', '/v1/restore')}\n`);
     let now = Date.UTC(2018, 10, 20, 12, 0, 0);
-    agent = await startDrivenAgent(where, { track: { stallAfterSeconds: 60 } }, { now: () => now });
+    let agent = await startDrivenAgent(where, { track: { stallAfterSeconds: 60 } }, { now: () => now });
     now += 61_000;
     agent.tick();
     expect(agent.journal.all().map((e) => e.type)).toEqual(['restore.requested', 'restore.stalled']);

@@ -1,13 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendRubyLog, haveRubyRack, restoreSteps } from '../helpers/ruby-log.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { serviceForTest } from '../helpers/service.js';
 import { SLOW } from '../helpers/watch.js';
-
-let service: TestService | null = null;
-afterEach(async () => {
-  await service?.dispose();
-  service = null;
-});
 
 const daysAgo = (d: number): Date => new Date(Math.floor((Date.now() - d * 86_400_000) / 1000) * 1000);
 
@@ -21,9 +15,9 @@ interface Status {
 
 describe.skipIf(!haveRubyRack())('the time left of a restore, from earlier restores in the journal', () => {
   it('is the median of the earlier successful restores less the time so far, with its basis; none without history', async () => {
-    service = await startTestService();
+    const service = await serviceForTest();
     const status = async (): Promise<Status> =>
-      (await service!.server.app.inject({ url: '/status', headers: { accept: 'application/json' } })).json<Status>();
+      (await service.server.app.inject({ url: '/status', headers: { accept: 'application/json' } })).json<Status>();
 
     // The first restore has nothing to be compared with: no estimate at all.
     const firstEver = restoreSteps(daysAgo(9), 240, null);
@@ -31,14 +25,14 @@ describe.skipIf(!haveRubyRack())('the time left of a restore, from earlier resto
     await expect.poll(async () => (await status()).latestRestore?.restoreId, SLOW).toMatch(/^restore-/);
     expect((await status()).latestRestore?.estimate).toBeNull();
     await appendRubyLog(service.logPath, firstEver.slice(-2));
-    await expect.poll(() => service!.agent.journal.latest('restore')?.state, SLOW).toBe('succeeded');
+    await expect.poll(() => service.agent.journal.latest('restore')?.state, SLOW).toBe('succeeded');
     const failed = daysAgo(8);
     await appendRubyLog(service.logPath, [
       ...restoreSteps(failed, null, null).slice(0, 3),
       { at: new Date(failed.getTime() + 30_000).toISOString(), log: 'could not download backup: 403 Forbidden', severity: 'ERROR' },
     ]);
     await appendRubyLog(service.logPath, [...restoreSteps(daysAgo(7), 300, null), ...restoreSteps(daysAgo(6), 600, null)]);
-    await expect.poll(() => service!.agent.journal.operations('restore').filter((r) => r.finishedAt !== null).length, SLOW).toBe(4);
+    await expect.poll(() => service.agent.journal.operations('restore').filter((r) => r.finishedAt !== null).length, SLOW).toBe(4);
 
     const now = new Date(Math.floor((Date.now() - 30_000) / 1000) * 1000);
     await appendRubyLog(service.logPath, restoreSteps(now, null, 'a9s-pg-1542859215559', 20));

@@ -1,23 +1,17 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { serviceForTest, type TestService } from '../helpers/service.js';
 import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
 
 let service: TestService;
-let run: WatchRun | null = null;
-afterEach(async () => {
-  run?.child.kill('SIGKILL');
-  run = null;
-  await service?.dispose();
-});
 
 const append = (...lines: string[]): void => appendFileSync(service.logPath, `${lines.join('\n')}\n`);
 
 /** The agent on a log holding `lines`, every line read. */
 async function agentWith(lines: string[], events: number): Promise<void> {
   // An error fails a restore when no success follows within the grace: a second here, not a minute.
-  service = await startTestService({ track: { rules: { failureGraceSeconds: 1 } } });
+  service = await serviceForTest({ track: { rules: { failureGraceSeconds: 1 } } });
   writeFileSync(service.logPath, lines.length > 0 ? `${lines.join('\n')}\n` : '');
   await expect.poll(() => service.agent.status().follower.exists, SLOW).toBe(true);
   await expect.poll(() => service.agent.status().lastEventId, SLOW).toBe(events);
@@ -25,7 +19,7 @@ async function agentWith(lines: string[], events: number): Promise<void> {
 
 /** Starts watch and waits until its stream is open. */
 async function watch(args: string[]): Promise<WatchRun> {
-  run = startWatch(['--url', service.url, ...args]);
+  const run = startWatch(['--url', service.url, ...args]);
   await expect.poll(() => service.server.streams.size, SLOW).toBe(1);
   return run;
 }
@@ -78,7 +72,7 @@ describe('watch --until-done ends with the restore', () => {
 
   it('takes an ended restore requested at or after --since', async () => {
     await agentWith([access('12:00:00', '/v1/restore'), logger('12:00:05', 'success')], 2);
-    run = startWatch(['--url', service.url, '--until-done', '--since', '2018-11-20T11:59:30Z']);
+    const run = startWatch(['--url', service.url, '--until-done', '--since', '2018-11-20T11:59:30Z']);
     const r = await run.child;
     expect(r.exitCode).toBe(0);
     expect(run.stderr()).toBe('restore-watcher: restore-20181120T120000Z succeeded in 5s\n');
@@ -87,7 +81,7 @@ describe('watch --until-done ends with the restore', () => {
 
 describe('watch usage', () => {
   it('explains --until-done and shows the script example in --help', async () => {
-    run = startWatch(['--help']);
+    const run = startWatch(['--help']);
     const r = await run.child;
     expect(r.exitCode).toBe(0);
     expect(run.stdout()).toContain('restore-watcher watch --until-done && run-checks');
@@ -101,7 +95,7 @@ describe('watch usage', () => {
     [['--until-done', '--since', 'yesterday'], '--since: expected an ISO 8601 time with a zone'],
     [['--url', 'ftp://x'], '--url: expected http:// or https://'],
   ])('rejects %j with exit 64', async (args, message) => {
-    run = startWatch(args);
+    const run = startWatch(args);
     const r = await run.child;
     expect(r.exitCode).toBe(64);
     expect(run.stderr()).toContain(message);

@@ -1,23 +1,14 @@
 import { appendFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
-import { startTestService, type TestService } from '../helpers/service.js';
-import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
-
-let service: TestService | null = null;
-let run: WatchRun | null = null;
-afterEach(async () => {
-  run?.child.kill('SIGKILL');
-  run = null;
-  await service?.dispose();
-  service = null;
-});
+import { serviceForTest } from '../helpers/service.js';
+import { SLOW, startWatch } from '../helpers/watch.js';
 
 describe('watch --url as people type it', () => {
   it('says an https:// URL is wrong for an agent that speaks plain HTTP, and exits 2 at once', async () => {
-    service = await startTestService();
+    const service = await serviceForTest();
     const port = service.port;
-    run = startWatch(['--url', `https://127.0.0.1:${port}`, '--until-done']);
+    const run = startWatch(['--url', `https://127.0.0.1:${port}`, '--until-done']);
     const r = await run.child;
     expect(r.exitCode).toBe(2);
     expect(run.stderr()).toBe(
@@ -27,9 +18,9 @@ describe('watch --url as people type it', () => {
   });
 
   it.each(['/status', '/events/stream', '/events/stream?after=3'])('takes a route copied from curl (%s) as the agent itself', async (route) => {
-    service = await startTestService();
-    run = startWatch(['--url', `${service.url}${route}`, '--until-done']);
-    await expect.poll(() => service!.server.streams.size, SLOW).toBe(1);
+    const service = await serviceForTest();
+    const run = startWatch(['--url', `${service.url}${route}`, '--until-done']);
+    await expect.poll(() => service.server.streams.size, SLOW).toBe(1);
     appendFileSync(service.logPath, `${access('12:00:00', '/v1/restore')}\n${logger('12:00:09', 'success')}\n`);
     const r = await run.child;
     expect(r.exitCode).toBe(0);
