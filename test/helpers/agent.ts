@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { onTestFinished } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { parseConfig, type ConfigInput } from '../../src/config.js';
 import { lineOfRestore } from './lines.js';
+import { tempDir } from './temp.js';
 
 export interface AgentDir {
   dir: string;
@@ -15,8 +14,7 @@ export interface AgentDir {
 
 /** A temp directory for an agent's log and state, removed when the test ends. */
 export function agentDir(): AgentDir {
-  const dir = mkdtempSync(join(tmpdir(), 'rw-agent-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('rw-agent-');
   return { dir, log: join(dir, 'production.log'), stateDir: join(dir, 'state') };
 }
 

@@ -6,13 +6,14 @@
  * whenever one is closed.
  */
 import { execa } from 'execa';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { access } from '../helpers/lines.js';
+import { waitForOutput } from '../helpers/output.js';
+import { tempDir } from '../helpers/temp.js';
 
 const NODE_FLAGS = '--max-old-space-size=384 --max-semi-space-size=1';
 const FLOOD = 1100;
@@ -32,11 +33,9 @@ for (let i = 0; i < count; i++) one();
 setInterval(() => process.stdout.write(JSON.stringify({ open, opened }) + '\\n'), 100);
 `;
 
-let dir = '';
 const children: Array<{ kill(signal?: NodeJS.Signals): boolean }> = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
 /** GET /healthz on a fresh connection; the status, or 0 when no answer came. */
@@ -54,7 +53,7 @@ function healthz(port: number): Promise<number> {
 
 describe('a flood of idle connections', () => {
   it('neither crashes the agent under ulimit -n 1024 nor keeps /healthz out', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rw-flood-'));
+    const dir = tempDir('rw-flood-');
     const log = join(dir, 'production.log');
     writeFileSync(log, `${access('12:00:00', '/v1/restore')}\n`);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ log: { path: log }, stateDir: join(dir, 'state'), http: { port: 0 } }));
@@ -65,15 +64,7 @@ describe('a flood of idle connections', () => {
     children.push(agent);
     let stdoutBytes = 0;
     agent.stdout?.on('data', (b: Buffer) => (stdoutBytes += b.length));
-    const port = await new Promise<number>((resolve, reject) => {
-      let seen = '';
-      agent.stderr?.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        const m = /serving http:\/\/127\.0\.0\.1:(\d+)/.exec(seen);
-        if (m) resolve(Number(m[1]));
-      });
-      void agent.then((r) => reject(new Error(`serve exited ${r.exitCode}: ${seen}`)));
-    });
+    const port = Number((await waitForOutput(agent, /serving http:\/\/127\.0\.0\.1:(\d+)/))[1]);
 
     const flooder = execa(process.execPath, ['-e', FLOODER, String(port), String(FLOOD)], { reject: false });
     children.push(flooder);

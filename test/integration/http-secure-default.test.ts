@@ -1,26 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RestoreWatcherError } from '../../src/errors.js';
 import { cli } from '../helpers/cli.js';
 import { basic } from '../helpers/log.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { tempDir } from '../helpers/temp.js';
 import { haveTool } from '../helpers/tools.js';
 
-const dirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'rw-secure-'));
-  dirs.push(dir);
-  return dir;
-};
+const tmp = (): string => tempDir('rw-secure-');
 let service: TestService | undefined;
 afterEach(async () => {
   await service?.dispose();
   service = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 async function startError(promise: Promise<unknown>): Promise<RestoreWatcherError> {

@@ -3,29 +3,24 @@
  * the file is compacted, and after a restart /restores, /events, /status and the
  * stream still tell what happened before it.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JOURNAL_FILE } from '../../src/journal/store.js';
 import { numberedLines } from '../helpers/lines.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { serviceForTest, type TestService } from '../helpers/service.js';
 import { SseReader } from '../helpers/sse.js';
+import { tempDir } from '../helpers/temp.js';
 
 let service: TestService | null = null;
-let dir: string;
-afterEach(async () => {
-  await service?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 const get = async <T>(path: string): Promise<T> => (await (await fetch(`${service!.url}${path}`)).json()) as T;
 
 describe('the persisted journal', () => {
   it('is bounded, compacted, and serves what came before a restart', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rw-journal-'));
+    const dir = tempDir('rw-journal-');
     const options = { dir };
-    service = await startTestService({ journal: { maxEvents: 100 } }, options);
+    service = await serviceForTest({ journal: { maxEvents: 100 } }, options);
     // 250 events: each line is a refused restore, requested and failed.
     appendFileSync(service.logPath, numberedLines(1, 125));
     await expect.poll(() => service!.agent.status().lastEventId, { timeout: 10_000 }).toBe(250);
@@ -38,7 +33,7 @@ describe('the persisted journal', () => {
     await service.close();
     service = null;
 
-    service = await startTestService({ journal: { maxEvents: 100 } }, options);
+    service = await serviceForTest({ journal: { maxEvents: 100 } }, options);
     const after = await get<{ journal: unknown; lastEventId: number }>('/status');
     expect(after.journal).toEqual(before.journal);
     expect(after.lastEventId).toBe(250);

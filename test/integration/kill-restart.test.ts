@@ -3,13 +3,14 @@
  * killed while lines are being written and the log is rotated; the last one started
  * must have every line's event exactly once, with ids 1..n.
  */
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { lineOfRestore, numberedLines, upTo } from '../helpers/lines.js';
+import { waitForOutput } from '../helpers/output.js';
 import { BOSH_DIRECTIVES, logrotate } from '../helpers/rotate.js';
+import { tempDir } from '../helpers/temp.js';
 import { haveTool } from '../helpers/tools.js';
 
 interface Event {
@@ -20,15 +21,7 @@ interface Event {
 
 function serve(dir: string) {
   const child = cli(['serve', '--config', join(dir, 'config.json'), '--port', '0', '--state-dir', join(dir, 'state')]);
-  const url = new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const m = /serving (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
-      if (m) resolve(m[1]!);
-    });
-    void child.then((r) => reject(new Error(`serve exited ${r.exitCode}: ${seen}`)));
-  });
+  const url = waitForOutput(child, /serving (http:\/\/127\.0\.0\.1:\d+)/).then(([, u]) => u!);
   return { child, url };
 }
 
@@ -38,7 +31,7 @@ async function events(url: string): Promise<Event[]> {
 
 describe.skipIf(!haveTool('logrotate', 'logrotate'))('kill -9 while following', () => {
   it('neither loses nor repeats an event across SIGKILLs and a rotation', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rw-kill-'));
+    const dir = tempDir('rw-kill-');
     const log = join(dir, 'production.log');
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ log: { path: log, pollIntervalMs: 20 }, journal: { checkpointIntervalMs: 50 } }));
     let n = 0;

@@ -1,16 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { access } from '../helpers/lines.js';
 import { serviceForTest, type TestService } from '../helpers/service.js';
+import { tempDir } from '../helpers/temp.js';
 import { freePort } from '../helpers/watch.js';
 
 let service: TestService | null = null;
 
 describe('starting on a large existing log', () => {
   it('answers /status while the first read is still going, and says when it has caught up', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rw-catch-up-'));
+    const dir = tempDir('rw-catch-up-');
     // Lines that make no event: the catch-up is reading, not journaling, so the
     // test measures the order of listen and read rather than the disk's speed.
     const status = `${access('12:00:01', '/v1/status')}\n`;

@@ -4,29 +4,26 @@
  * looking, and reads the log once it is made readable. Root reads anything, so as
  * root the service runs as `nobody` through setpriv (util-linux).
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { access } from '../helpers/lines.js';
 import { waitForOutput } from '../helpers/output.js';
+import { tempDir } from '../helpers/temp.js';
 import { haveTool } from '../helpers/tools.js';
 
 const AS_ROOT = process.getuid?.() === 0;
 const NOBODY = 65534;
 const SLOW = { timeout: 15_000, interval: 100 };
 
-let dir: string | null = null;
 let child: ReturnType<typeof execa> | null = null;
 
 afterEach(async () => {
   child?.kill('SIGTERM');
   await child?.catch(() => undefined);
   child = null;
-  if (dir !== null) rmSync(dir, { recursive: true, force: true });
-  dir = null;
 });
 
 interface Status {
@@ -37,7 +34,7 @@ interface Status {
 
 describe.skipIf(AS_ROOT && !haveTool('setpriv', 'util-linux'))('a log its user may not read', () => {
   it('gives state log-unreadable with the reason, one log line per change', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rw-unreadable-'));
+    const dir = tempDir('rw-unreadable-');
     chmodSync(dir, 0o777);
     const log = join(dir, 'production.log');
     writeFileSync(log, `${access('12:00:00', '/v1/restore')}\n`);

@@ -1,15 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { describe, expect, it } from 'vitest';
+import { serviceForTest, type TestService } from '../helpers/service.js';
+import { tempDir } from '../helpers/temp.js';
 
 let service: TestService;
-const dirs: string[] = [];
-afterEach(async () => {
-  await service?.dispose();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 const statusOf = async () => ((await (await fetch(`${service.url}/status`)).json()) as { postgresql: { state: string; output: string | null } }).postgresql;
 
@@ -17,13 +12,12 @@ describe('PostgreSQL readiness in /status and /', () => {
   it('follows a stand-in for pg_isready from not ready to ready', async () => {
     // pg_isready's contract: exit 0 "accepting connections", exit 2 "no response". The stand-in
     // answers from a flag file so the test decides when PostgreSQL "comes up".
-    const dir = mkdtempSync(join(tmpdir(), 'rw-probe-'));
-    dirs.push(dir);
+    const dir = tempDir('rw-probe-');
     const flag = join(dir, 'up');
     const script = `const up = require("fs").existsSync(${JSON.stringify(flag)});
       console.log(up ? "127.0.0.1:5432 - accepting connections" : "127.0.0.1:5432 - no response");
       process.exit(up ? 0 : 2);`;
-    service = await startTestService(
+    service = await serviceForTest(
       { probe: { command: [process.execPath, '-e', script], intervalSeconds: 0.2, timeoutSeconds: 5 } },
       { dir },
     );
@@ -35,13 +29,13 @@ describe('PostgreSQL readiness in /status and /', () => {
   });
 
   it('reports a missing probe command as a state, and keeps serving', async () => {
-    service = await startTestService({ probe: { command: ['/nonexistent/bin/pg_isready', '-q'], intervalSeconds: 0.2 } });
+    service = await serviceForTest({ probe: { command: ['/nonexistent/bin/pg_isready', '-q'], intervalSeconds: 0.2 } });
     await expect.poll(statusOf, { timeout: 5000 }).toMatchObject({ state: 'command-missing' });
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
   });
 
   it('is off in /status when no probe is configured', async () => {
-    service = await startTestService();
+    service = await serviceForTest();
     expect(await statusOf()).toMatchObject({ state: 'off' });
   });
 });

@@ -1,37 +1,25 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { access, logger } from '../helpers/lines.js';
+import { waitForOutput } from '../helpers/output.js';
 import { startTestService } from '../helpers/service.js';
 import { SseReader } from '../helpers/sse.js';
-
-let dir: string | undefined;
-afterEach(() => {
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-});
+import { tempDir } from '../helpers/temp.js';
 
 describe('shutdown', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'on %s, open streams get event: shutdown and end, and serve exits 0 within 5 s',
     async (signal) => {
-      dir = mkdtempSync(join(tmpdir(), 'rw-shutdown-'));
+      const dir = tempDir('rw-shutdown-');
       const log = join(dir, 'production.log');
       writeFileSync(log, `${access('12:00:00', '/v1/restore')}\n`);
       const child = cli(['serve', '--log', log, '--port', '0', '--state-dir', join(dir, 'state')], {
         env: { RESTORE_WATCHER_PASSWORD: '' },
       });
-      const url = await new Promise<string>((resolve, reject) => {
-        let seen = '';
-        child.stderr?.on('data', (chunk: Buffer) => {
-          seen += chunk.toString();
-          const m = /serving (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
-          if (m) resolve(m[1]!);
-        });
-        void child.then((r) => reject(new Error(`exited ${r.exitCode}: ${seen}`)));
-      });
+      const url = (await waitForOutput(child, /serving (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
       const streams = [await SseReader.open(`${url}/events/stream`), await SseReader.open(`${url}/events/stream?after=0`)];
       for (const s of streams) await expect.poll(() => s.events().length).toBe(1);
       // A client that never reads must not hold the shutdown up either.

@@ -3,18 +3,15 @@
  * checkpoint along the way: the sink is told it is idle, positions are settled
  * (not busy) and name the bytes read so far.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileFollower } from '../../src/tail/follower.js';
-
-let dir = '';
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+import { tempDir } from '../helpers/temp.js';
 
 describe('a long first read', () => {
   it('pauses between steps, with settled positions, and reads every byte once', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rw-steps-'));
+    const dir = tempDir('rw-steps-');
     const path = join(dir, 'production.log');
     const text = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n') + '\n';
     writeFileSync(path, text);
