@@ -1,29 +1,23 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
+import { tempDir } from '../helpers/temp.js';
+import { SLOW, startWatch } from '../helpers/watch.js';
 
 let service: TestService | null = null;
-let run: WatchRun | null = null;
-const dir = mkdtempSync(join(tmpdir(), 'rw-watch-restart-'));
-afterEach(async () => {
-  run?.child.kill('SIGKILL');
-  run = null;
-  await service?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(async () => service?.dispose());
 
 describe('watch across an agent restart', () => {
   it('follows the agent back after `event: shutdown` and misses nothing written meanwhile', async () => {
+    const dir = tempDir('rw-watch-restart-');
     const log = join(dir, 'production.log');
     writeFileSync(log, `${access('12:00:00', '/v1/restore')}\n${access('12:00:01', '/v1/order')}\n`);
     service = await startTestService({}, { dir });
     const port = service.port;
     await expect.poll(() => service!.agent.status().lastEventId, SLOW).toBe(2);
-    const w = (run = startWatch(['--url', service.url, '--until-done', '--json']));
+    const w = startWatch(['--url', service.url, '--until-done', '--json']);
     await expect.poll(() => w.json().length, SLOW).toBe(2);
 
     await service.close();

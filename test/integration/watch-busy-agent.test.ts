@@ -3,16 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { SseReader } from '../helpers/sse.js';
-import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
+import { SLOW, startWatch } from '../helpers/watch.js';
 
 let service: TestService | null = null;
-let run: WatchRun | null = null;
 let holder: SseReader | null = null;
 afterEach(async () => {
-  run?.child.kill('SIGKILL');
   holder?.close();
   await service?.dispose();
-  [service, run, holder] = [null, null, null];
+  [service, holder] = [null, null];
 });
 
 describe('watch against an agent serving its maximum of streams', () => {
@@ -21,8 +19,8 @@ describe('watch against an agent serving its maximum of streams', () => {
     holder = await SseReader.open(`${service.url}/events/stream`);
     await expect.poll(() => service!.server.streams.size).toBe(1);
 
-    run = startWatch(['--url', service.url, '--until-done']);
-    await expect.poll(() => run!.stderr(), SLOW).toMatch(/the agent is busy: too many stream clients; try again later; trying again in \d/);
+    const run = startWatch(['--url', service.url, '--until-done']);
+    await expect.poll(() => run.stderr(), SLOW).toMatch(/the agent is busy: too many stream clients; try again later; trying again in \d/);
     expect(run.stderr()).not.toContain('connected again');
 
     holder.close();

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/output.js';
 import { appendRubyLog, haveRubyRack, restoreSteps } from '../helpers/ruby-log.js';
-import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
+import { SLOW, startWatch } from '../helpers/watch.js';
 
 interface Vm {
   child: ReturnType<typeof cli>;
@@ -14,10 +14,7 @@ interface Vm {
 }
 
 const vms: Vm[] = [];
-let run: WatchRun | null = null;
 afterEach(async () => {
-  run?.child.kill('SIGKILL');
-  run = null;
   for (const vm of vms.splice(0)) {
     vm.child.kill('SIGTERM');
     await vm.child;
@@ -48,14 +45,14 @@ describe.skipIf(!haveRubyRack())('watch with one --url per VM of a cluster', () 
     await appendRubyLog(a.log, restoreSteps(new Date('2018-11-13T09:00:00Z'), 120, null));
     await expect.poll(() => restoreState(a), SLOW).toBe('succeeded');
 
-    run = startWatch(['--url', a.url, '--url', b.url, '--url', c.url, '--until-done']);
+    const run = startWatch(['--url', a.url, '--url', b.url, '--url', c.url, '--until-done']);
     for (const vm of [a, b, c]) await expect.poll(() => streamClients(vm), SLOW).toBe(1);
-    await expect.poll(() => run!.stderr(), SLOW).toContain(`the latest restore, restore-20181113T090000Z, succeeded on ${a.url}\n`);
+    await expect.poll(() => run.stderr(), SLOW).toContain(`the latest restore, restore-20181113T090000Z, succeeded on ${a.url}\n`);
     expect(run.stderr()).toContain(`restore-watcher: ${a.url}: restore-20181113T090000Z had already ended before watch started`);
 
     const steps = restoreSteps(new Date('2018-11-20T12:00:00Z'), 90, 'a9s-pg-1542859215559');
     await appendRubyLog(b.log, steps.slice(0, -2));
-    await expect.poll(() => run!.stderr(), SLOW).toContain(`restore-watcher: restore-20181120T120000Z is running on ${b.url}, the master\n`);
+    await expect.poll(() => run.stderr(), SLOW).toContain(`restore-watcher: restore-20181120T120000Z is running on ${b.url}, the master\n`);
     await appendRubyLog(b.log, steps.slice(-2));
     const r = await run.child;
     expect(r.exitCode).toBe(0);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
+import { SLOW, startWatch } from '../helpers/watch.js';
 
 /**
  * An agent with a password answers 401 with a Basic challenge; this stand-in
@@ -20,14 +20,11 @@ async function passwordProtected(): Promise<{ server: Server; url: string; seen:
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen };
 }
 
-let run: WatchRun | null = null;
 let server: Server | null = null;
 let service: TestService | null = null;
 afterEach(async () => {
   await service?.dispose();
   service = null;
-  run?.child.kill('SIGKILL');
-  run = null;
   await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
   server = null;
 });
@@ -36,7 +33,7 @@ describe('watch against an agent that wants a password', () => {
   it('exits 3 on a rejected password, saying so plainly, and does not retry', async () => {
     const agent = await passwordProtected();
     server = agent.server;
-    run = startWatch(['--url', agent.url, '--until-done', '--user', 'ops'], { RESTORE_WATCHER_PASSWORD: 'wrong' });
+    const run = startWatch(['--url', agent.url, '--until-done', '--user', 'ops'], { RESTORE_WATCHER_PASSWORD: 'wrong' });
     const r = await run.child;
     expect(r.exitCode).toBe(3);
     expect(run.stderr()).toBe(`restore-watcher: the agent at ${agent.url} rejected the password for user "ops"\n`);
@@ -46,7 +43,7 @@ describe('watch against an agent that wants a password', () => {
   it('exits 3 when no password was given, and says where to give one', async () => {
     const agent = await passwordProtected();
     server = agent.server;
-    run = startWatch(['--url', agent.url]);
+    const run = startWatch(['--url', agent.url]);
     const r = await run.child;
     expect(r.exitCode).toBe(3);
     expect(run.stderr()).toContain('requires a password: give --password or set RESTORE_WATCHER_PASSWORD');
@@ -56,7 +53,7 @@ describe('watch against an agent that wants a password', () => {
   it('takes --password over the environment', async () => {
     const agent = await passwordProtected();
     server = agent.server;
-    run = startWatch(['--url', agent.url, '--password', 'flag'], { RESTORE_WATCHER_PASSWORD: 'env' });
+    const run = startWatch(['--url', agent.url, '--password', 'flag'], { RESTORE_WATCHER_PASSWORD: 'env' });
     expect((await run.child).exitCode).toBe(3);
     expect(agent.seen[0]!.authorization).toBe(`Basic ${Buffer.from('admin:flag').toString('base64')}`);
   });
@@ -69,8 +66,8 @@ describe('watch against the real agent with a password', () => {
     const wrong = startWatch(['--url', service.url, '--until-done'], { RESTORE_WATCHER_PASSWORD: 'nope' });
     expect((await wrong.child).exitCode).toBe(3);
 
-    run = startWatch(['--url', service.url, '--until-done'], { RESTORE_WATCHER_PASSWORD: 's3cret-pw' });
-    await expect.poll(() => run!.stdout(), SLOW).toContain('restore-20181120T120000Z');
+    const run = startWatch(['--url', service.url, '--until-done'], { RESTORE_WATCHER_PASSWORD: 's3cret-pw' });
+    await expect.poll(() => run.stdout(), SLOW).toContain('restore-20181120T120000Z');
     appendFileSync(service.logPath, `${logger('12:00:30', 'success')}\n`);
     expect((await run.child).exitCode).toBe(0);
   });

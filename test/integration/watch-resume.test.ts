@@ -2,14 +2,11 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { access, logger } from '../helpers/lines.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { CuttableProxy, SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
+import { CuttableProxy, SLOW, startWatch } from '../helpers/watch.js';
 
 let service: TestService;
 let proxy: CuttableProxy;
-let run: WatchRun | null = null;
 afterEach(async () => {
-  run?.child.kill('SIGKILL');
-  run = null;
   await proxy?.close();
   await service?.dispose();
 });
@@ -22,7 +19,7 @@ describe('watch resumes a dropped connection', () => {
     writeFileSync(service.logPath, `${access('12:00:00', '/v1/restore')}\n`);
     await expect.poll(() => service.agent.status().lastEventId, SLOW).toBe(1);
     proxy = await CuttableProxy.start(service.port);
-    const w = (run = startWatch(['--url', proxy.url, '--until-done', '--json']));
+    const w = startWatch(['--url', proxy.url, '--until-done', '--json']);
     await expect.poll(() => w.json().length, SLOW).toBe(1);
     append(access('12:00:01', '/v1/order'));
     await expect.poll(() => w.json().length, SLOW).toBe(2);

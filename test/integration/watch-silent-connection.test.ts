@@ -1,13 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SLOW, startWatch, type WatchRun } from '../helpers/watch.js';
+import { SLOW, startWatch } from '../helpers/watch.js';
 
-let run: WatchRun | null = null;
 let server: Server | null = null;
 const held: ServerResponse[] = [];
 afterEach(async () => {
-  run?.child.kill('SIGKILL');
-  run = null;
   for (const res of held.splice(0)) res.destroy();
   await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
   server = null;
@@ -34,7 +31,7 @@ describe('watch on a connection that goes silent', () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
     const started = Date.now();
-    run = startWatch(['--url', url, '--json', '--heartbeat', '0.2']);
+    const run = startWatch(['--url', url, '--json', '--heartbeat', '0.2']);
     await expect.poll(() => streams.length, SLOW).toBeGreaterThanOrEqual(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
     expect(streams[0]!.headers['last-event-id']).toBeUndefined();
