@@ -21,10 +21,12 @@ export interface Ctx {
   toldTo?: string[];
 }
 
+/** The source of events made by silence (a stall on a tick): no line made them. */
 export const NO_SOURCE: Source = { file: '', offset: -1, line: '' };
 /** Shared by every result without events; never written to (`emit` replaces it first). */
 export const NO_EVENTS = Object.freeze([]) as unknown as WatchEvent[];
 
+/** What an event says of the record that made it: where it was read, and its line cut to MAX_EVENT_LINE_CHARS. */
 export function source(r: Exclude<LogRecord, { kind: 'unknown' }>): Source {
   const text = r.line.text;
   return {
@@ -35,6 +37,7 @@ export function source(r: Exclude<LogRecord, { kind: 'unknown' }>): Source {
   };
 }
 
+/** Notes how a record was told, for `replay --explain`; nothing when decisions are not kept. */
 export function decide(ctx: Ctx, r: LogRecord, operation: string | null, rule: string): void {
   ctx.decisions?.push({ file: r.line.file, offset: r.line.offset, record: r.kind, operation, rule });
 }
@@ -49,6 +52,7 @@ export function isTrouble(r: HeldRecord): boolean {
   return r.kind === 'exception' || r.severity === 'ERROR' || r.severity === 'FATAL' || r.severity === 'WARN';
 }
 
+/** The backup id a message names (rules.backupId), with the creation time a9s ids carry, or null. */
 export function namedBackup(rules: TrackerRules, message: string): { id: string; createdMs: number | null } | null {
   const m = rules.backupId.exec(message);
   if (m === null) return null;
@@ -61,6 +65,7 @@ function firstLineOf(message: string): string {
   return nl === -1 ? message : message.slice(0, nl);
 }
 
+/** A requested operation with nothing told of it yet. */
 export function newOperation(kind: OperationKind, id: string, at: number, host: string, user: string | null, status: number): Operation {
   return {
     kind,

@@ -309,6 +309,7 @@ export function operationId(
   };
 }
 
+/** The state with the next operation id handed out (`lastOperationId`) and counted. */
 export function withOperationId(state: TrackerState, kind: OperationKind, time: number): TrackerState {
   const { id, lastOperationMs, recentIds } = operationId(state, kind, time);
   return change(state, { lastOperationId: id, lastOperationMs, recentIds, operationCount: state.operationCount + 1 });
