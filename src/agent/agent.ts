@@ -42,6 +42,8 @@ export interface AgentOptions {
   now?: () => number;
   /** Set false in tests that drive the follower, ticks and checkpoints themselves: no watcher, no timers. */
   watch?: boolean;
+  /** Throws while the state directory may not be written (StateDirKeeper.check: its lock is being taken again). */
+  beforeWrite?: () => void;
 }
 
 export class Agent {
@@ -82,7 +84,11 @@ export class Agent {
     // The journal indexes events in memory; their bodies stay in the store's files.
     this.journal = new Journal({ maxEvents: config.journal.maxEvents, bodies: this.store });
     this.checkpointer = new Checkpointer(config.stateDir);
-    this.persistence = new Persistence(this.store, this.checkpointer, { logger: this.logger, now });
+    this.persistence = new Persistence(this.store, this.checkpointer, {
+      logger: this.logger,
+      now,
+      ...(options.beforeWrite !== undefined ? { beforeWrite: options.beforeWrite } : {}),
+    });
     this.pipe = new Pipeline(pipelineOptions(config), config.log.path);
     this.follower = new FileFollower(
       {

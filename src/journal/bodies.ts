@@ -21,8 +21,13 @@ export interface HeldBody {
 
 const isHeld = (ref: unknown): ref is HeldBody => typeof (ref as HeldBody).json === 'string';
 
-/** The serialised events behind `refs` (BodyRef or HeldBody): one read per run of adjacent lines. */
-export function readBodies(refs: readonly unknown[]): string[] {
+/**
+ * The serialised events behind `refs` (BodyRef or HeldBody): one read per run of
+ * adjacent lines, through the descriptor `openFd` gives for a segment when it has
+ * one (no descriptor to open when the process is out of them, and the bytes are
+ * still there when the file was deleted), by path otherwise.
+ */
+export function readBodies(refs: readonly unknown[], openFd: (segment: Segment) => number | null = () => null): string[] {
   const out: string[] = [];
   let i = 0;
   while (i < refs.length) {
@@ -40,7 +45,7 @@ export function readBodies(refs: readonly unknown[]): string[] {
       if (r.segment !== first.segment || r.position !== end) break;
       end += r.length;
     }
-    const bytes = readRange(first.segment.path, first.position, end - first.position);
+    const bytes = readRange(openFd(first.segment) ?? first.segment.path, first.position, end - first.position);
     let at = 0;
     for (let k = i; k < j; k++) {
       const length = (refs[k] as BodyRef).length;

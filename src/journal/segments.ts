@@ -131,19 +131,20 @@ export function sealedSegments(dir: string): string[] {
     .sort((a, b) => Number(SEALED.exec(a)![1]) - Number(SEALED.exec(b)![1]));
 }
 
-export function readRange(path: string, position: number, length: number): Buffer {
-  const fd = openSync(path, 'r');
+/** `length` bytes at `position` of the file at a path, or of an open descriptor (which stays open). */
+export function readRange(source: string | number, position: number, length: number): Buffer {
+  const fd = typeof source === 'number' ? source : openSync(source, 'r');
   try {
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const n = readSync(fd, buf, done, length - done, position + done);
-      if (n === 0) throw new Error(`${path}: ended before byte ${position + length}`);
+      if (n === 0) throw new Error(`${String(source)}: ended before byte ${position + length}`);
       done += n;
     }
     return buf;
   } finally {
-    closeSync(fd);
+    if (typeof source !== 'number') closeSync(fd);
   }
 }
 

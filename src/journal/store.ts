@@ -43,7 +43,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, renameSync, 
 import { join } from 'node:path';
 import type { WatchEvent } from '../model.js';
 import { HeldBodies, readBodies } from './bodies.js';
-import { fsyncDirectory, writeFileAtomic } from './durable-file.js';
+import { dirIdentity, fsyncDirectory, writeFileAtomic, type DirIdentity } from './durable-file.js';
 import type { EventBodies, Journal } from './journal.js';
 import { readSegments, type LoadedJournal, type Visit } from './load.js';
 import {
@@ -52,6 +52,7 @@ import {
   headerLine,
   JOURNAL_FILE,
   MANIFEST_FILE,
+  readRange,
   sealedName,
   sealedSegments,
   writeAll,
@@ -83,6 +84,8 @@ export class JournalStore implements EventBodies {
   private readonly segmentBytes: number;
   /** The write the disk refused and the bodies not written because of it. */
   private readonly held = new HeldBodies();
+  /** The state directory the files were loaded from; another one at its path means it was deleted. */
+  private dir: DirIdentity | null = null;
 
   constructor(
     private readonly stateDir: string,
@@ -144,23 +147,31 @@ export class JournalStore implements EventBodies {
 
   /**
    * After a refused write: writes what was held, in order. Throws while the disk
-   * still refuses (what was held stays held). A no-op when nothing failed.
+   * still refuses (what was held stays held). A no-op when nothing failed. When
+   * the state directory was deleted and made again, the journal starts afresh in
+   * it (see recreate); `journal` then forgets the events whose files went with
+   * the old one. Returns how many went.
    */
-  retry(): void {
+  retry(journal?: Journal): number {
+    if (!this.sameDir()) this.held.failure ??= directoryGone(this.stateDir);
+    let lost = 0;
     this.held.retry((json, events) => {
-      this.reopen();
+      lost = this.sameDir() ? (this.reopen(), 0) : this.recreate(journal);
       this.write(json, events, []);
     });
+    return lost;
   }
 
-  /** The serialised events behind `refs`: one read per run of adjacent lines. */
+  /** The serialised events behind `refs`: one read per run of adjacent lines; the active segment's through its descriptor. */
   read(refs: readonly unknown[]): string[] {
-    return readBodies(refs);
+    return readBodies(refs, (segment) => (segment === this.active ? this.fd : null));
   }
 
   /** Makes what was appended durable; called before every checkpoint. Throws while writes are refused. */
   sync(): void {
     if (this.held.failure !== null) throw this.held.failure;
+    // Appends to a deleted file succeed: only the directory says the state is gone.
+    if (!this.sameDir()) throw (this.held.failure = directoryGone(this.stateDir));
     if (this.fd !== null) fsyncSync(this.fd);
   }
 
@@ -223,7 +234,49 @@ export class JournalStore implements EventBodies {
     } else {
       truncateSync(this.file, this.active.size);
     }
-    this.fd = openSync(this.file, 'a');
+    this.fd = openSync(this.file, 'a+');
+  }
+
+  /**
+   * The state directory was deleted under the store (and made again, with its
+   * lock): the sealed segments went with it, and the bodies of their events; the
+   * active segment's bytes are still there while it is open. Starts the journal
+   * again in the new directory: the manifest counts what went as dropped, and the
+   * active segment is written back byte for byte, so the journal's references to
+   * it hold; what another agent left there meanwhile is replaced. Returns how many
+   * events went. Safe to run again when a write in it fails.
+   */
+  private recreate(journal: Journal | undefined): number {
+    const kept = this.fd !== null && this.active.path === this.file ? readRange(this.fd, 0, this.active.size) : null;
+    const lost = kept !== null ? this.sealed : [...this.sealed, this.active];
+    const lostThrough = Math.max(0, ...lost.map((s) => s.last));
+    const gone = lost.reduce((n, s) => n + s.events, 0);
+    // Forgotten before anything is written, so that a second attempt counts nothing twice.
+    this.sealed = [];
+    if (kept === null) this.active = emptySegment(this.file, Buffer.byteLength(headerLine()));
+    journal?.dropThrough(lostThrough);
+    const firstId = Math.max(this.manifest.firstId, lostThrough + 1);
+    this.manifest = {
+      ...this.manifest,
+      dropped: this.manifest.dropped + gone,
+      firstId,
+      operations: journal?.operationsBefore(firstId) ?? this.manifest.operations,
+    };
+    // Segments another agent wrote there while this one could not are not this journal's.
+    for (const name of sealedSegments(this.stateDir)) unlinkSync(join(this.stateDir, name));
+    this.writeManifest(this.manifest);
+    writeFileAtomic(this.file, kept ?? headerLine());
+    this.close();
+    this.fd = openSync(this.file, 'a+');
+    this.dir = dirIdentity(this.stateDir);
+    return gone;
+  }
+
+  /** Whether the state directory at its path is the one the files were loaded from. */
+  private sameDir(): boolean {
+    if (this.dir === null) return true;
+    const now = dirIdentity(this.stateDir);
+    return now !== null && now.dev === this.dir.dev && now.ino === this.dir.ino;
   }
 
   /** Deletes the oldest sealed segments once the journal has dropped every event in them. */
@@ -267,6 +320,7 @@ export class JournalStore implements EventBodies {
     this.close();
     this.sealed = [];
     this.manifest = emptyManifest();
+    this.dir = dirIdentity(this.stateDir);
     const read = readSegments(this.stateDir, begin, visit, out, (step) => this.writing(out, step));
     if (typeof read === 'string') return this.setAside(out, read);
     this.manifest = read.manifest;
@@ -295,7 +349,7 @@ export class JournalStore implements EventBodies {
       this.writing(out, () => writeFileAtomic(this.file, headerLine()));
       if (out.writeError === null) active.size = Buffer.byteLength(headerLine());
     }
-    this.writing(out, () => (this.fd = openSync(this.file, 'a')));
+    this.writing(out, () => (this.fd = openSync(this.file, 'a+')));
     out.dropped = this.manifest.dropped;
     out.operations = this.manifest.operations;
     return out;
@@ -332,7 +386,7 @@ export class JournalStore implements EventBodies {
     // The new header is written atomically: it fsyncs the directory, so the rename survives too.
     writeFileAtomic(this.file, headerLine());
     this.active = emptySegment(this.file, Buffer.byteLength(headerLine()));
-    this.fd = openSync(this.file, 'a');
+    this.fd = openSync(this.file, 'a+');
   }
 
   /** Kept for whoever can read it; this agent starts a journal of its own. */
@@ -354,8 +408,12 @@ export class JournalStore implements EventBodies {
     this.active = emptySegment(this.file, Buffer.byteLength(headerLine()));
     // While the old files cannot be moved aside they stay; the first write that works replaces the active one.
     this.writing(out, () => writeFileAtomic(this.file, headerLine()));
-    this.writing(out, () => (this.fd = openSync(this.file, 'a')));
+    this.writing(out, () => (this.fd = openSync(this.file, 'a+')));
     if (out.writeError !== null) this.active.path = `${this.file}.not-yet-written`;
     return out;
   }
+}
+
+function directoryGone(dir: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`state directory ${dir} was deleted`), { code: 'ENOENT' });
 }

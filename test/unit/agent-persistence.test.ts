@@ -49,9 +49,10 @@ function recordingFiles(): {
         return store.failed;
       },
       retry: () => {
-        if (store.failed === null) return;
+        if (store.failed === null) return 0;
         doing('write what was held');
         store.failed = null;
+        return 0;
       },
       sync: () => doing('sync'),
       maybeCompact: () => false,
