@@ -156,7 +156,7 @@ export class Agent {
     if (loaded.fresh && this.journal.lastId > 0) {
       // No checkpoint to resume from: the log is read from its start. If it still holds the
       // journal's newest line, what comes before it is known; otherwise all of it is new.
-      const point = rebuildPoint(this.journal, [path, `${path}.1`]);
+      const point = await rebuildPoint(this.journal, rebuildCandidates(path));
       if (point !== null) this.rebuilding = { ...point, seen: false };
       else tracker = initialTrackerState(this.journal.lastId + 1);
       this.logger.info({ lastId: this.journal.lastId, knownThroughOffset: point?.offset ?? null }, 'checkpoint rebuilt from the journal');
@@ -322,3 +322,8 @@ export class Agent {
   }
 }
 
+/** The files a rebuild looks in for the journal's newest line: the log, then its rotated copies as logrotate names them. */
+function rebuildCandidates(path: string): string[] {
+  const copies = Array.from({ length: 7 }, (_, i) => [`${path}.${i + 1}`, `${path}.${i + 1}.gz`]);
+  return [path, ...copies.flat()];
+}
