@@ -85,6 +85,7 @@ export class Persistence {
     journalCompactions: 0,
     journalTornBytes: 0,
     journalSkippedLines: 0,
+    journalLostEvents: 0,
     writeFailures: 0,
   };
   /** Something changed since the last checkpoint. */
@@ -136,6 +137,14 @@ export class Persistence {
     if (loaded.skippedLines > 0) {
       this.counters.journalSkippedLines = loaded.skippedLines;
       logger.warn({ file, lines: loaded.skippedLines }, 'journal lines that are not events were skipped; the events around them are kept');
+    }
+    if (loaded.lostIds.length > 0) {
+      this.counters.journalLostEvents = loaded.lostIds.reduce((n, r) => n + r.to - r.from + 1, 0);
+      // Re-reading the log cannot make them again: see "Damaged state" in docs/durability.md.
+      logger.warn(
+        { file, events: this.counters.journalLostEvents, ids: loaded.lostIds.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)) },
+        'journal events lost with damaged lines; they cannot be made again from the log and are not served',
+      );
     }
     if (loaded.migrated) logger.info({ file }, 'journal taken over from the single-file format');
     if (loaded.writeError !== null) this.fail(loaded.writeError);

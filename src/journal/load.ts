@@ -34,6 +34,12 @@ export interface LoadedJournal {
   tornBytes: number;
   /** Lines that were not events in order (skipped). */
   skippedLines: number;
+  /**
+   * Ids of events lost with those lines: the ids missing between the events
+   * either side of a skipped line (first and last of each run, at most 32 runs).
+   * They are not made again (see docs/durability.md).
+   */
+  lostIds: IdRange[];
   /** Why the journal was not usable at all (another format); its files are set aside with `.unusable` added. */
   unusable: string | null;
   /** The journal was in the single-file format of version 1 and was taken over. */
@@ -49,10 +55,17 @@ export interface LoadedJournal {
 
 export type Visit = (e: WatchEvent, chars: number, ref: BodyRef) => void;
 
+/** Ids `from` to `to`, both included. */
+export interface IdRange {
+  from: number;
+  to: number;
+}
+
 /** What loading counts, and the first write it was refused. */
 export interface LoadCounts {
   tornBytes: number;
   skippedLines: number;
+  lostIds: IdRange[];
   writeError: NodeJS.ErrnoException | null;
 }
 
@@ -93,12 +106,17 @@ export function readSegments(
   begin(manifest);
 
   let lastId = 0;
+  // Lines skipped when the last event was taken: more now means a damaged line between it and the next.
+  let skippedBefore = 0;
   const take = (segment: Segment, e: WatchEvent, chars: number, ref: BodyRef): void => {
     // A damaged disk can leave any line: only an event in order, with its operation, is one.
     if (typeof e !== 'object' || e === null || Array.isArray(e) || !Number.isInteger(e.id) || e.id <= lastId || typeof e.operation !== 'object' || e.operation === null) {
       out.skippedLines++;
       return;
     }
+    const from = Math.max(lastId + 1, manifest.firstId);
+    if (out.skippedLines > skippedBefore && e.id > from && out.lostIds.length < 32) out.lostIds.push({ from, to: e.id - 1 });
+    skippedBefore = out.skippedLines;
     lastId = e.id;
     if (e.id < manifest.firstId) return;
     if (segment.events === 0) segment.first = e.id;

@@ -312,6 +312,7 @@ export class JournalStore implements EventBodies {
       operations: [],
       tornBytes: 0,
       skippedLines: 0,
+      lostIds: [],
       unusable: null,
       migrated: false,
       writeError: null,

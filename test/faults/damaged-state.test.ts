@@ -56,6 +56,26 @@ describe('damaged state', () => {
     await recovers(p);
   });
 
+  it('says which event a damaged line took with it, and serves every other one once', async () => {
+    const p = await stoppedAfter20();
+    const file = join(p.stateDir, 'events.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    // The header, then events 1, 2, …: event 7's line is overwritten.
+    expect(JSON.parse(lines[7]!)).toMatchObject({ id: 7 });
+    lines[7] = '{"id": 7, garbage';
+    writeFileSync(file, lines.join('\n'));
+    const agent = startAgent(p);
+    const url = await agent.url;
+    const but7 = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1).filter((id) => id !== 7);
+    await expect.poll(async () => (await events(url)).map((e) => e.id), { timeout: 10_000 }).toEqual(but7(40));
+    const status = (await json<{ counters: { persistence: { journalSkippedLines: number; journalLostEvents: number } } }>(`${url}/status`)).body;
+    expect(status.counters.persistence).toMatchObject({ journalSkippedLines: 1, journalLostEvents: 1 });
+    expect(logLines(agent, /journal events lost with damaged lines/)).toEqual([expect.objectContaining({ events: 1, ids: ['7'] })]);
+    appendFileSync(p.log, numberedLines(21, 25));
+    await expect.poll(async () => (await events(url)).map((e) => e.id), { timeout: 10_000 }).toEqual(but7(50));
+    await stopCleanly(agent);
+  });
+
   it('rebuilds a lost checkpoint from the journal: nothing is reported again', async () => {
     const p = await stoppedAfter20();
     rmSync(join(p.stateDir, 'checkpoint.json'));

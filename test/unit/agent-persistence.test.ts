@@ -10,6 +10,7 @@ const noLoad: Omit<LoadedJournal, 'events'> = {
   dropped: 0,
   operations: [],
   tornBytes: 0,
+  lostIds: [],
   skippedLines: 0,
   unusable: null,
   migrated: false,
