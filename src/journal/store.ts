@@ -35,9 +35,10 @@
  * count and the summaries; it is read as it is and becomes the oldest sealed segment.
  *
  * The files' format lives in segments.ts, reading and checking them in load.ts,
- * the bodies a refused write holds in bodies.ts; this class keeps the invariants
- * that tie them together (whole lines, ids in order, the manifest ahead of
- * deletions) while it appends, seals, compacts and retries.
+ * the bodies a refused write holds in bodies.ts, starting again in a state
+ * directory deleted under it in recreate.ts; this class keeps the invariants that
+ * tie them together (whole lines, ids in order, the manifest ahead of deletions)
+ * while it appends, seals, compacts and retries.
  */
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, renameSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,13 +47,13 @@ import { HeldBodies, readBodies } from './bodies.js';
 import { dirIdentity, fsyncDirectory, writeFileAtomic, type DirIdentity } from './durable-file.js';
 import type { EventBodies, Journal } from './journal.js';
 import { readSegments, type LoadedJournal, type Visit } from './load.js';
+import { directoryGone, planRestart, sameDirectory, writeRestart } from './recreate.js';
 import {
   emptyManifest,
   emptySegment,
   headerLine,
   JOURNAL_FILE,
   MANIFEST_FILE,
-  readRange,
   sealedName,
   sealedSegments,
   writeAll,
@@ -237,46 +238,23 @@ export class JournalStore implements EventBodies {
     this.fd = openSync(this.file, 'a+');
   }
 
-  /**
-   * The state directory was deleted under the store (and made again, with its
-   * lock): the sealed segments went with it, and the bodies of their events; the
-   * active segment's bytes are still there while it is open. Starts the journal
-   * again in the new directory: the manifest counts what went as dropped, and the
-   * active segment is written back byte for byte, so the journal's references to
-   * it hold; what another agent left there meanwhile is replaced. Returns how many
-   * events went. Safe to run again when a write in it fails.
-   */
+  /** Starts the journal again in a state directory deleted and made again (see recreate.ts); returns how many events went. */
   private recreate(journal: Journal | undefined): number {
-    const kept = this.fd !== null && this.active.path === this.file ? readRange(this.fd, 0, this.active.size) : null;
-    const lost = kept !== null ? this.sealed : [...this.sealed, this.active];
-    const lostThrough = Math.max(0, ...lost.map((s) => s.last));
-    const gone = lost.reduce((n, s) => n + s.events, 0);
-    // Forgotten before anything is written, so that a second attempt counts nothing twice.
+    const plan = planRestart(this.fd, this.active.path === this.file, this.active, this.sealed, this.manifest, journal);
+    // Forgotten before anything is written, so that a second attempt (after a refused write) counts nothing twice.
     this.sealed = [];
-    if (kept === null) this.active = emptySegment(this.file, Buffer.byteLength(headerLine()));
-    journal?.dropThrough(lostThrough);
-    const firstId = Math.max(this.manifest.firstId, lostThrough + 1);
-    this.manifest = {
-      ...this.manifest,
-      dropped: this.manifest.dropped + gone,
-      firstId,
-      operations: journal?.operationsBefore(firstId) ?? this.manifest.operations,
-    };
-    // Segments another agent wrote there while this one could not are not this journal's.
-    for (const name of sealedSegments(this.stateDir)) unlinkSync(join(this.stateDir, name));
-    this.writeManifest(this.manifest);
-    writeFileAtomic(this.file, kept ?? headerLine());
+    if (plan.kept === null) this.active = emptySegment(this.file, Buffer.byteLength(headerLine()));
+    this.manifest = plan.manifest;
+    journal?.dropThrough(plan.lostThrough);
+    writeRestart(this.stateDir, plan, headerLine());
     this.close();
     this.fd = openSync(this.file, 'a+');
     this.dir = dirIdentity(this.stateDir);
-    return gone;
+    return plan.lost;
   }
 
-  /** Whether the state directory at its path is the one the files were loaded from. */
   private sameDir(): boolean {
-    if (this.dir === null) return true;
-    const now = dirIdentity(this.stateDir);
-    return now !== null && now.dev === this.dir.dev && now.ino === this.dir.ino;
+    return sameDirectory(this.stateDir, this.dir);
   }
 
   /** Deletes the oldest sealed segments once the journal has dropped every event in them. */
@@ -413,8 +391,4 @@ export class JournalStore implements EventBodies {
     if (out.writeError !== null) this.active.path = `${this.file}.not-yet-written`;
     return out;
   }
-}
-
-function directoryGone(dir: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`state directory ${dir} was deleted`), { code: 'ENOENT' });
 }
