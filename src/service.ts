@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { Agent } from './agent/agent.js';
-import { lockStateDir } from './agent/state-lock.js';
+import { lockStateDir, StateDirKeeper } from './agent/state-lock.js';
 import type { Config } from './config.js';
 import { RestoreWatcherError } from './errors.js';
 import { HookLedger } from './hooks/ledger.js';
@@ -45,8 +45,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   assertSecureBind(config);
   const tls = await loadTls(config.http.tls);
   // Before anything in the state directory is read or written: one agent per directory.
-  const lock = await lockStateDir(config.stateDir);
-  const agent = new Agent({ config, logger, ...(options.now ? { now: options.now } : {}) });
+  // Taken again if the directory is deleted while the agent runs.
+  const lock = new StateDirKeeper(await lockStateDir(config.stateDir));
+  const agent = new Agent({ config, logger, beforeWrite: () => lock.check(), ...(options.now ? { now: options.now } : {}) });
   const probe = new ReadinessProbe(config.probe, options.now);
   const hooks =
     config.hooks.commands.length > 0

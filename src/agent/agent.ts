@@ -42,6 +42,8 @@ export interface AgentOptions {
   now?: () => number;
   /** Set false in tests that drive the follower, ticks and checkpoints themselves: no watcher, no timers. */
   watch?: boolean;
+  /** Throws while the state directory may not be written (StateDirKeeper.check: its lock is being taken again). */
+  beforeWrite?: () => void;
 }
 
 export class Agent {
@@ -82,7 +84,11 @@ export class Agent {
     // The journal indexes events in memory; their bodies stay in the store's files.
     this.journal = new Journal({ maxEvents: config.journal.maxEvents, bodies: this.store });
     this.checkpointer = new Checkpointer(config.stateDir);
-    this.persistence = new Persistence(this.store, this.checkpointer, { logger: this.logger, now });
+    this.persistence = new Persistence(this.store, this.checkpointer, {
+      logger: this.logger,
+      now,
+      ...(options.beforeWrite !== undefined ? { beforeWrite: options.beforeWrite } : {}),
+    });
     this.pipe = new Pipeline(pipelineOptions(config), config.log.path);
     this.follower = new FileFollower(
       {
@@ -150,7 +156,7 @@ export class Agent {
     if (loaded.fresh && this.journal.lastId > 0) {
       // No checkpoint to resume from: the log is read from its start. If it still holds the
       // journal's newest line, what comes before it is known; otherwise all of it is new.
-      const point = rebuildPoint(this.journal, [path, `${path}.1`]);
+      const point = await rebuildPoint(this.journal, rebuildCandidates(path));
       if (point !== null) this.rebuilding = { ...point, seen: false };
       else tracker = initialTrackerState(this.journal.lastId + 1);
       this.logger.info({ lastId: this.journal.lastId, knownThroughOffset: point?.offset ?? null }, 'checkpoint rebuilt from the journal');
@@ -316,3 +322,8 @@ export class Agent {
   }
 }
 
+/** The files a rebuild looks in for the journal's newest line: the log, then its rotated copies as logrotate names them. */
+function rebuildCandidates(path: string): string[] {
+  const copies = Array.from({ length: 7 }, (_, i) => [`${path}.${i + 1}`, `${path}.${i + 1}.gz`]);
+  return [path, ...copies.flat()];
+}

@@ -34,8 +34,8 @@ export interface JournalFile {
   loadInto(journal: Journal): Omit<LoadedJournal, 'events'>;
   /** Why writes are refused, while they are; what could not be written is held in memory. */
   readonly writeError: NodeJS.ErrnoException | null;
-  /** Writes what was held; throws while the disk still refuses. */
-  retry(): void;
+  /** Writes what was held (starting the journal again in a re-created directory); throws while the disk still refuses. Returns the events whose files were deleted. */
+  retry(journal: Journal): number;
   sync(): void;
   maybeCompact(journal: Journal): boolean;
 }
@@ -75,6 +75,8 @@ export interface PersistenceOptions {
   /** First wait before retrying a refused write; doubles up to `retryMaxMs`. */
   retryMs?: number;
   retryMaxMs?: number;
+  /** Before each write after a failure and each checkpoint: throws while the state directory may not be written (its lock is being taken again). */
+  beforeWrite?: () => void;
 }
 
 export class Persistence {
@@ -83,6 +85,7 @@ export class Persistence {
     journalCompactions: 0,
     journalTornBytes: 0,
     journalSkippedLines: 0,
+    journalLostEvents: 0,
     writeFailures: 0,
   };
   /** Something changed since the last checkpoint. */
@@ -134,6 +137,14 @@ export class Persistence {
     if (loaded.skippedLines > 0) {
       this.counters.journalSkippedLines = loaded.skippedLines;
       logger.warn({ file, lines: loaded.skippedLines }, 'journal lines that are not events were skipped; the events around them are kept');
+    }
+    if (loaded.lostIds.length > 0) {
+      this.counters.journalLostEvents = loaded.lostIds.reduce((n, r) => n + r.to - r.from + 1, 0);
+      // Re-reading the log cannot make them again: see "Damaged state" in docs/durability.md.
+      logger.warn(
+        { file, events: this.counters.journalLostEvents, ids: loaded.lostIds.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)) },
+        'journal events lost with damaged lines; they cannot be made again from the log and are not served',
+      );
     }
     if (loaded.migrated) logger.info({ file }, 'journal taken over from the single-file format');
     if (loaded.writeError !== null) this.fail(loaded.writeError);
@@ -209,8 +220,10 @@ export class Persistence {
       this.due = true;
       return false;
     }
+    let lost = 0;
     try {
-      if (failed !== null) this.journalFile.retry();
+      this.options.beforeWrite?.();
+      if (failed !== null) lost = this.journalFile.retry(journal);
       this.journalFile.sync();
       this.checkpointFile.write(checkpoint);
     } catch (err) {
@@ -224,6 +237,12 @@ export class Persistence {
         { was: failed.error, since: new Date(failed.since).toISOString(), events: journal.size },
         'state directory writable again; what was pending is written',
       );
+      if (lost > 0) {
+        this.options.logger.warn(
+          { events: lost, dropped: journal.dropped },
+          'the state directory was deleted with journaled events; they are counted as dropped, their restores stay listed',
+        );
+      }
     }
     this.due = false;
     this.counters.checkpoints++;

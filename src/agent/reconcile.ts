@@ -6,13 +6,14 @@
  * further on, numbering resumes from there (it is skipped too); otherwise the
  * event is new and numbered after the journal's last. The journal is only read.
  *
- * Without a checkpoint (rebuildPoint, skipKnown), the log is read from its start:
- * if it still holds the journal's newest line where that event says, everything up
- * to it is known and everything after it is new.
+ * Without a checkpoint (rebuildPoint, skipKnown), the log is read from its start
+ * (its rotated copies first): if one of them still holds the journal's newest line
+ * where that event says, everything up to it is known and everything after it is new.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { WatchEvent } from '../model.js';
-import { identityOf, type FileIdentity } from '../tail/identity.js';
+import { openIfReadable, statOrNull } from '../tail/fs.js';
+import { identityOf, sameFile, type FileIdentity } from '../tail/identity.js';
+import { contentAt } from '../tail/rotated.js';
 
 /** What reconciling reads of the journal. */
 export interface JournalView {
@@ -70,23 +71,32 @@ export function sameSource(a: WatchEvent, b: WatchEvent): boolean {
 
 /**
  * Where a rebuild (no usable checkpoint) may skip to: the journal's newest event
- * made from a line (not a tick), if one of `paths` (the log, its first rotated
- * copy, which a start without a checkpoint reads first) still holds that line at
- * that offset. Then everything up to it in that file is known and everything after
- * is new. Null when the journal is empty, or when neither holds the line (rotated
- * away or emptied since): then everything read is new.
+ * made from a line (not a tick), if one of `paths` (the log and its rotated
+ * copies, plain or gzipped, which a start without a checkpoint reads before the
+ * log) still holds that line at that offset of its content. Then everything up to
+ * it in that file is known and everything after is new. The file the event names
+ * by identity is looked at first. A line is compared as the splitter decoded it,
+ * so one with invalid UTF-8 (kept with U+FFFD) or cut (kept with an ellipsis) is
+ * still recognised. Null when the journal is empty, or when none holds the line
+ * (rotated away or emptied since): then everything read is new.
  */
-export function rebuildPoint(journal: Pick<JournalView, 'lastId' | 'since'>, paths: readonly string[]): RebuildPoint | null {
+export async function rebuildPoint(journal: Pick<JournalView, 'lastId' | 'since'>, paths: readonly string[]): Promise<RebuildPoint | null> {
   // The newest events are enough: only stalls, made by silence, come without a line. Bodies are read from disk.
   const newest = journal.since(Math.max(0, journal.lastId - REBUILD_LOOK_BACK));
   for (let i = newest.length - 1; i >= 0; i--) {
     const e = newest[i]!;
     if (e.type.endsWith('.stalled')) continue;
-    // A long line is kept cut, with an ellipsis: its head still names it.
-    const line = e.line.endsWith('…') ? e.line.slice(0, -1) : e.line;
+    const offset = e.offset;
+    const named = e.source?.identity ?? null;
+    const files: { path: string; identity: FileIdentity }[] = [];
     for (const path of paths) {
-      const point = lineAt(path, e.offset, Buffer.byteLength(line), line);
-      if (point !== null) return point;
+      const identity = await identityAt(path);
+      if (identity !== null) files.push({ path, identity });
+    }
+    // The file the event was read from, if it is still there under one of the names, first.
+    files.sort((a, b) => Number(sameFile(b.identity, named)) - Number(sameFile(a.identity, named)));
+    for (const f of files) {
+      if (await holdsLine(f.path, offset, e.line)) return { identity: f.identity, offset };
     }
     return null;
   }
@@ -96,26 +106,35 @@ export function rebuildPoint(journal: Pick<JournalView, 'lastId' | 'since'>, pat
 /** How many of the journal's newest events a rebuild looks through for one made from a line. */
 const REBUILD_LOOK_BACK = 64;
 
-/** A rebuild's starting knowledge: which file holds the journal's newest line, and where. */
+/** A rebuild's starting knowledge: which file holds the journal's newest line, and where in its content. */
 export interface RebuildPoint {
   identity: FileIdentity;
   offset: number;
 }
 
-/** The point, when the file at `path` holds `line` at `offset`. */
-function lineAt(path: string, offset: number, bytes: number, line: string): RebuildPoint | null {
-  let fd: number;
+async function identityAt(path: string): Promise<FileIdentity | null> {
+  const stats = await statOrNull(path).catch(() => null);
+  return stats !== null && stats.isFile() ? identityOf(stats) : null;
+}
+
+/** Whether the content of the file at `path` (gunzipped for `.gz`) has, at `offset`, the line an event kept as `kept`. */
+async function holdsLine(path: string, offset: number, kept: string): Promise<boolean> {
+  const handle = await openIfReadable(path).catch(() => null);
+  if (handle === null) return false;
   try {
-    fd = openSync(path, 'r');
+    // A long line is kept cut, with an ellipsis: its head still names it.
+    const cut = kept.endsWith('…');
+    const text = cut ? kept.slice(0, -1) : kept;
+    // An invalid byte was decoded to U+FFFD (3 bytes): the line on disk is never longer than its text encoded.
+    const bytes = await contentAt(handle, path.endsWith('.gz'), offset, Buffer.byteLength(text) + 2);
+    const nl = bytes.indexOf(0x0a);
+    const decoded = bytes.toString('utf8', 0, nl === -1 ? bytes.length : nl).replace(/\r$/, '');
+    return cut ? decoded.startsWith(text) : decoded === text;
   } catch {
-    return null;
-  }
-  try {
-    const buf = Buffer.alloc(bytes);
-    if (readSync(fd, buf, 0, bytes, offset) !== bytes || buf.toString('utf8') !== line) return null;
-    return { identity: identityOf(fstatSync(fd)), offset };
+    // A compressed copy still being written, or one that is not gzip at all.
+    return false;
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 

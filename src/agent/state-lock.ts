@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RestoreWatcherError } from '../errors.js';
+import { dirIdentity, type DirIdentity } from '../journal/durable-file.js';
 
 export const LOCK_FILE = 'lock';
 /** flock(1)'s exit status when the lock is held by someone else (its --conflict-exit-code). */
@@ -29,6 +30,8 @@ const LOCKED = 'locked\n';
 
 export interface StateLock {
   readonly dir: string;
+  /** The directory locked (device and inode): another one at `dir` means it was deleted. */
+  readonly identity: DirIdentity | null;
   /** Lets the lock go (the child exits); resolves when it has. */
   release(): Promise<void>;
 }
@@ -84,8 +87,57 @@ export async function lockStateDir(dir: string): Promise<StateLock> {
   } catch {
     // A full or read-only state directory: the lock is held all the same; persistence reports the disk.
   }
-  return { dir, release: () => release(child) };
+  return { dir, identity: dirIdentity(dir), release: () => release(child) };
 }
+
+/**
+ * Keeps the agent's lock on the state directory at its path, when the directory
+ * is deleted while the agent runs (rm -rf). The lock was on the deleted
+ * directory, so holding it says nothing about the one at the path now: before a
+ * write, `check()` sees whether the locked directory is still the one there; if
+ * not, it creates the directory and takes its lock again in the background, and
+ * throws until it holds it. Another agent that took the new directory first keeps
+ * it: this one is refused, says so (RW_STATE_LOCKED, naming the holder), writes
+ * nothing, and tries again on the next write.
+ */
+export class StateDirKeeper {
+  private retaking: Promise<void> | null = null;
+  private refusal: Error | null = null;
+
+  constructor(private lock: StateLock) {}
+
+  /** Throws while the lock is not held on the directory now at the path; starts taking it again. */
+  check(): void {
+    const now = dirIdentity(this.lock.dir);
+    const held = this.lock.identity;
+    if (now !== null && held !== null && now.dev === held.dev && now.ino === held.ino) return;
+    this.retaking ??= this.retake();
+    throw (
+      this.refusal ??
+      Object.assign(new Error(`state directory ${this.lock.dir} was deleted; creating it and taking its lock again`), { code: 'ENOENT' })
+    );
+  }
+
+  /** Lets the lock go, once a retake in progress has ended. */
+  async release(): Promise<void> {
+    await this.retaking;
+    await this.lock.release();
+  }
+
+  private async retake(): Promise<void> {
+    try {
+      const old = this.lock;
+      this.lock = await lockStateDir(old.dir);
+      this.refusal = null;
+      await old.release();
+    } catch (err) {
+      this.refusal = err as Error;
+    } finally {
+      this.retaking = null;
+    }
+  }
+}
+
 
 /** The pid written by the lock's holder, or null when it cannot be read. */
 export function lockHolder(dir: string): number | null {

@@ -25,6 +25,8 @@ export interface PersistenceCounters {
   journalTornBytes: number;
   /** Journal lines found at start that were not events (damaged), skipped. */
   journalSkippedLines: number;
+  /** Events lost with those lines (ids missing between the events around them): not made again. */
+  journalLostEvents: number;
   /** Writes to the state directory that were refused. */
   writeFailures: number;
 }

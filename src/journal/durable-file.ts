@@ -4,7 +4,7 @@
  * fsynced, renamed over the old one, and the directory is fsynced so that the
  * rename itself survives a power loss.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export function writeFileAtomic(path: string, data: string | Buffer): void {
@@ -34,5 +34,21 @@ export function fsyncDirectory(dir: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Which directory is at a path (device and inode): another one there means it was deleted and made again. */
+export interface DirIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** The directory at `dir`, or null when there is none. */
+export function dirIdentity(dir: string): DirIdentity | null {
+  try {
+    const st = statSync(dir);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
   }
 }

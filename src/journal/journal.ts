@@ -172,6 +172,16 @@ export class Journal {
     this.trim(false);
   }
 
+  /** Forgets the events up to `id` (their bodies are gone), counting them as dropped; their operations' summaries stay. */
+  dropThrough(id: number): number {
+    const n = this.indexAfter(id);
+    if (n > 0) {
+      this.entries.splice(0, n);
+      this.droppedCount += n;
+    }
+    return n;
+  }
+
   /** Ends a restore from disk: the journal holds exactly its bound. */
   settle(): void {
     this.trim(true);

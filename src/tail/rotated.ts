@@ -125,6 +125,20 @@ export async function readAll(handle: FileHandle, gz: boolean, deliver: Deliver)
   return pos;
 }
 
+/** Up to `length` bytes at `offset` of a file's content (gunzipped as a stream up to there for `.gz`). */
+export async function contentAt(handle: FileHandle, gz: boolean, offset: number, length: number): Promise<Buffer> {
+  if (!gz) return preadExactly(handle, offset, length);
+  const parts: Buffer[] = [];
+  let pos = 0;
+  for await (const chunk of gunzipped(handle)) {
+    const start = pos;
+    pos += chunk.length;
+    if (pos > offset) parts.push(chunk.subarray(Math.max(0, offset - start), offset + length - start));
+    if (pos >= offset + length) break;
+  }
+  return Buffer.concat(parts);
+}
+
 /** Opens a copy by path; null when it went away in the meantime (the next rotation moved it). */
 export function openCopy(copy: RotatedCopy): Promise<FileHandle | null> {
   return openIfReadable(copy.path);

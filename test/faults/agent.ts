@@ -72,8 +72,11 @@ export interface Event {
   operation: { id: string };
 }
 
-export async function events(url: string): Promise<Event[]> {
-  return ((await (await fetch(`${url}/events?limit=10000`)).json()) as { events: Event[] }).events;
+/** A GET answered as JSON: by default a new connection each time (fetch). */
+export type GetJson = <T = Record<string, unknown>>(url: string) => Promise<{ status: number; body: T }>;
+
+export async function events(url: string, get: GetJson = json): Promise<Event[]> {
+  return (await get<{ events: Event[] }>(`${url}/events?limit=10000`)).body.events;
 }
 
 export async function json<T = Record<string, unknown>>(url: string): Promise<{ status: number; body: T }> {
@@ -81,15 +84,14 @@ export async function json<T = Record<string, unknown>>(url: string): Promise<{ 
   return { status: r.status, body: (await r.json()) as T };
 }
 
-/** Waits until the agent serves `n` events, then checks each numbered line 1..n is there once, with ids 1..n. */
 /**
  * Every numbered line 1..n served exactly once. Each line is a refused restore,
  * which is told as two events (`restore.requested`, then `restore.failed`): the
  * verdict names the line, and the ids run 1..2n without a gap.
  */
-export async function expectExactly(url: string, n: number, timeout = 15_000): Promise<void> {
-  await expect.poll(async () => (await events(url)).length, { timeout }).toBe(2 * n);
-  const all = await events(url);
+export async function expectExactly(url: string, n: number, timeout = 15_000, get: GetJson = json): Promise<void> {
+  await expect.poll(async () => (await events(url, get)).length, { timeout }).toBe(2 * n);
+  const all = await events(url, get);
   const lines = verdicts(all).map((e) => lineOfRestore(e.operation.id));
   expect(lines, 'lines lost or duplicated').toEqual(Array.from({ length: n }, (_, i) => i + 1));
   expect(all.map((e) => e.id)).toEqual(Array.from({ length: 2 * n }, (_, i) => i + 1));

@@ -7,8 +7,9 @@
  */
 import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { lineOfRestore, numberedLines } from '../helpers/lines.js';
+import { lineOfRestore, numberedLine, numberedLines } from '../helpers/lines.js';
 import { events, verdicts, expectExactly, expectNoStackTrace, json, kill9, logLines, place, startAgent, stopCleanly, type Place } from './agent.js';
 
 /** An agent that has read lines 1..20 and stopped. */
@@ -55,6 +56,26 @@ describe('damaged state', () => {
     await recovers(p);
   });
 
+  it('says which event a damaged line took with it, and serves every other one once', async () => {
+    const p = await stoppedAfter20();
+    const file = join(p.stateDir, 'events.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    // The header, then events 1, 2, …: event 7's line is overwritten.
+    expect(JSON.parse(lines[7]!)).toMatchObject({ id: 7 });
+    lines[7] = '{"id": 7, garbage';
+    writeFileSync(file, lines.join('\n'));
+    const agent = startAgent(p);
+    const url = await agent.url;
+    const but7 = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1).filter((id) => id !== 7);
+    await expect.poll(async () => (await events(url)).map((e) => e.id), { timeout: 10_000 }).toEqual(but7(40));
+    const status = (await json<{ counters: { persistence: { journalSkippedLines: number; journalLostEvents: number } } }>(`${url}/status`)).body;
+    expect(status.counters.persistence).toMatchObject({ journalSkippedLines: 1, journalLostEvents: 1 });
+    expect(logLines(agent, /journal events lost with damaged lines/)).toEqual([expect.objectContaining({ events: 1, ids: ['7'] })]);
+    appendFileSync(p.log, numberedLines(21, 25));
+    await expect.poll(async () => (await events(url)).map((e) => e.id), { timeout: 10_000 }).toEqual(but7(50));
+    await stopCleanly(agent);
+  });
+
   it('rebuilds a lost checkpoint from the journal: nothing is reported again', async () => {
     const p = await stoppedAfter20();
     rmSync(join(p.stateDir, 'checkpoint.json'));
@@ -95,6 +116,28 @@ describe('damaged state', () => {
     expect(all.map((e) => e.id)).toEqual(Array.from({ length: 311 - first }, (_, i) => first + i));
     expect(verdicts(all).map((e) => 2 * lineOfRestore(e.operation.id))).toEqual(verdicts(all).map((e) => e.id));
     await stopCleanly(agent);
+  });
+
+  it('rebuilds a lost checkpoint when the journal\'s newest line is now in a gzipped rotated copy', async () => {
+    const p = await stoppedAfter20();
+    writeFileSync(`${p.log}.1.gz`, gzipSync(readFileSync(p.log)));
+    writeFileSync(p.log, numberedLines(21, 25));
+    rmSync(join(p.stateDir, 'checkpoint.json'));
+    const agent = startAgent(p);
+    await expectExactly(await agent.url, 25);
+    expect(logLines(agent, /checkpoint rebuilt from the journal/)[0]).toMatchObject({ knownThroughOffset: expect.any(Number) });
+    await stopCleanly(agent);
+  });
+
+  it('rebuilds a lost checkpoint when the journal\'s newest line has bytes that are not UTF-8', async () => {
+    const p = place();
+    appendFileSync(p.log, numberedLines(1, 19));
+    appendFileSync(p.log, Buffer.from(numberedLine(20).replace('admin', 'ad\u00ffmin'), 'latin1'));
+    let agent = startAgent(p);
+    await expectExactly(await agent.url, 20);
+    await stopCleanly(agent);
+    rmSync(join(p.stateDir, 'checkpoint.json'));
+    await recovers(p);
   });
 
   it('rebuilds a checkpoint that is not JSON', async () => {

@@ -49,7 +49,7 @@ export function statusOf(journal: Journal, pipeline: Pipeline, overrides: Partia
         errors: 0,
       },
       events,
-      persistence: { checkpoints: 5, journalCompactions: 0, journalTornBytes: 0, journalSkippedLines: 0, writeFailures: 0 },
+      persistence: { checkpoints: 5, journalCompactions: 0, journalTornBytes: 0, journalSkippedLines: 0, journalLostEvents: 0, writeFailures: 0 },
     },
     ...overrides,
   };

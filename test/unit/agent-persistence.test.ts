@@ -10,6 +10,7 @@ const noLoad: Omit<LoadedJournal, 'events'> = {
   dropped: 0,
   operations: [],
   tornBytes: 0,
+  lostIds: [],
   skippedLines: 0,
   unusable: null,
   migrated: false,
@@ -49,9 +50,10 @@ function recordingFiles(): {
         return store.failed;
       },
       retry: () => {
-        if (store.failed === null) return;
+        if (store.failed === null) return 0;
         doing('write what was held');
         store.failed = null;
+        return 0;
       },
       sync: () => doing('sync'),
       maybeCompact: () => false,

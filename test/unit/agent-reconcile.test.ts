@@ -1,9 +1,15 @@
-import { statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { rebuildPoint, reconcile, skipKnown } from '../../src/agent/reconcile.js';
 import { Journal } from '../../src/journal/journal.js';
+import { defaultConfig } from '../../src/defaults.js';
+import { Pipeline, pipelineOptions } from '../../src/pipeline.js';
 import { fixtureJournal } from '../helpers/journal.js';
+import { numberedLine, numberedLines } from '../helpers/lines.js';
 
 /** The fixture's events, as a fresh read of the log makes them (ids from 1). */
 function made(): ReturnType<Journal['all']> {
@@ -60,17 +66,38 @@ describe('rebuilding without a checkpoint', () => {
   const all = made();
   const log = fileURLToPath(new URL('../../fixtures/backup-then-restore.log', import.meta.url));
 
-  it('knows the log through the journal\'s newest line when the log still holds it there', () => {
-    const point = rebuildPoint(journalOf(all.slice(0, 3)), [`${log}.gone`, log]);
+  it('knows the log through the journal\'s newest line when the log still holds it there', async () => {
+    const point = await rebuildPoint(journalOf(all.slice(0, 3)), [`${log}.gone`, log]);
     expect(point).toMatchObject({ offset: all[2]!.offset });
     expect(point!.identity.ino).toBe(statSync(log).ino);
   });
 
-  it('knows nothing when the log holds something else there, or is gone', () => {
+  it('knows nothing when the log holds something else there, or is gone', async () => {
     const moved = all.slice(0, 3).map((e) => ({ ...e, offset: e.offset + 1 }));
-    expect(rebuildPoint(journalOf(moved), [log])).toBeNull();
-    expect(rebuildPoint(journalOf(all.slice(0, 3)), [`${log}.gone`])).toBeNull();
-    expect(rebuildPoint(journalOf([]), [log])).toBeNull();
+    expect(await rebuildPoint(journalOf(moved), [log])).toBeNull();
+    expect(await rebuildPoint(journalOf(all.slice(0, 3)), [`${log}.gone`])).toBeNull();
+    expect(await rebuildPoint(journalOf([]), [log])).toBeNull();
+  });
+
+  it('finds the line in a gzipped rotated copy, by the offset in its content', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-rebuild-'));
+    const copy = join(dir, 'production.log.1.gz');
+    writeFileSync(copy, gzipSync(readFileSync(log)));
+    writeFileSync(join(dir, 'production.log'), 'something else entirely\n');
+    const point = await rebuildPoint(journalOf(all.slice(0, 3)), [join(dir, 'production.log'), `${join(dir, 'production.log')}.1`, copy]);
+    expect(point).toEqual({ identity: { dev: statSync(copy).dev, ino: statSync(copy).ino }, offset: all[2]!.offset });
+  });
+
+  it('finds a line whose bytes are not valid UTF-8, kept with U+FFFD', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-rebuild-'));
+    const path = join(dir, 'production.log');
+    const bytes = Buffer.concat([Buffer.from(numberedLines(1, 2)), Buffer.from(numberedLine(3).replace('admin', 'ad\u00ff\u00femin'), 'latin1')]);
+    writeFileSync(path, bytes);
+    const pipeline = new Pipeline(pipelineOptions(defaultConfig()), path);
+    pipeline.startFile(path);
+    const events = [...pipeline.push(bytes), ...pipeline.end()];
+    expect(events.at(-1)!.line).toContain('ad\ufffd\ufffdmin');
+    expect(await rebuildPoint(journalOf(events), [path])).toMatchObject({ offset: events.at(-1)!.offset });
   });
 
   it('drops what was made through the known offset and numbers the rest after the journal', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +39,31 @@ function open(d: string, maxEvents: number, compactSlack = 10): { journal: Journ
 const segments = (d: string): string[] => readdirSync(d).filter((n) => /^events-\d+\.jsonl$/.test(n)).sort();
 
 describe('the journal on disk, in segments', () => {
+  it('starts again in a state directory deleted and made again: the open segment is written back, the sealed ones count as dropped', () => {
+    const d = dir();
+    const { journal, store } = open(d, 100, 2);
+    journal.append([1, 2, 3, 4, 5].map((id) => event(id)));
+    expect(segments(d)).toHaveLength(2);
+    rmSync(d, { recursive: true });
+    // Appends still go to the deleted open segment; the directory says the state is gone.
+    journal.append([event(6)]);
+    mkdirSync(d);
+    expect(() => store.sync()).toThrow(/ENOENT|was deleted/);
+    journal.append([event(7)]);
+    expect(store.retry(journal)).toBe(4);
+    store.sync();
+    expect(journal.all().map((e) => e.id)).toEqual([5, 6, 7]);
+    expect(journal.dropped).toBe(4);
+    expect(journal.operation('restore', 'restore-1')).toBeDefined();
+    store.close();
+    const again = open(d, 100, 2);
+    expect(again.journal.all().map((e) => e.id)).toEqual([5, 6, 7]);
+    expect(again.journal.dropped).toBe(4);
+    expect(again.journal.operation('restore', 'restore-1')).toBeDefined();
+    again.store.close();
+  });
+
+
   it('compacts by deleting whole old segments: kept files are never rewritten', () => {
     const d = dir();
     const { journal, store } = open(d, 25);
