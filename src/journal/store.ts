@@ -57,7 +57,7 @@ import {
 import { join } from 'node:path';
 import type { Operation, WatchEvent } from '../model.js';
 import { fsyncDirectory, writeFileAtomic } from './durable-file.js';
-import type { EventBodies, Journal } from './journal.js';
+import type { BodyRange, EventBodies, Journal } from './journal.js';
 
 export const JOURNAL_FORMAT = 'restore-watcher.journal';
 export const JOURNAL_VERSION = 2;
@@ -126,11 +126,9 @@ interface Segment {
   size: number;
 }
 
-/** Where an event's body is: a byte range of a segment. */
-interface BodyRef {
+/** Where an event's body is: a byte range of a segment (which the journal indexes compactly). */
+interface BodyRef extends BodyRange {
   segment: Segment;
-  position: number;
-  length: number;
 }
 
 /** An event body the disk did not take: held in memory, and written by `retry()`. */
