@@ -285,7 +285,7 @@ export class JournalStore implements EventBodies {
     const flush = (): void => {
       if (pending.length === 0) return;
       try {
-        writeAll(this.fd!, Buffer.from(pending.join('')));
+        writeAll(this.fd!, linesBuffer(pending, pendingBytes));
       } catch (err) {
         // A partial line would spoil the next one: cut back to the last whole line.
         try {
@@ -313,7 +313,7 @@ export class JournalStore implements EventBodies {
       }
       const length = Buffer.byteLength(text) + 1;
       refs.push({ segment: this.active, position: this.active.size + pendingBytes, length });
-      pending.push(`${text}\n`);
+      pending.push(text);
       pendingBytes += length;
       if (this.active.events === 0) this.active.first = e.id;
       this.active.last = e.id;
@@ -693,6 +693,20 @@ function readRange(path: string, position: number, length: number): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The lines encoded straight into one buffer: joining them first would make a
+ * string as large as the batch, which the collector frees only in a full collection.
+ */
+function linesBuffer(lines: readonly string[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const line of lines) {
+    at += out.write(line, at);
+    out[at++] = 0x0a;
+  }
+  return out;
 }
 
 function writeAll(fd: number, bytes: Buffer): void {
