@@ -7,9 +7,9 @@
  *
  * Memory is budgeted in bytes. In memory the journal holds an index entry per
  * event (id, type, operation, serialised size and where its body is: `EventIndex`),
- * never the bodies themselves when a store keeps them on disk (`EventBodies`); readers take
- * events a page at a time, each page bounded in bytes, so what a reader costs does
- * not grow with the journal. Every event is capped on the way in (`fitEvent`): a
+ * never the bodies themselves when a store keeps them on disk (`EventBodies`);
+ * readers take events a page at a time, each page bounded in bytes, so what a
+ * reader costs does not grow with the journal. Every event is capped on the way in (`fitEvent`): a
  * huge logger message is kept once, in `message`, and only a head of it elsewhere.
  */
 import type { EventType, Operation, OperationKind, WatchEvent } from '../model.js';
