@@ -4,13 +4,12 @@
  * a retry writes it. Reading bodies back takes one read per run of adjacent lines.
  */
 import type { WatchEvent } from '../model.js';
+import type { BodyRange } from './event-index.js';
 import { readRange, type Segment } from './segments.js';
 
-/** Where an event's body is: a byte range of a segment. */
-export interface BodyRef {
+/** Where an event's body is: a byte range of a segment (which the journal indexes compactly). */
+export interface BodyRef extends BodyRange {
   segment: Segment;
-  position: number;
-  length: number;
 }
 
 /** An event body the disk did not take: held in memory, and written by a retry. */

@@ -6,22 +6,27 @@
  * summaries are kept (they are small) up to `maxOperations`.
  *
  * Memory is budgeted in bytes. In memory the journal holds an index entry per
- * event (id, type, operation, serialised size and where its body is), never the
- * bodies themselves when a store keeps them on disk (`EventBodies`); readers take
- * events a page at a time, each page bounded in bytes, so what a reader costs does
- * not grow with the journal. Every event is capped on the way in (`fitEvent`, in
- * event-caps.ts, re-exported here for the journal's users).
+ * event (id, type, operation, serialised size and where its body is: `EventIndex`),
+ * never the bodies themselves when a store keeps them on disk (`EventBodies`);
+ * readers take events a page at a time, each page bounded in bytes, so what a
+ * reader costs does not grow with the journal. Every event is capped on the way
+ * in (`fitEvent`, in event-caps.ts, re-exported here for the journal's users).
  */
 import type { EventType, Operation, OperationKind, WatchEvent } from '../model.js';
 import { fitEvent } from './event-caps.js';
+import { EventIndex, INDEX_ENTRY_BYTES } from './event-index.js';
 
 export { EVENT_CAPS, fitEvent } from './event-caps.js';
+export { INDEX_ENTRY_BYTES, type BodyRange } from './event-index.js';
 
 export type JournalListener = (events: readonly WatchEvent[], json: readonly string[]) => void;
 
 /** Where event bodies live: in memory (the default) or in the journal's files on disk. */
 export interface EventBodies {
-  /** Keeps the bodies of new events, given serialised; returns a reference per event. */
+  /**
+   * Keeps the bodies of new events, given serialised; returns a reference per
+   * event. A `BodyRange` (a byte range of a file) is indexed compactly.
+   */
   keep(json: readonly string[], events: readonly WatchEvent[]): unknown[];
   /** The serialised bodies behind `refs`, in order. */
   read(refs: readonly unknown[]): string[];
@@ -39,23 +44,6 @@ export interface JournalOptions {
   bodies?: EventBodies;
   /** Memory the index may take (default 64 MiB): it holds fewer events than `maxEvents` when that would not fit. */
   maxIndexBytes?: number;
-}
-
-/**
- * What one index entry costs in memory, measured: 100,000 events indexed with their
- * bodies on disk take 12.2 MB of heap (the entry, its reference to the body, the
- * array slot).
- */
-export const INDEX_ENTRY_BYTES = 128;
-
-/** What the journal knows of an event without reading its body. */
-export interface IndexEntry {
-  id: number;
-  type: EventType;
-  operationId: string;
-  /** Length of the serialised event (UTF-16 code units, as JSON.stringify gives it). */
-  bytes: number;
-  ref: unknown;
 }
 
 export interface PageQuery {
@@ -86,7 +74,7 @@ interface Known {
 }
 
 export class Journal {
-  private entries: IndexEntry[] = [];
+  private readonly entries = new EventIndex();
   private readonly ops = new Map<string, Known>();
   /** Id of the last restore and backup first seen: what latest() answers, without a scan. */
   private newest: Record<OperationKind, string | null> = { restore: null, backup: null };
@@ -112,11 +100,11 @@ export class Journal {
 
   /** Id of the oldest event still held, or null when empty. */
   get firstId(): number | null {
-    return this.entries[0]?.id ?? null;
+    return this.entries.size > 0 ? this.entries.id(0) : null;
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.entries.size;
   }
 
   /** How many events were dropped to keep the journal within its bound. */
@@ -157,7 +145,7 @@ export class Journal {
 
   /** Starts a restore from disk: forgets everything, then takes `adopt()` calls in id order. */
   reset(dropped: number, operations: readonly Operation[]): void {
-    this.entries = [];
+    this.entries.clear();
     this.ops.clear();
     this.newest = { restore: null, backup: null };
     for (const op of operations) this.remember(op, 0);
@@ -174,9 +162,9 @@ export class Journal {
 
   /** Forgets the events up to `id` (their bodies are gone), counting them as dropped; their operations' summaries stay. */
   dropThrough(id: number): number {
-    const n = this.indexAfter(id);
+    const n = this.entries.indexAfter(id);
     if (n > 0) {
-      this.entries.splice(0, n);
+      this.entries.dropFirst(n);
       this.droppedCount += n;
     }
     return n;
@@ -194,25 +182,30 @@ export class Journal {
   page(after: number, query: PageQuery): Page {
     const limit = query.limit ?? Number.POSITIVE_INFINITY;
     const until = query.until ?? Number.POSITIVE_INFINITY;
-    const picked: IndexEntry[] = [];
+    const index = this.entries;
+    const ids: number[] = [];
+    const types: EventType[] = [];
+    const refs: unknown[] = [];
     let bytes = 0;
     let next = after;
-    let i = this.indexAfter(after);
-    for (; i < this.entries.length && picked.length < limit && (picked.length === 0 || bytes < query.maxBytes); i++) {
-      const entry = this.entries[i]!;
-      if (entry.id > until) break;
-      next = entry.id;
-      if (query.type !== undefined && entry.type !== query.type) continue;
-      if (query.operationId !== undefined && entry.operationId !== query.operationId) continue;
-      picked.push(entry);
-      bytes += entry.bytes;
+    let i = index.indexAfter(after);
+    for (; i < index.size && ids.length < limit && (ids.length === 0 || bytes < query.maxBytes); i++) {
+      const id = index.id(i);
+      if (id > until) break;
+      next = id;
+      if (query.type !== undefined && index.type(i) !== query.type) continue;
+      if (query.operationId !== undefined && index.operationId(i) !== query.operationId) continue;
+      ids.push(id);
+      types.push(index.type(i));
+      refs.push(index.ref(i));
+      bytes += index.bytes(i);
     }
     return {
-      ids: picked.map((p) => p.id),
-      types: picked.map((p) => p.type),
-      json: picked.length > 0 ? this.bodies.read(picked.map((p) => p.ref)) : [],
+      ids,
+      types,
+      json: refs.length > 0 ? this.bodies.read(refs) : [],
       next,
-      done: i >= this.entries.length || this.entries[i]!.id > until,
+      done: i >= index.size || index.id(i) > until,
     };
   }
 
@@ -243,9 +236,8 @@ export class Journal {
   /** The newest `count` events of one restore or backup, oldest first. */
   recentOf(operationId: string, count: number): WatchEvent[] {
     const refs: unknown[] = [];
-    for (let i = this.entries.length - 1; i >= 0 && refs.length < count; i--) {
-      const entry = this.entries[i]!;
-      if (entry.operationId === operationId) refs.push(entry.ref);
+    for (let i = this.entries.size - 1; i >= 0 && refs.length < count; i--) {
+      if (this.entries.operationId(i) === operationId) refs.push(this.entries.ref(i));
     }
     return this.bodies.read(refs.reverse()).map((text) => JSON.parse(text) as WatchEvent);
   }
@@ -296,7 +288,7 @@ export class Journal {
   }
 
   private add(e: WatchEvent, bytes: number, ref: unknown): void {
-    this.entries.push({ id: e.id, type: e.type, operationId: e.operation.id, bytes, ref });
+    this.entries.push(e.id, e.type, e.operation.id, bytes, ref);
     this.remember(e.operation, e.id);
     this.last = e.id;
   }
@@ -312,23 +304,11 @@ export class Journal {
   }
 
   private trim(exact: boolean): void {
-    const over = this.entries.length - this.capacity;
-    // Drop in batches so that a full journal does not shift the array on every event.
+    const over = this.entries.size - this.capacity;
+    // Drop in batches so that a full journal does not shift the index on every event.
     if (over > 0 && (exact || over >= 1024 || over >= this.capacity / 10)) {
-      this.entries.splice(0, over);
+      this.entries.dropFirst(over);
       this.droppedCount += over;
     }
-  }
-
-  /** Index of the first event with id > after (ids are increasing). */
-  private indexAfter(after: number): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.entries[mid]!.id <= after) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 }

@@ -148,6 +148,21 @@ export function readRange(source: string | number, position: number, length: num
   }
 }
 
+/**
+ * The lines encoded straight into one buffer, each followed by a newline: joining
+ * them first would make a string as large as the batch, which the collector frees
+ * only in a full collection.
+ */
+export function linesBuffer(lines: readonly string[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const line of lines) {
+    at += out.write(line, at);
+    out[at++] = 0x0a;
+  }
+  return out;
+}
+
 export function writeAll(fd: number, bytes: Buffer): void {
   let done = 0;
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);

@@ -56,6 +56,7 @@ import {
   MANIFEST_FILE,
   sealedName,
   sealedSegments,
+  linesBuffer,
   writeAll,
   writeManifest,
   type Manifest,
@@ -185,7 +186,7 @@ export class JournalStore implements EventBodies {
     const flush = (): void => {
       if (pending.length === 0) return;
       try {
-        writeAll(this.fd!, Buffer.from(pending.join('')));
+        writeAll(this.fd!, linesBuffer(pending, pendingBytes));
       } catch (err) {
         // A partial line would spoil the next one: cut back to the last whole line.
         try {
@@ -213,7 +214,7 @@ export class JournalStore implements EventBodies {
       }
       const length = Buffer.byteLength(text) + 1;
       refs.push({ segment: this.active, position: this.active.size + pendingBytes, length });
-      pending.push(`${text}\n`);
+      pending.push(text);
       pendingBytes += length;
       if (this.active.events === 0) this.active.first = e.id;
       this.active.last = e.id;

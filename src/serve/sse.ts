@@ -186,7 +186,7 @@ export class StreamHub {
     if (this.clients.size === 0) return;
     // Serialised once for all clients; those still catching up read these from the journal.
     // Encoded once too: every socket queues the same bytes, where a string would be copied for each.
-    const bytes = Buffer.from(pageFrames({ ids: events.map((e) => e.id), types: events.map((e) => e.type), json }));
+    const bytes = framesBuffer(events, json);
     for (const client of this.clients) if (client.cursor === null) this.write(client, bytes);
   }
 
@@ -235,6 +235,26 @@ function resetFrame(lastEventId: number, clientLastEventId: number): string {
 
 export function frames(events: readonly WatchEvent[]): string {
   return pageFrames({ ids: events.map((e) => e.id), types: events.map((e) => e.type), json: events.map((e) => JSON.stringify(e)) });
+}
+
+/**
+ * Frames for events already serialised, encoded straight into one buffer: the
+ * frames as one string first would be as large as the batch, a string the
+ * collector frees only in a full collection.
+ */
+export function framesBuffer(events: readonly WatchEvent[], json: readonly string[]): Buffer {
+  const heads = events.map((e) => `id: ${e.id}\nevent: ${e.type}\ndata: `);
+  let size = 0;
+  json.forEach((text, i) => (size += heads[i]!.length + Buffer.byteLength(text) + 2));
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  json.forEach((text, i) => {
+    at += out.write(heads[i]!, at, 'latin1');
+    at += out.write(text, at);
+    out[at++] = 0x0a;
+    out[at++] = 0x0a;
+  });
+  return out;
 }
 
 /** Frames for events already serialised. */

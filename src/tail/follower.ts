@@ -85,7 +85,7 @@ export class FileFollower {
     private readonly options: FollowerOptions,
     private readonly sink: FollowerSink,
   ) {
-    this.buffer = Buffer.allocUnsafe(options.readSize ?? 256 * 1024);
+    this.buffer = Buffer.allocUnsafe(options.readSize ?? 64 * 1024);
     this.now = options.now ?? Date.now;
     this.resume = options.resume ?? null;
     this.copies = new RotatedCopies(options.path, options.maxRotatedCopies ?? 7, sink, this.counters);
