@@ -5,9 +5,10 @@
  * `journal.json`. What a segment is in memory (its path, ids and size), and the
  * byte-level reads and writes the store does on them.
  */
-import { closeSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Operation } from '../model.js';
-import { writeFileAtomic } from './durable-file.js';
+import { fsyncDirectory, writeFileAtomic } from './durable-file.js';
 
 export const JOURNAL_FORMAT = 'restore-watcher.journal';
 export const JOURNAL_VERSION = 2;
@@ -166,4 +167,16 @@ export function linesBuffer(lines: readonly string[], bytes: number): Buffer {
 export function writeAll(fd: number, bytes: Buffer): void {
   let done = 0;
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/** Renames every journal file in `dir` with `.unusable` added, so that a journal of another format is kept for whoever can read it. */
+export function setAsideFiles(dir: string): void {
+  for (const name of [MANIFEST_FILE, JOURNAL_FILE, ...sealedSegments(dir)]) {
+    try {
+      renameSync(join(dir, name), join(dir, `${name}.unusable`));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  fsyncDirectory(dir);
 }

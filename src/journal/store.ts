@@ -44,7 +44,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, renameSync, 
 import { join } from 'node:path';
 import type { WatchEvent } from '../model.js';
 import { HeldBodies, readBodies } from './bodies.js';
-import { dirIdentity, fsyncDirectory, writeFileAtomic, type DirIdentity } from './durable-file.js';
+import { dirIdentity, writeFileAtomic, type DirIdentity } from './durable-file.js';
 import type { EventBodies, Journal } from './journal.js';
 import { readSegments, type LoadedJournal, type Visit } from './load.js';
 import { directoryGone, planRestart, sameDirectory, writeRestart } from './recreate.js';
@@ -55,7 +55,7 @@ import {
   JOURNAL_FILE,
   MANIFEST_FILE,
   sealedName,
-  sealedSegments,
+  setAsideFiles,
   linesBuffer,
   writeAll,
   writeManifest,
@@ -372,17 +372,7 @@ export class JournalStore implements EventBodies {
   /** Kept for whoever can read it; this agent starts a journal of its own. */
   private setAside(out: Omit<LoadedJournal, 'events'>, reason: string): Omit<LoadedJournal, 'events'> {
     out.unusable = reason;
-    const files = [MANIFEST_FILE, JOURNAL_FILE, ...sealedSegments(this.stateDir)];
-    this.writing(out, () => {
-      for (const name of files) {
-        try {
-          renameSync(join(this.stateDir, name), join(this.stateDir, `${name}.unusable`));
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        }
-      }
-      fsyncDirectory(this.stateDir);
-    });
+    this.writing(out, () => setAsideFiles(this.stateDir));
     this.sealed = [];
     this.manifest = emptyManifest();
     this.active = emptySegment(this.file, Buffer.byteLength(headerLine()));
