@@ -7,6 +7,7 @@ import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import { defaultConfig } from '../defaults.js';
 import { RestoreWatcherError } from '../errors.js';
+import { EventJson } from '../event-json.js';
 import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
 import { LazyPipeline } from '../scan/lazy.js';
@@ -97,7 +98,9 @@ export interface ReplayResult {
 // collection copies what is alive: at 1 MiB a chunk that is most of the young
 // generation, at 64 KiB a small part of it, while reads stay few.
 const READ_SIZE = 64 * 1024;
-const WRITE_BATCH = 64 * 1024;
+const WRITE_BATCH = 256 * 1024;
+/** Output handed to the stream and not yet written, past which replay waits for its reader. */
+const MAX_UNWRITTEN = 4 * 1024 * 1024;
 
 export async function replayFile(path: string, options: ReplayOptions): Promise<ReplayResult> {
   const source = await openByteSource(path);
@@ -118,9 +121,14 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
     pipeline.onRecord = (record) => explainer.record(record);
   }
   const timeline = report === null ? null : new report.TimelinePrinter();
-  const emit = async (events: WatchEvent[]): Promise<void> => {
+  const json = new EventJson();
+  const tell = (events: WatchEvent[]): void => {
     if (explainer !== null) return;
-    for (const e of events) out.add(timeline === null ? `${JSON.stringify(e)}\n` : timeline.event(e));
+    for (const e of events) out.add(timeline === null ? `${json.stringify(e)}\n` : timeline.event(e));
+  };
+  if (lazy !== null) lazy.onEvents = tell;
+  const emit = async (events: WatchEvent[]): Promise<void> => {
+    tell(events);
     await out.maybeFlush();
   };
   // A plain file is read synchronously: replay has nothing else to do meanwhile, and
@@ -170,29 +178,55 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   return { lines: pipeline.counters.lines, events: pipeline.counters.events };
 }
 
-/** Gathers small strings into large writes and respects the stream's backpressure. */
+/**
+ * Gathers text into large byte buffers and writes them whole. Text is encoded
+ * as it comes, so no string outlives its event: a dense replay writes hundreds
+ * of megabytes, and strings kept until a batch was joined were most of what the
+ * young generation copied. A written buffer is never reused (a stream may keep
+ * it); the stream is waited for only when much is still unwritten, so the
+ * reader of a pipe works while the next batch is made.
+ */
 class BatchedWriter {
-  private parts: string[] = [];
-  private size = 0;
+  private buffer = Buffer.allocUnsafe(WRITE_BATCH);
+  private used = 0;
+  private readonly filled: Buffer[] = [];
 
   constructor(private readonly out: Writable) {}
 
   add(text: string): void {
     if (text === '') return;
-    this.parts.push(text);
-    this.size += text.length;
+    // At most three bytes per UTF-16 unit: a conservative test that spares measuring the text.
+    if (text.length * 3 > this.buffer.length - this.used) {
+      this.spill();
+      if (text.length * 3 > this.buffer.length) {
+        this.filled.push(Buffer.from(text));
+        return;
+      }
+    }
+    this.used += this.buffer.write(text, this.used);
   }
 
   async maybeFlush(): Promise<void> {
-    if (this.size >= WRITE_BATCH) await this.flush();
+    if (this.filled.length > 0) await this.write();
   }
 
   async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
-    const text = this.parts.join('');
-    this.parts = [];
-    this.size = 0;
-    if (!this.out.write(text)) {
+    this.spill();
+    await this.write();
+  }
+
+  /** The current buffer, if it holds anything, joins the filled ones; a fresh one takes its place. */
+  private spill(): void {
+    if (this.used === 0) return;
+    this.filled.push(this.buffer.subarray(0, this.used));
+    this.buffer = Buffer.allocUnsafe(WRITE_BATCH);
+    this.used = 0;
+  }
+
+  private async write(): Promise<void> {
+    for (const b of this.filled) this.out.write(b);
+    this.filled.length = 0;
+    if (this.out.writableLength > MAX_UNWRITTEN) {
       await new Promise<void>((resolve, reject) => {
         const onDrain = (): void => {
           this.out.off('error', onError);

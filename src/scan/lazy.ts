@@ -144,6 +144,14 @@ export class LazyPipeline {
     this.offset = 0;
   }
 
+  /**
+   * When set, events go here as they are made, a line's at a time, instead of into
+   * the array `push` returns: a caller that writes them out at once keeps only a
+   * line's events alive, not a chunk's (hundreds on a busy log, each with its
+   * operation, copied by every minor collection until the chunk is done).
+   */
+  onEvents: ((events: WatchEvent[]) => void) | null = null;
+
   get counters(): Pipeline['counters'] {
     return this.pipeline.counters;
   }
@@ -183,7 +191,7 @@ export class LazyPipeline {
         this.partialLength = rest.length;
       } else {
         if (this.skipping) this.stopSkipping(events);
-        append(events, this.pipeline.push(rest));
+        this.deliver(events, this.pipeline.push(rest));
       }
     }
     return events;
@@ -197,9 +205,9 @@ export class LazyPipeline {
       this.partial = [];
       this.partialLength = 0;
       this.stopSkipping(events);
-      for (const p of partial) append(events, this.pipeline.push(p));
+      for (const p of partial) this.deliver(events, this.pipeline.push(p));
     }
-    append(events, this.pipeline.finish());
+    this.deliver(events, this.pipeline.finish());
     return events;
   }
 
@@ -208,7 +216,7 @@ export class LazyPipeline {
     while (pos < end) {
       if (!this.skipping) {
         const next = buf.indexOf(LF, pos) + 1;
-        append(events, this.pipeline.push(buf.subarray(pos, next)));
+        this.deliver(events, this.pipeline.push(buf.subarray(pos, next)));
         pos = next;
         if (this.mayskip()) this.startSkipping(base + pos);
         continue;
@@ -249,7 +257,7 @@ export class LazyPipeline {
     // Only the lines after the last poll can still matter to the line that stopped skipping.
     if (this.ringLength > 0) this.cutRing();
     if (this.rewound) this.pipeline.rewind(this.ringOffset, this.ringState!, this.cutLines);
-    if (this.ringLength > 0) append(events, this.pipeline.push(this.ring.subarray(0, this.ringLength)));
+    if (this.ringLength > 0) this.deliver(events, this.pipeline.push(this.ring.subarray(0, this.ringLength)));
     this.ringLength = 0;
     this.ringLines = 0;
     this.rewound = false;
@@ -449,6 +457,12 @@ export class LazyPipeline {
     if (stop - start > this.options.maxLineBytes) return false;
     return parseBanner(buf.toString('utf8', start, stop), UTC) !== null;
   }
+
+  private deliver(to: WatchEvent[], events: WatchEvent[]): void {
+    if (events.length === 0) return;
+    if (this.onEvents !== null) this.onEvents(events);
+    else for (const e of events) to.push(e);
+  }
 }
 
 /** True when ` at ` occurs in buf[from, to): a loop over one line's bytes, which allocates nothing (a subarray per line would). */
@@ -463,8 +477,4 @@ function countLines(buf: Buffer, from: number, to: number): number {
   let n = 0;
   for (let p = buf.indexOf(LF, from); p !== -1 && p < to; p = buf.indexOf(LF, p + 1)) n++;
   return n;
-}
-
-function append(to: WatchEvent[], events: WatchEvent[]): void {
-  for (const e of events) to.push(e);
 }
