@@ -73,8 +73,13 @@ export const replayCommand: Command = {
         config = parseConfig({ ...config, log: { ...config.log, timezone: values.timezone } }, '--timezone');
       }
     }
-    onBrokenPipe(process.stdout);
-    await replayFile(positionals[0]!, { json: values.json, explain: values.explain, config, out: process.stdout });
+    // stdout is made at the first write: on a pipe that loads the socket and stream
+    // libraries, which a replay with nothing to print never needs.
+    const out = (): Writable => {
+      onBrokenPipe(process.stdout);
+      return process.stdout;
+    };
+    await replayFile(positionals[0]!, { json: values.json, explain: values.explain, config, out });
     return 0;
   },
 };
@@ -86,7 +91,8 @@ export interface ReplayOptions {
   /** False reads every line even for --json (the lazy reader's differential test compares the two). */
   lazy?: boolean;
   config: Config;
-  out: Writable;
+  /** Where the output goes; a function is called once, at the first write. */
+  out: Writable | (() => Writable);
 }
 
 export interface ReplayResult {
@@ -190,8 +196,9 @@ class BatchedWriter {
   private buffer = Buffer.allocUnsafe(WRITE_BATCH);
   private used = 0;
   private readonly filled: Buffer[] = [];
+  private stream: Writable | null = null;
 
-  constructor(private readonly out: Writable) {}
+  constructor(private readonly out: Writable | (() => Writable)) {}
 
   add(text: string): void {
     if (text === '') return;
@@ -224,20 +231,22 @@ class BatchedWriter {
   }
 
   private async write(): Promise<void> {
-    for (const b of this.filled) this.out.write(b);
+    if (this.filled.length === 0) return;
+    const out = (this.stream ??= typeof this.out === 'function' ? this.out() : this.out);
+    for (const b of this.filled) out.write(b);
     this.filled.length = 0;
-    if (this.out.writableLength > MAX_UNWRITTEN) {
+    if (out.writableLength > MAX_UNWRITTEN) {
       await new Promise<void>((resolve, reject) => {
         const onDrain = (): void => {
-          this.out.off('error', onError);
+          out.off('error', onError);
           resolve();
         };
         const onError = (err: Error): void => {
-          this.out.off('drain', onDrain);
+          out.off('drain', onDrain);
           reject(err);
         };
-        this.out.once('drain', onDrain);
-        this.out.once('error', onError);
+        out.once('drain', onDrain);
+        out.once('error', onError);
       });
     }
   }
