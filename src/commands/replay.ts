@@ -91,7 +91,10 @@ export interface ReplayOptions {
   /** False reads every line even for --json (the lazy reader's differential test compares the two). */
   lazy?: boolean;
   config: Config;
-  /** Where the output goes; a function is called once, at the first write. */
+  /**
+   * Where the output goes; a function is called once, at the first write. Its bytes
+   * are written again once a write has called back: the stream must keep no chunk past that (stdout keeps none).
+   */
   out: Writable | (() => Writable);
 }
 
@@ -188,14 +191,18 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
  * Gathers text into large byte buffers and writes them whole. Text is encoded
  * as it comes, so no string outlives its event: a dense replay writes hundreds
  * of megabytes, and strings kept until a batch was joined were most of what the
- * young generation copied. A written buffer is never reused (a stream may keep
- * it); the stream is waited for only when much is still unwritten, so the
- * reader of a pipe works while the next batch is made.
+ * young generation copied. A buffer is used again once the stream has called
+ * back for it (a fresh one per batch left hundreds of megabytes for the
+ * collector to free, and the process twice its size); the stream is waited for
+ * only when much is still unwritten, so the reader of a pipe works while the
+ * next batch is made.
  */
 class BatchedWriter {
-  private buffer = Buffer.allocUnsafe(WRITE_BATCH);
+  private buffer: Buffer = Buffer.allocUnsafe(WRITE_BATCH);
   private used = 0;
-  private readonly filled: Buffer[] = [];
+  /** Filled batches not yet written; `whole` is the buffer to use again, null for text larger than one. */
+  private readonly filled: { bytes: Buffer; whole: Buffer | null }[] = [];
+  private readonly spare: Buffer[] = [];
   private stream: Writable | null = null;
 
   constructor(private readonly out: Writable | (() => Writable)) {}
@@ -206,7 +213,7 @@ class BatchedWriter {
     if (text.length * 3 > this.buffer.length - this.used) {
       this.spill();
       if (text.length * 3 > this.buffer.length) {
-        this.filled.push(Buffer.from(text));
+        this.filled.push({ bytes: Buffer.from(text), whole: null });
         return;
       }
     }
@@ -222,18 +229,22 @@ class BatchedWriter {
     await this.write();
   }
 
-  /** The current buffer, if it holds anything, joins the filled ones; a fresh one takes its place. */
+  /** The current buffer, if it holds anything, joins the filled ones; a spare or fresh one takes its place. */
   private spill(): void {
     if (this.used === 0) return;
-    this.filled.push(this.buffer.subarray(0, this.used));
-    this.buffer = Buffer.allocUnsafe(WRITE_BATCH);
+    this.filled.push({ bytes: this.buffer.subarray(0, this.used), whole: this.buffer });
+    this.buffer = this.spare.pop() ?? Buffer.allocUnsafe(WRITE_BATCH);
     this.used = 0;
   }
 
   private async write(): Promise<void> {
     if (this.filled.length === 0) return;
     const out = (this.stream ??= typeof this.out === 'function' ? this.out() : this.out);
-    for (const b of this.filled) out.write(b);
+    for (const { bytes, whole } of this.filled) {
+      out.write(bytes, (err) => {
+        if (whole !== null && (err === null || err === undefined)) this.spare.push(whole);
+      });
+    }
     this.filled.length = 0;
     if (out.writableLength > MAX_UNWRITTEN) {
       await new Promise<void>((resolve, reject) => {
