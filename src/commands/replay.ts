@@ -194,8 +194,8 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
  * young generation copied. A buffer is used again once the stream has called
  * back for it (a fresh one per batch left hundreds of megabytes for the
  * collector to free, and the process twice its size); the stream is waited for
- * only when much is still unwritten, so the reader of a pipe works while the
- * next batch is made.
+ * only when much is still unwritten, and then only for its oldest batch, so the
+ * reader of a pipe always has something to read while the next batch is made.
  */
 class BatchedWriter {
   private buffer: Buffer = Buffer.allocUnsafe(WRITE_BATCH);
@@ -204,6 +204,8 @@ class BatchedWriter {
   private readonly filled: { bytes: Buffer; whole: Buffer | null }[] = [];
   private readonly spare: Buffer[] = [];
   private stream: Writable | null = null;
+  /** Replay waiting for the next write to complete, when too much is unwritten. */
+  private waiting: { resolve: () => void; reject: (err: Error) => void } | null = null;
 
   constructor(private readonly out: Writable | (() => Writable)) {}
 
@@ -243,21 +245,17 @@ class BatchedWriter {
     for (const { bytes, whole } of this.filled) {
       out.write(bytes, (err) => {
         if (whole !== null && (err === null || err === undefined)) this.spare.push(whole);
+        const waiting = this.waiting;
+        this.waiting = null;
+        if (err !== null && err !== undefined) waiting?.reject(err);
+        else waiting?.resolve();
       });
     }
     this.filled.length = 0;
-    if (out.writableLength > MAX_UNWRITTEN) {
+    // Waits for one batch to be written, not for all ('drain'): the reader always has the rest to read meanwhile.
+    while (out.writableLength > MAX_UNWRITTEN) {
       await new Promise<void>((resolve, reject) => {
-        const onDrain = (): void => {
-          out.off('error', onError);
-          resolve();
-        };
-        const onError = (err: Error): void => {
-          out.off('drain', onDrain);
-          reject(err);
-        };
-        out.once('drain', onDrain);
-        out.once('error', onError);
+        this.waiting = { resolve, reject };
       });
     }
   }
