@@ -107,6 +107,9 @@ export interface ReplayResult {
 // collection copies what is alive: at 1 MiB a chunk that is most of the young
 // generation, at 64 KiB a small part of it, while reads stay few.
 const READ_SIZE = 64 * 1024;
+// The lazy reader keeps no chunk's lines alive (it parses them a few at a time, or not at all):
+// it reads more at once, and a quiet log took 8 % less CPU at 256 KiB.
+const LAZY_READ_SIZE = 256 * 1024;
 const WRITE_BATCH = 256 * 1024;
 /** Output handed to the stream and not yet written, past which replay waits for its reader. */
 const MAX_UNWRITTEN = 4 * 1024 * 1024;
@@ -144,7 +147,7 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   // a read from the page cache costs less than the promise and thread-pool round trip
   // of an asynchronous one (measured: the pool's hand-off took a third of a lazy
   // replay). A compressed file or stdin comes as a stream.
-  const buffer = Buffer.allocUnsafe(READ_SIZE);
+  const buffer = Buffer.allocUnsafe(lazy !== null ? LAZY_READ_SIZE : READ_SIZE);
   try {
     for (;;) {
       const bytesRead = source.readSync !== undefined ? source.readSync(buffer) : await source.read(buffer);

@@ -58,8 +58,10 @@ export interface LazyLimits {
 }
 
 // Each cut parses the few hundred lines around it: a 4 MiB ring cuts a quiet log a quarter as often as
-// a 1 MiB one did (only its written part is resident).
-export const LAZY_LIMITS: LazyLimits = { trimAt: 4 * 1024 * 1024, maxRing: 16 * 1024 * 1024, maxPartial: 1024 * 1024 };
+// a 1 MiB one did (only its written part is resident). At most the ring's first allocation is kept.
+export const LAZY_LIMITS: LazyLimits = { trimAt: 4 * 1024 * 1024, maxRing: 8 * 1024 * 1024, maxPartial: 1024 * 1024 };
+/** How much of the ring the pipeline is given at a time. */
+const RING_SLICE = 64 * 1024;
 const UTC = fixedOffsetConverter(0);
 /** Lines given to the pipeline at a time while it reads every line (see `process`). */
 const PARSE_RUN = 16;
@@ -265,7 +267,10 @@ export class LazyPipeline {
     // Only the lines after the last poll can still matter to the line that stopped skipping.
     if (this.ringLength > 0) this.cutRing();
     if (this.rewound) this.pipeline.rewind(this.ringOffset, this.ringState!, this.cutLines);
-    if (this.ringLength > 0) this.deliver(events, this.pipeline.push(this.ring.subarray(0, this.ringLength)));
+    // In slices: the pipeline makes every line of what it is given at once, and a ring that could not be cut holds megabytes.
+    for (let p = 0; p < this.ringLength; p += RING_SLICE) {
+      this.deliver(events, this.pipeline.push(this.ring.subarray(p, Math.min(p + RING_SLICE, this.ringLength))));
+    }
     this.ringLength = 0;
     this.ringLines = 0;
     this.rewound = false;
