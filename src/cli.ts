@@ -6,7 +6,6 @@
  */
 import type { Command } from './commands/flags.js';
 import { RestoreWatcherError } from './errors.js';
-import { VERSION } from './version.js';
 
 /** The subcommands, in the order `--help` lists them; each module is loaded when asked for. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -18,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 async function usage(): Promise<string> {
+  const { VERSION } = await import('./version.js');
   const lines = [`restore-watcher ${VERSION}: follow a9s-pg restores and backups from the backup-agent's log`, '', 'Usage:'];
   for (const load of Object.values(COMMANDS)) {
     const command = await load();
@@ -35,6 +35,8 @@ export async function main(argv: string[]): Promise<number> {
       return name === undefined ? 64 : 0;
     }
     if (name === '--version' || name === '-v') {
+      // Read only when asked for: the other commands need no package.json at start-up.
+      const { VERSION } = await import('./version.js');
       process.stdout.write(`${VERSION}\n`);
       return 0;
     }

@@ -1,8 +1,18 @@
 /** Owns how times and durations are written for people and in events. */
 
+// The last time written and its text: events come in runs from the same log second (an
+// operation's polls), and a Date per call was a tenth of a dense replay. The memo is
+// invisible to callers: the same number always gives the same text.
+let lastMs = NaN;
+let lastIso = '';
+
 /** Epoch milliseconds as ISO 8601 UTC. */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }
 
 /** `42s`, `3m05s`, `1h02m`: a duration as an operator reads it. */

@@ -4,9 +4,12 @@
  * seconds, where the password comes from, and a closed output pipe. Commands
  * import this; nothing here imports a command.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { RestoreWatcherError } from '../errors.js';
 import { closest } from '../text.js';
+
+// Not imported: node:util's ESM facade reads every export, loading modules (MIMEType, AbortController) no command uses.
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 /** One subcommand: its help (shown by `--help`) and what it does. */
 export interface Command {

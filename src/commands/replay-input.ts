@@ -5,11 +5,13 @@
  * by name. A plain file is read with positional reads into the caller's buffer;
  * anything else is a stream whose chunks are copied into it.
  */
-import { readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { fileError, RestoreWatcherError } from '../errors.js';
+
+// node:fs is taken with getBuiltinModule, not imported: an ESM import of a builtin builds
+// its facade by reading every export, and node:fs's ReadStream getter loads the whole
+// stream library, which reading a plain file never needs (it was a tenth of replay's
+// start-up). Streams, gzip and stdin load only for the inputs that use them.
+const { closeSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 
 /** A source of bytes read into the caller's buffer; `read` resolves to 0 at the end. */
 export interface ByteSource {
@@ -21,37 +23,35 @@ export interface ByteSource {
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 
-/** Opens `path` (`-`: stdin) for reading, gunzipping it when it is gzip-compressed. */
-export async function openByteSource(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<ByteSource> {
-  if (path === '-') return chunkSource('stdin', stdin as AsyncIterable<Buffer>, async () => undefined);
-  let handle: FileHandle | undefined;
+/** Opens `path` (`-`: stdin, or `stdin` when given) for reading, gunzipping it when it is gzip-compressed. */
+export async function openByteSource(path: string, stdin?: NodeJS.ReadableStream): Promise<ByteSource> {
+  if (path === '-') return chunkSource('stdin', (stdin ?? process.stdin) as AsyncIterable<Buffer>, async () => undefined);
+  let fd: number | undefined;
   try {
-    handle = await open(path, 'r');
+    fd = openSync(path, 'r');
     const magic = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    const bytesRead = readSync(fd, magic, 0, 2, 0);
     if (bytesRead === 2 && magic.equals(GZIP_MAGIC)) {
-      const h = handle;
-      return chunkSource(path, h.createReadStream({ autoClose: false, start: 0 }), () => h.close());
+      const compressed = fd;
+      const { createReadStream } = await import('node:fs');
+      return chunkSource(path, createReadStream(path, { fd: compressed, autoClose: false, start: 0 }), async () => closeSync(compressed));
     }
   } catch (err) {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
     throw fileError(path, err);
   }
-  const h = handle;
+  const plain = fd;
+  const readPlain = (buffer: Buffer): number => {
+    try {
+      return readSync(plain, buffer, 0, buffer.length, null);
+    } catch (err) {
+      throw fileError(path, err);
+    }
+  };
   return {
-    read: (buffer) =>
-      h.read(buffer, 0, buffer.length, null).then(
-        (r) => r.bytesRead,
-        (err: unknown) => Promise.reject(fileError(path, err)),
-      ),
-    readSync: (buffer) => {
-      try {
-        return readSync(h.fd, buffer, 0, buffer.length, null);
-      } catch (err) {
-        throw fileError(path, err);
-      }
-    },
-    close: () => h.close(),
+    read: async (buffer) => readPlain(buffer),
+    readSync: readPlain,
+    close: async () => closeSync(plain),
   };
 }
 
@@ -103,6 +103,7 @@ async function* decompressed(name: string, input: AsyncIterable<Buffer | string>
     yield* rest();
     return;
   }
+  const [{ Readable }, { createGunzip }] = await Promise.all([import('node:stream'), import('node:zlib')]);
   const gunzip = Readable.from(rest()).pipe(createGunzip());
   try {
     for await (const chunk of gunzip) yield chunk as Buffer;

@@ -5,7 +5,7 @@
  * HOST may be an IPv6 address or an X-Forwarded-For list ("10.0.0.1, 10.0.0.2"),
  * USER and SIZE may be "-", VERSION may be empty, and older Racks end the line with
  * a space. Pure: a bad line is a value, never an exception; the only memory an
- * `AccessParser` keeps is the last minute it read, to save work on the next line.
+ * `AccessParser` keeps is the last minute and stamp it read, to save work on the next line.
  */
 import type { AccessRecord } from '../model.js';
 import { digits } from './digits.js';
@@ -36,12 +36,15 @@ const MONTHS: Record<string, number> = {
 
 const NOT_ACCESS: AccessParse = { ok: false, reason: 'not an access line' };
 
-/** Parses access lines; remembers the last minute's start, as lines come in time order. */
+/** Parses access lines; remembers the last minute's start and the last stamp, as lines come in time order. */
 export class AccessParser {
   private lastMinute = '';
   private lastZone = '';
   private lastMinuteTime = 0;
   private lastZoneMinutes: number | null = 0;
+  /** The last stamp read and its time: a busy log writes thousands of lines in one second. */
+  private lastStamp = '';
+  private lastStampTime = 0;
 
   parse(text: string): AccessParse {
     // Cheap guard before the regular expression: every access line has " - " and a quote.
@@ -75,6 +78,7 @@ export class AccessParser {
    * checked by the expression) as epoch milliseconds, or why it is not a time.
    */
   private stampTime(stamp: string): number | string {
+    if (stamp === this.lastStamp) return this.lastStampTime;
     const zoned = stamp.length > 20;
     if (this.lastMinute === '' || !stamp.startsWith(this.lastMinute) || (zoned ? this.lastZone === '' || !stamp.endsWith(this.lastZone) : this.lastZone !== '')) {
       const month = MONTHS[stamp.slice(3, 6)];
@@ -93,7 +97,9 @@ export class AccessParser {
       this.lastMinuteTime = minuteTime;
       this.lastZoneMinutes = zoneMinutes;
     }
-    return this.lastMinuteTime + digits(stamp, 18, 2) * 1000;
+    this.lastStamp = stamp;
+    this.lastStampTime = this.lastMinuteTime + digits(stamp, 18, 2) * 1000;
+    return this.lastStampTime;
   }
 }
 

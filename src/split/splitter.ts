@@ -5,8 +5,10 @@
  * input: an over-long line keeps its head (cut at a character boundary, flagged)
  * and the rest is skipped up to the next newline.
  */
-import { isUtf8 } from 'node:buffer';
 import type { Line, SourceFile } from '../model.js';
+
+// Not imported: node:buffer's ESM facade reads every export, and its File getter loads a module nothing here uses.
+const { isUtf8 } = process.getBuiltinModule('node:buffer');
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -5,7 +5,7 @@
  * bytes), in several read sizes and with small memory limits (so its ring is
  * cut and overflows often), it must give the same events and line counts.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/defaults.js';
 import type { WatchEvent } from '../../src/model.js';
@@ -14,6 +14,7 @@ import { LAZY_LIMITS, LazyPipeline, needlesFor, type LazyLimits } from '../../sr
 import { compileRules, type Rules } from '../../src/track/rules.js';
 import type { TrackerState } from '../../src/track/tracker.js';
 import { awkwardLog } from '../helpers/awkward-log.js';
+import { fixtureLogs } from '../helpers/cli.js';
 
 interface Told {
   events: WatchEvent[];
@@ -29,17 +30,24 @@ function full(bytes: Buffer, options: PipelineOptions): Told {
   return { events, lines: p.counters.lines, parsed: parsedRecords(p), state: p.trackerState };
 }
 
-/** Reads through one reused buffer, as replay does, so a reader that keeps a chunk's memory is caught. */
-function lazy(bytes: Buffer, options: PipelineOptions, size: number, limits: LazyLimits): Told {
+/**
+ * Reads through one reused buffer, as replay does, so a reader that keeps a chunk's memory is caught.
+ * With `sink`, events are taken as they are made (`onEvents`, as replay takes them), else from push's result.
+ */
+function lazy(bytes: Buffer, options: PipelineOptions, size: number, limits: LazyLimits, sink = false): Told {
   const p = new LazyPipeline(options, 'production.log', limits);
   const buffer = Buffer.alloc(size);
   const events: WatchEvent[] = [];
+  const returned: WatchEvent[] = [];
+  if (sink) p.onEvents = (made) => events.push(...made);
   for (let i = 0; i < bytes.length; i += size) {
     const n = bytes.copy(buffer, 0, i, i + size);
-    events.push(...p.push(buffer.subarray(0, n)));
+    returned.push(...p.push(buffer.subarray(0, n)));
     buffer.fill(0x41);
   }
-  events.push(...p.finish());
+  returned.push(...p.finish());
+  if (sink) expect(returned).toEqual([]);
+  else events.push(...returned);
   return { events, lines: p.counters.lines, parsed: parsedRecords(p.pipeline), state: p.pipeline.trackerState };
 }
 
@@ -79,19 +87,14 @@ describe('the lazy reader tells what the full pipeline tells', () => {
   });
 
   const fixtures = new URL('../../fixtures/', import.meta.url);
-  const files = [
-    ...readdirSync(fixtures).filter((f) => f.endsWith('.log')),
-    ...readdirSync(new URL('corpus/', fixtures))
-      .filter((f) => f.endsWith('.log'))
-      .map((f) => `corpus/${f}`),
-  ];
+  const files = fixtureLogs();
   it.each(files)('%s', (name) => {
     const bytes = readFileSync(new URL(name, fixtures));
     for (const options of [CONFIGS[0]![1], CONFIGS[2]![1]]) {
       const expected = full(bytes, options);
-      const runs: [number, LazyLimits][] = [[1, SMALL], [64, LAZY_LIMITS], [65536, SMALL], [65536, LAZY_LIMITS]];
-      for (const [size, limits] of runs) {
-        const got = lazy(bytes, options, size, limits);
+      const runs: [number, LazyLimits, boolean][] = [[1, SMALL, false], [64, LAZY_LIMITS, true], [65536, SMALL, false], [65536, LAZY_LIMITS, true]];
+      for (const [size, limits, sink] of runs) {
+        const got = lazy(bytes, options, size, limits, sink);
         expect(got.events).toEqual(expected.events);
         expect(got.lines).toBe(expected.lines);
         expect(got.state).toEqual(expected.state);
@@ -107,7 +110,7 @@ describe('the lazy reader tells what the full pipeline tells', () => {
       expect(expected.events.length).toBeGreaterThan(0);
       for (const size of [509, 65536]) {
         for (const limits of [LAZY_LIMITS, SMALL]) {
-          const got = lazy(bytes, options, size, limits);
+          const got = lazy(bytes, options, size, limits, limits === LAZY_LIMITS);
           expect(got.events).toEqual(expected.events);
           expect(got.lines).toBe(expected.lines);
           expect(got.state).toEqual(expected.state);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 
@@ -30,6 +31,16 @@ describe('replay loads only what it uses', () => {
     expect(loaded).toContain('dist/track/tracker.js');
     const unwanted = loaded.filter((m) => /node_modules|dist\/(serve|watch|journal|tail|agent|probe)\/|dist\/(config|service|agent)\.js/.test(m));
     expect(unwanted).toEqual([]);
+    // A plain file needs no streams, gzip or promises: node:fs as an import would load the streams with its facade.
+    expect(loaded.filter((m) => /^node:(fs|fs\/promises|stream|zlib)$/.test(m))).toEqual([]);
+  });
+
+  it('a compressed file loads gzip and the streams it needs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-modules-'));
+    const log = join(dir, 'production.log.1.gz');
+    writeFileSync(log, gzipSync('172.28.19.56 - - [20/Nov/2018:12:12:30 +0000] "GET /v1/status HTTP/1.1" 200 2 0.0010\n'));
+    const loaded = loadedModules(['replay', log]);
+    expect(loaded).toEqual(expect.arrayContaining(['node:zlib', 'node:stream']));
   });
 
   it('serve, for contrast, loads the server (so the trace sees what is loaded)', () => {
