@@ -177,9 +177,16 @@ Ctrl-C stops the demo. What the agent sees:
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    // Lines are stamped on the script's own clock, so that the gaps the story has (the
+    // agent started three seconds before the restore was asked for) are in the log at
+    // any pace. Faster than real time, the clock starts early enough that no line is
+    // stamped after the moment it is written.
+    const scripted = DEMO_SCRIPT.reduce((sum, step) => sum + step.wait, 0);
+    let stamp = Date.now() - Math.max(0, 1 - pace) * scripted * 1000;
     for (const step of DEMO_SCRIPT) {
       if (step.wait * pace > 0) await sleep(step.wait * pace * 1000, undefined, { signal: stop.signal });
-      await appendFile(logPath, `${step.line(new Date())}\n`);
+      stamp += step.wait * 1000;
+      await appendFile(logPath, `${step.line(new Date(stamp))}\n`);
     }
     process.stdout.write('restore-watcher demo: the story is told; still serving until Ctrl-C.\n');
     await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));

@@ -141,6 +141,12 @@ describe('demo', () => {
     await expect
       .poll(async () => ((await (await fetch(`${url}/restores`)).json()) as { restores: Array<{ state: string }> }).restores.map((r) => r.state))
       .toEqual(['failed', 'succeeded']);
+    // Written all at once, the story keeps its gaps: the agent's start-up message is not the first restore's.
+    const restores = ((await (await fetch(`${url}/restores`)).json()) as { restores: Array<{ id: string }> }).restores;
+    const first = (await (await fetch(`${url}/restores/${restores[1]!.id}`)).json()) as { events: Array<{ message?: string }> };
+    const messages = first.events.map((e) => e.message ?? '');
+    expect(messages.some((m) => m.includes('downloading backup'))).toBe(true);
+    expect(messages.filter((m) => m.includes('backup-agent started'))).toEqual([]);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(0);
