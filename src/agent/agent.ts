@@ -13,7 +13,8 @@
  * makes (a stall noticed on the wall clock) cannot be regenerated: they are
  * checkpointed at once, before they reach the journal.
  *
- * This module composes the roles: persistence (when and in what order state is
+ * This module composes the roles: the log reader (the pipeline, skipping what
+ * the idle tracker ignores), persistence (when and in what order state is
  * written), the log clock, reconciling ids, the notices' log lines, the status.
  */
 import { mkdirSync } from 'node:fs';
@@ -24,11 +25,12 @@ import { fitEvent, Journal } from '../journal/journal.js';
 import { JournalStore } from '../journal/store.js';
 import { ProgressLogThrottle } from '../log-output.js';
 import { EVENT_TYPES, type EventType, type WatchEvent } from '../model.js';
-import { Pipeline, pipelineOptions } from '../pipeline.js';
+import { pipelineOptions } from '../pipeline.js';
 import { FileFollower } from '../tail/follower.js';
 import type { FileIdentity } from '../model.js';
 import { initialTrackerState } from '../track/tracker.js';
 import { LogClock } from './log-clock.js';
+import { LogReader } from './log-reader.js';
 import { logEvent, logNotice } from './notices.js';
 import { Persistence, type FollowerMarks } from './persistence.js';
 import { rebuildPoint, reconcile, skipKnown, type RebuildPoint } from './reconcile.js';
@@ -49,7 +51,7 @@ export class Agent {
   readonly follower: FileFollower;
   /** Events filed since start, by type (for /metrics). */
   readonly eventCounts = Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])) as Record<EventType, number>;
-  private pipe: Pipeline;
+  private pipe: LogReader;
   private readonly store: JournalStore;
   private readonly checkpointer: Checkpointer;
   private readonly persistence: Persistence;
@@ -83,7 +85,7 @@ export class Agent {
     this.journal = new Journal({ maxEvents: config.journal.maxEvents, bodies: this.store });
     this.checkpointer = new Checkpointer(config.stateDir);
     this.persistence = new Persistence(this.store, this.checkpointer, { logger: this.logger, now });
-    this.pipe = new Pipeline(pipelineOptions(config), config.log.path);
+    this.pipe = new LogReader(pipelineOptions(config), config.log.path);
     this.follower = new FileFollower(
       {
         path: config.log.path,
@@ -124,10 +126,6 @@ export class Agent {
     );
   }
 
-  get pipeline(): Pipeline {
-    return this.pipe;
-  }
-
   /** Loads the journal and the checkpoint, then follows the log from where it stopped. */
   async start(): Promise<void> {
     await this.open();
@@ -155,7 +153,7 @@ export class Agent {
       else tracker = initialTrackerState(this.journal.lastId + 1);
       this.logger.info({ lastId: this.journal.lastId, knownThroughOffset: point?.offset ?? null }, 'checkpoint rebuilt from the journal');
     }
-    this.pipe = new Pipeline(pipelineOptions(config), path, loaded.resume?.offset ?? 0, tracker);
+    this.pipe = new LogReader(pipelineOptions(config), path, loaded.resume?.offset ?? 0, tracker);
     this.follower.resumeAt(loaded.resume);
     // There is always a checkpoint before the first event, so a crash never leaves a journal without one.
     if (loaded.fresh) this.checkpoint();

@@ -133,19 +133,42 @@ export class LazyPipeline {
   private hits: number[] = [];
   private hitsIn: Buffer | null = null;
 
+  /** `pipeline`: one to continue, between two lines of the file (the live agent's, resumed from a checkpoint). */
   constructor(
     private readonly options: PipelineOptions,
     private readonly file: string,
     private readonly limits: LazyLimits = LAZY_LIMITS,
+    pipeline?: Pipeline,
   ) {
-    this.pipeline = new Pipeline(options, file);
+    this.pipeline = pipeline ?? new Pipeline(options, file);
     this.ring = Buffer.allocUnsafe(limits.trimAt * 2);
     this.needles = needlesFor(options.rules);
-    this.offset = 0;
+    this.offset = this.pipeline.position.offset;
   }
 
   get counters(): Pipeline['counters'] {
     return this.pipeline.counters;
+  }
+
+  /** Lines read, those skipped and not yet given to the pipeline included. */
+  get lines(): number {
+    return this.pipeline.counters.lines + (this.skipping ? this.ringLines + this.cutLines : 0);
+  }
+
+  /**
+   * Where reading may start again with the same events (a checkpoint): the
+   * pipeline's position and state, or while skipping the ring's start and the
+   * state there, which the skipped lines after it do not change.
+   */
+  get resumePoint(): { offset: number; tracker: TrackerState } {
+    if (this.skipping) return { offset: this.ringOffset, tracker: this.ringState! };
+    return { offset: this.pipeline.position.offset, tracker: this.pipeline.trackerState };
+  }
+
+  /** Pipeline.shiftEventIds, for the state the ring is read from too. */
+  shiftEventIds(shift: number): void {
+    this.pipeline.shiftEventIds(shift);
+    if (this.ringState !== null) this.ringState = { ...this.ringState, nextEventId: this.ringState.nextEventId + shift };
   }
 
   /** Takes the next bytes of the file. */
@@ -191,6 +214,13 @@ export class LazyPipeline {
 
   /** The file is complete: the ring and a last line without a newline are read, and the tracker settles. */
   finish(): WatchEvent[] {
+    const events = this.flush();
+    append(events, this.pipeline.finish());
+    return events;
+  }
+
+  /** Gives the pipeline what was skipped and the bytes of an unfinished line: it is then where a full parse would be. */
+  flush(): WatchEvent[] {
     const events: WatchEvent[] = [];
     if (this.skipping) {
       const partial = this.partial;
@@ -199,7 +229,6 @@ export class LazyPipeline {
       this.stopSkipping(events);
       for (const p of partial) append(events, this.pipeline.push(p));
     }
-    append(events, this.pipeline.finish());
     return events;
   }
 
