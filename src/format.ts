@@ -2,8 +2,17 @@
 
 /** Epoch milliseconds as ISO 8601 UTC. */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  // Events of one log second come in runs (every poll of a busy restore names its time twice):
+  // the last answer is kept, which spares a Date and a string per call.
+  if (ms !== lastIso.ms) {
+    lastIso.ms = ms;
+    lastIso.text = new Date(ms).toISOString();
+  }
+  return lastIso.text;
 }
+
+/** The last time `iso` wrote: a cache of one pure answer, whoever calls. */
+const lastIso = { ms: Number.NaN, text: '' };
 
 /** `42s`, `3m05s`, `1h02m`: a duration as an operator reads it. */
 export function formatDuration(ms: number): string {

@@ -287,7 +287,8 @@ export class JournalStore implements EventBodies {
     const flush = (): void => {
       if (pending.length === 0) return;
       try {
-        writeAll(this.fd!, Buffer.from(pending.join('')));
+        // Lines joined once, not each copied with its newline first: a busy catch-up writes a million of them.
+        writeAll(this.fd!, Buffer.from(`${pending.join('\n')}\n`));
       } catch (err) {
         // A partial line would spoil the next one: cut back to the last whole line.
         try {
@@ -315,7 +316,7 @@ export class JournalStore implements EventBodies {
       }
       const length = Buffer.byteLength(text) + 1;
       refs.push({ segment: this.active, position: this.active.size + pendingBytes, length });
-      pending.push(`${text}\n`);
+      pending.push(text);
       pendingBytes += length;
       if (this.active.events === 0) this.active.first = e.id;
       this.active.last = e.id;
