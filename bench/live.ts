@@ -45,7 +45,7 @@ export interface RunningServe {
 }
 
 /** Node.js flags the BOSH job runs the agent with (bpm.yml.erb), so the agent is measured as deployed. */
-export const AGENT_NODE_FLAGS = ['--max-old-space-size=384', '--max-semi-space-size=1'];
+export const AGENT_NODE_FLAGS = ['--max-old-space-size=384', '--max-semi-space-size=2'];
 
 /** Starts `restore-watcher serve` following `logPath`; resolves once spawned (not yet listening). */
 export async function startServe(

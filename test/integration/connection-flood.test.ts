@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { access } from '../helpers/lines.js';
 
-const NODE_FLAGS = '--max-old-space-size=384 --max-semi-space-size=1';
+const NODE_FLAGS = '--max-old-space-size=384 --max-semi-space-size=2';
 const FLOOD = 1100;
 
 /** Keeps `count` idle connections to the port open; prints how many are open every 100 ms. */
