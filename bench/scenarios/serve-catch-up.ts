@@ -161,6 +161,7 @@ export const serveCatchUp: Scenario = {
           header: ['measure', 'value'],
           rows: [
             ['median s', s2(median(of('empty').map((r) => r.ms)))],
+            ['CPU s', s2(median(of('empty').map((r) => r.cpuMs)))],
             [`× readline over the ${lines.toLocaleString('en-US')}-line log`, `${ratio('empty', readline.quiet).toFixed(2)}×`],
             ['peak RSS MB', peak('empty')],
           ],
