@@ -172,7 +172,8 @@ export const serveCatchUp: Scenario = {
           'bpm reads it; the other rows change only the young generation. Times are from spawn, start-up included.',
         'events/s is the journal\'s last event id at the moment the agent says it caught up, divided by the time from spawn; ' +
           'events per CPU s divides it by the CPU time the agent used until then instead (/proc/PID/stat), which load ' +
-          'from other processes on the machine does not lengthen. readline\'s CPU time is from GNU time.',
+          'from other processes on the machine lengthens least; it counts V8\'s helper threads (parallel scavenges) and ' +
+          'the thread pool\'s reads too, so it can exceed the wall time. readline\'s CPU time is from GNU time.',
       ],
     };
   },
