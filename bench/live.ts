@@ -34,6 +34,8 @@ export interface RunningServe {
   startedAt: number;
   /** Bytes of the agent's own log read from its stdout so far. */
   stdoutBytes(): number;
+  /** Resolves with performance.now() when the agent's log first holds `text` (a message), or null if it exits before. */
+  logged(text: string): Promise<number | null>;
   /** The state directory. */
   stateDir: string;
   /** How the process ended (`exit 1`, `SIGABRT`) and its last stderr, or null while it runs. */
@@ -43,14 +45,14 @@ export interface RunningServe {
 }
 
 /** Node.js flags the BOSH job runs the agent with (bpm.yml.erb), so the agent is measured as deployed. */
-export const AGENT_NODE_FLAGS = ['--max-old-space-size=384', '--max-semi-space-size=1'];
+export const AGENT_NODE_FLAGS = ['--max-old-space-size=384', '--max-semi-space-size=2'];
 
 /** Starts `restore-watcher serve` following `logPath`; resolves once spawned (not yet listening). */
 export async function startServe(
   ctx: BenchContext,
   name: string,
   logPath: string,
-  extra: { http?: Record<string, unknown>; journal?: Record<string, unknown>; stateDir?: string } = {},
+  extra: { http?: Record<string, unknown>; journal?: Record<string, unknown>; stateDir?: string; nodeFlags?: string[] } = {},
 ): Promise<RunningServe> {
   const port = await freePort();
   const config = join(ctx.workDir, `${name}.json`);
@@ -68,12 +70,25 @@ export async function startServe(
   // The agent logs as JSON on stdout; read through a pipe and thrown away, as bpm's log forwarder does.
   // No password: the scenarios measure the open loopback agent, whatever the caller's environment says.
   const env = { ...process.env, RESTORE_WATCHER_PASSWORD: '' };
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ctx.bin, 'serve', '--config', config], {
+  const child = spawn(process.execPath, [...(extra.nodeFlags ?? AGENT_NODE_FLAGS), ctx.bin, 'serve', '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });
   let stdoutBytes = 0;
-  child.stdout!.on('data', (b: Buffer) => (stdoutBytes += b.length));
+  /** The end of what was read, so that a message split across two reads is found. */
+  let tail = '';
+  const waiting: { text: string; resolve: (at: number | null) => void }[] = [];
+  child.stdout!.on('data', (b: Buffer) => {
+    stdoutBytes += b.length;
+    if (waiting.length === 0) return;
+    const at = performance.now();
+    tail = tail.slice(-256) + b.toString();
+    for (const w of waiting.filter((w) => tail.includes(`"msg":"${w.text}"`))) {
+      waiting.splice(waiting.indexOf(w), 1);
+      w.resolve(at);
+    }
+  });
+  child.once('exit', () => waiting.splice(0).forEach((w) => w.resolve(null)));
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => {
     if (stderr.length < 8192) stderr += b.toString();
@@ -85,6 +100,7 @@ export async function startServe(
     url: `http://${HOST}:${port}`,
     startedAt,
     stdoutBytes: () => stdoutBytes,
+    logged: (text) => new Promise((resolve) => waiting.push({ text, resolve })),
     stateDir,
     died: () => {
       if (child.exitCode === null && child.signalCode === null) return null;

@@ -87,6 +87,18 @@ export async function measure(command: string, args: string[], options: RunOptio
 /** The kernel's high-water mark of a live process's resident set, in bytes. */
 export const vmHwm = (pid: number | undefined): number | null => procStatusBytes(pid, 'VmHWM');
 
+/** User plus system CPU time a live process has used so far, in ms (/proc/PID/stat counts in USER_HZ, 100 a second). */
+export function cpuTimeMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null; // the process has already exited
+  }
+}
+
 /** The current resident set of a live process, in bytes. */
 export const vmRss = (pid: number | undefined): number | null => procStatusBytes(pid, 'VmRSS');
 

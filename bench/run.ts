@@ -26,6 +26,7 @@ import { memoryUnderLoad } from './scenarios/memory-under-load.js';
 import { firstStart } from './scenarios/first-start.js';
 import { replayThroughput } from './scenarios/replay-throughput.js';
 import { resumeFlood } from './scenarios/resume-flood.js';
+import { serveCatchUp } from './scenarios/serve-catch-up.js';
 import { sustainedLoad } from './scenarios/sustained-load.js';
 
 export const SCENARIOS: Scenario[] = [
@@ -37,6 +38,7 @@ export const SCENARIOS: Scenario[] = [
   sustainedLoad,
   firstStart,
   resumeFlood,
+  serveCatchUp,
 ];
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));

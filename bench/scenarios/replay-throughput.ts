@@ -35,7 +35,7 @@ interface Reader {
 }
 
 /** A log where 40 % of the lines are events: one restore, then its order polls among status checks. */
-function writeDense(path: string, lines: number): void {
+export function writeDense(path: string, lines: number): void {
   const fd = openSync(path, 'w');
   try {
     let batch = '';

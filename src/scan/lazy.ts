@@ -139,15 +139,17 @@ export class LazyPipeline {
   private hits: number[] = [];
   private hitsIn: Buffer | null = null;
 
+  /** `pipeline`: one to continue, between two lines of the file (the live agent's, resumed from a checkpoint). */
   constructor(
     private readonly options: PipelineOptions,
     private readonly file: string,
     private readonly limits: LazyLimits = LAZY_LIMITS,
+    pipeline?: Pipeline,
   ) {
-    this.pipeline = new Pipeline(options, file);
+    this.pipeline = pipeline ?? new Pipeline(options, file);
     this.ring = Buffer.allocUnsafe(limits.trimAt * 2);
     this.needles = needlesFor(options.rules);
-    this.offset = 0;
+    this.offset = this.pipeline.position.offset;
   }
 
   /**
@@ -160,6 +162,27 @@ export class LazyPipeline {
 
   get counters(): Pipeline['counters'] {
     return this.pipeline.counters;
+  }
+
+  /** Lines read, those skipped and not yet given to the pipeline included. */
+  get lines(): number {
+    return this.pipeline.counters.lines + (this.skipping ? this.ringLines + this.cutLines : 0);
+  }
+
+  /**
+   * Where reading may start again with the same events (a checkpoint): the
+   * pipeline's position and state, or while skipping the ring's start and the
+   * state there, which the skipped lines after it do not change.
+   */
+  get resumePoint(): { offset: number; tracker: TrackerState } {
+    if (this.skipping) return { offset: this.ringOffset, tracker: this.ringState! };
+    return { offset: this.pipeline.position.offset, tracker: this.pipeline.trackerState };
+  }
+
+  /** Pipeline.shiftEventIds, for the state the ring is read from too. */
+  shiftEventIds(shift: number): void {
+    this.pipeline.shiftEventIds(shift);
+    if (this.ringState !== null) this.ringState = { ...this.ringState, nextEventId: this.ringState.nextEventId + shift };
   }
 
   /** Takes the next bytes of the file. */
@@ -205,6 +228,13 @@ export class LazyPipeline {
 
   /** The file is complete: the ring and a last line without a newline are read, and the tracker settles. */
   finish(): WatchEvent[] {
+    const events = this.flush();
+    this.deliver(events, this.pipeline.finish());
+    return events;
+  }
+
+  /** Gives the pipeline what was skipped and the bytes of an unfinished line: it is then where a full parse would be. */
+  flush(): WatchEvent[] {
     const events: WatchEvent[] = [];
     if (this.skipping) {
       const partial = this.partial;
@@ -213,7 +243,6 @@ export class LazyPipeline {
       this.stopSkipping(events);
       for (const p of partial) this.deliver(events, this.pipeline.push(p));
     }
-    this.deliver(events, this.pipeline.finish());
     return events;
   }
 

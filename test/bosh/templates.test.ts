@@ -221,7 +221,7 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('bpm.yml.erb', { concurrent: true }, 
     expect(process.executable).toBe('/var/vcap/packages/node/bin/node');
     expect(process.args).toEqual([
       '--max-old-space-size=384',
-      '--max-semi-space-size=1',
+      '--max-semi-space-size=2',
       '/var/vcap/packages/restore-watcher/bin/restore-watcher.js',
       'serve',
       '--config',

@@ -15,7 +15,7 @@ import { lineOfRestore } from '../helpers/lines.js';
 /** The command run: this checkout's, or another build's (RESTORE_WATCHER_BIN), to show how it fared. */
 const COMMAND = process.env.RESTORE_WATCHER_BIN ?? BIN;
 
-export const NODE_FLAGS = '--max-old-space-size=384 --max-semi-space-size=1';
+export const NODE_FLAGS = '--max-old-space-size=384 --max-semi-space-size=2';
 
 export interface Place {
   dir: string;

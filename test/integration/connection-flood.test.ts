@@ -15,7 +15,7 @@ import { access } from '../helpers/lines.js';
 import { waitForOutput } from '../helpers/output.js';
 import { tempDir } from '../helpers/temp.js';
 
-const NODE_FLAGS = '--max-old-space-size=384 --max-semi-space-size=1';
+const NODE_FLAGS = '--max-old-space-size=384 --max-semi-space-size=2';
 const FLOOD = 1100;
 
 /** Keeps `count` idle connections to the port open; prints how many are open every 100 ms. */

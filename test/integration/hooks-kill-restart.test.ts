@@ -27,7 +27,7 @@ echo "notified about $RESTORE_WATCHER_OPERATION_ID"
 
 /** The agent as the BOSH job runs it: its node flags, 1024 open files, stdout consumed. */
 async function startAgent(config: string): Promise<{ url: string; child: ResultPromise }> {
-  const child = execa('sh', ['-c', `ulimit -n 1024; exec "$0" --max-old-space-size=384 --max-semi-space-size=1 "$1" serve --config "$2"`, process.execPath, BIN, config], {
+  const child = execa('sh', ['-c', `ulimit -n 1024; exec "$0" --max-old-space-size=384 --max-semi-space-size=2 "$1" serve --config "$2"`, process.execPath, BIN, config], {
     reject: false,
     buffer: true,
   });

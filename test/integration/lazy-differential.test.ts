@@ -4,11 +4,19 @@
  * rules from a config (paths with parameters, patterns with and without fixed
  * bytes), in several read sizes and with small memory limits (so its ring is
  * cut and overflows often), it must give the same events and line counts.
+ *
+ * The agent reads through it too (agent/log-reader.ts), driven as the follower
+ * drives it: chunks named by the file they were read from, pauses at the end of
+ * what is written, and restarts from the checkpoint it would have written (its
+ * position and tracker state) with the journal skipping ids it holds. Its
+ * journal must be the events of the full pipeline driven the same way, and every
+ * event made again after a restart the one journaled before.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/defaults.js';
-import type { WatchEvent } from '../../src/model.js';
+import { LogReader } from '../../src/agent/log-reader.js';
+import type { SourceFile, WatchEvent } from '../../src/model.js';
 import { Pipeline, pipelineOptions, type PipelineOptions } from '../../src/pipeline.js';
 import { LAZY_LIMITS, LazyPipeline, needlesFor, type LazyLimits } from '../../src/scan/lazy.js';
 import { compileRules, type Rules } from '../../src/track/rules.js';
@@ -49,6 +57,72 @@ function lazy(bytes: Buffer, options: PipelineOptions, size: number, limits: Laz
   if (sink) expect(returned).toEqual([]);
   else events.push(...returned);
   return { events, lines: p.counters.lines, parsed: parsedRecords(p.pipeline), state: p.pipeline.trackerState };
+}
+
+const SOURCE: SourceFile = { path: 'production.log', identity: { dev: 1, ino: 2 } };
+
+/** How the agent is driven: a pause after every `pauseEvery`-th chunk, a restart from its checkpoint after every `restartEvery`-th. */
+interface Drive {
+  size: number;
+  pauseEvery: number;
+  restartEvery: number;
+}
+
+/** The full pipeline as the agent drove it before the lazy reader: chunks, pauses, no restarts. */
+function fullAsAgent(bytes: Buffer, options: PipelineOptions, drive: Drive): Told {
+  const p = new Pipeline(options, SOURCE.path);
+  const events: WatchEvent[] = [...p.startFile(SOURCE, 0)];
+  let n = 0;
+  for (let i = 0; i < bytes.length; i += drive.size) {
+    events.push(...p.push(bytes.subarray(i, i + drive.size), SOURCE));
+    if (++n % drive.pauseEvery === 0) events.push(...p.pause());
+  }
+  events.push(...p.pause());
+  return { events, lines: p.counters.lines, parsed: parsedRecords(p), state: p.trackerState };
+}
+
+/**
+ * The agent's reader over the same chunks, restarted from its checkpoint every
+ * `restartEvery` chunks; the journal takes only ids above its last, and an event
+ * made again must equal the one journaled. `lines` and `state` are those of the
+ * last run (without restarts, of the whole file).
+ */
+function agentReader(bytes: Buffer, options: PipelineOptions, drive: Drive, limits: LazyLimits): Told & { restarts: number } {
+  const journal: WatchEvent[] = [];
+  const file = (made: WatchEvent[]): void => {
+    for (const e of made) {
+      const last = journal.at(-1)?.id ?? 0;
+      if (e.id > last) journal.push(e);
+      else expect(e).toEqual(journal.find((j) => j.id === e.id));
+    }
+  };
+  let reader = new LogReader(options, SOURCE.path, 0, undefined, limits);
+  file(reader.startFile(SOURCE, 0));
+  const buffer = Buffer.alloc(drive.size);
+  let at = 0;
+  let n = 0;
+  let restarts = 0;
+  let restartedAt = 0;
+  while (at < bytes.length) {
+    const got = bytes.copy(buffer, 0, at, at + drive.size);
+    file(reader.push(buffer.subarray(0, got), SOURCE));
+    buffer.fill(0x41);
+    at += got;
+    n++;
+    if (n % drive.pauseEvery === 0) file(reader.pause());
+    const { offset } = reader.position;
+    expect(offset).toBeLessThanOrEqual(at);
+    // Restarted only past the last restart's point: a crash loop that reads nothing new is not a model of anything.
+    if (n % drive.restartEvery === 0 && offset > restartedAt) {
+      restartedAt = offset;
+      reader = new LogReader(options, SOURCE.path, offset, reader.trackerState, limits);
+      file(reader.startFile(SOURCE, offset));
+      at = offset;
+      restarts++;
+    }
+  }
+  file(reader.pause());
+  return { events: journal, lines: reader.counters.lines, parsed: 0, state: reader.trackerState, restarts };
 }
 
 function parsedRecords(p: Pipeline): number {
@@ -121,5 +195,62 @@ describe('the lazy reader tells what the full pipeline tells', () => {
     // Where the rules give needles, lines were skipped: the comparison is not of two full readings.
     if (needlesFor(options.rules) !== null) expect(skipped).toBeGreaterThan(0);
     else expect(skipped).toBe(0);
+  });
+});
+
+describe("the agent's reader tells what the full pipeline tells the agent", () => {
+  const drives: Drive[] = [
+    { size: 509, pauseEvery: 7, restartEvery: Number.POSITIVE_INFINITY },
+    { size: 4096, pauseEvery: 1, restartEvery: 5 },
+    { size: 65536, pauseEvery: 3, restartEvery: 2 },
+  ];
+
+  /**
+   * With `timezone: auto` the zone is learned by the parser from access lines and
+   * is not part of a checkpoint: the full pipeline restarted gives other times
+   * too. Runs with restarts use a fixed zone.
+   */
+  const fixedZone = (options: PipelineOptions, drive: Drive): PipelineOptions =>
+    options.timezone === 'auto' && Number.isFinite(drive.restartEvery) ? { ...options, timezone: 'UTC' } : options;
+
+  it.each(CONFIGS)('generated awkward logs, %s', (_, configured) => {
+    let restarts = 0;
+    for (let seed = 11; seed <= 13; seed++) {
+      const bytes = awkwardLog({ seed, lines: 1500 });
+      for (const drive of drives) {
+        const options = fixedZone(configured, drive);
+        const expected = fullAsAgent(bytes, options, drive);
+        expect(expected.events.length).toBeGreaterThan(0);
+        for (const limits of [LAZY_LIMITS, SMALL]) {
+          const got = agentReader(bytes, options, drive, limits);
+          expect(got.events).toEqual(expected.events);
+          restarts += got.restarts;
+          if (got.restarts === 0) {
+            expect(got.lines).toBe(expected.lines);
+            expect(got.state).toEqual(expected.state);
+          }
+        }
+      }
+    }
+    expect(restarts).toBeGreaterThan(0);
+  });
+
+  it('resumes from a checkpoint taken while lines were being skipped', () => {
+    const bytes = awkwardLog({ seed: 5, lines: 3000 });
+    const options = CONFIGS[1]![1];
+    const expected = fullAsAgent(bytes, options, { size: 1024, pauseEvery: Number.POSITIVE_INFINITY, restartEvery: 0 });
+    // A reader that never pauses is mid-skip at most chunk ends: its checkpoint is then a ring's start.
+    let midSkip = 0;
+    const reader = new LogReader(options, SOURCE.path, 0, undefined, SMALL);
+    reader.startFile(SOURCE, 0);
+    for (let i = 0; i < bytes.length; i += 1024) {
+      reader.push(bytes.subarray(i, i + 1024), SOURCE);
+      const { offset } = reader.position;
+      if (offset < Math.min(i + 1024, bytes.length) - 1024) midSkip++;
+    }
+    expect(midSkip).toBeGreaterThan(0);
+    const got = agentReader(bytes, options, { size: 1024, pauseEvery: Number.POSITIVE_INFINITY, restartEvery: 3 }, SMALL);
+    expect(got.restarts).toBeGreaterThan(10);
+    expect(got.events).toEqual(expected.events);
   });
 });

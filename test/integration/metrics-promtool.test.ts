@@ -28,7 +28,7 @@ describe.skipIf(!haveTool('promtool', 'prometheus'))('/metrics of a running agen
     // As the BOSH job runs it (bpm.yml.erb): node's flags, open files limited, stdout read.
     const agent = execa(
       'sh',
-      ['-c', 'ulimit -n 1024 && exec "$0" --max-old-space-size=384 --max-semi-space-size=1 "$@"', process.execPath, BIN, 'serve', '--config', config],
+      ['-c', 'ulimit -n 1024 && exec "$0" --max-old-space-size=384 --max-semi-space-size=2 "$@"', process.execPath, BIN, 'serve', '--config', config],
       { reject: false },
     );
     try {
