@@ -5,7 +5,7 @@
  */
 import type { Config } from './config.js';
 import type { Line, LogRecord, SourceFile, UnknownReason, WatchEvent } from './model.js';
-import { RecordAssembler } from './parse/records.js';
+import { RecordAssembler, type ZoneState } from './parse/records.js';
 import { flushSplit, initialSplitState, resumeOffset, sourceFile, splitChunk, type SplitState } from './split/splitter.js';
 import { compileRules, type TrackerRules } from './track/rules.js';
 import {
@@ -69,15 +69,25 @@ export class Pipeline {
     file: SourceFile | string,
     offset = 0,
     tracker: TrackerState = initialTrackerState(),
+    zone: ZoneState | null = null,
   ) {
     this.from = sourceFile(file);
     this.split = initialSplitState(offset);
-    this.assembler = new RecordAssembler({ timezone: options.timezone, maxMessageChars: options.maxLineBytes });
+    this.assembler = this.newAssembler(zone);
     this.tracker = upgradeTrackerState(tracker);
   }
 
   get trackerState(): TrackerState {
     return this.tracker;
+  }
+
+  /** What the parser learned of the zone (`timezone: auto`), as of `position`; null with a fixed zone. */
+  get zoneState(): ZoneState | null {
+    return this.assembler.zone;
+  }
+
+  private newAssembler(zone: ZoneState | null): RecordAssembler {
+    return new RecordAssembler({ timezone: this.options.timezone, maxMessageChars: this.options.maxLineBytes, zone });
   }
 
   /** The file and the offset to resume from so that nothing is read twice or missed. */
@@ -98,11 +108,12 @@ export class Pipeline {
   /**
    * Continues at `offset` of the current file with `tracker` and a fresh parser,
    * as if the bytes before `offset` had been read: for a skipping reader that
-   * knows the state the skipped lines would have left. `skippedLines` are counted.
+   * knows the state the skipped lines would have left (`zone`: the parser's, null for
+   * none learned). `skippedLines` are counted.
    */
-  rewind(offset: number, tracker: TrackerState, skippedLines: number): void {
+  rewind(offset: number, tracker: TrackerState, zone: ZoneState | null, skippedLines: number): void {
     this.split = initialSplitState(offset);
-    this.assembler = new RecordAssembler({ timezone: this.options.timezone, maxMessageChars: this.options.maxLineBytes });
+    this.assembler = this.newAssembler(zone);
     this.tracker = tracker;
     this.counters.lines += skippedLines;
   }

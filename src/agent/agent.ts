@@ -26,6 +26,7 @@ import { JournalStore } from '../journal/store.js';
 import { ProgressLogThrottle } from '../log-output.js';
 import { EVENT_TYPES, type EventType, type WatchEvent } from '../model.js';
 import { pipelineOptions } from '../pipeline.js';
+import { LAZY_LIMITS } from '../scan/lazy.js';
 import { FileFollower } from '../tail/follower.js';
 import type { FileIdentity } from '../model.js';
 import { initialTrackerState } from '../track/tracker.js';
@@ -175,7 +176,7 @@ export class Agent {
       else tracker = initialTrackerState(this.journal.lastId + 1);
       this.logger.info({ lastId: this.journal.lastId, knownThroughOffset: point?.offset ?? null }, 'checkpoint rebuilt from the journal');
     }
-    this.pipe = new LogReader(pipelineOptions(config), path, loaded.resume?.offset ?? 0, tracker);
+    this.pipe = new LogReader(pipelineOptions(config), path, loaded.resume?.offset ?? 0, tracker, LAZY_LIMITS, loaded.zone);
     this.follower.resumeAt(loaded.resume);
     // There is always a checkpoint before the first event, so a crash never leaves a journal without one.
     if (loaded.fresh) this.checkpoint();
@@ -270,6 +271,7 @@ export class Agent {
         position: at,
         knownCopies: this.follower.knownCopies(),
         tracker: this.pipe.trackerState,
+        zone: this.pipe.zoneState,
         events: tickEvents,
       },
       this.marks(),

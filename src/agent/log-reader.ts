@@ -13,6 +13,7 @@
  * would be. Live, then, the lazy reader only ever holds what one check read.
  */
 import type { SourceFile, WatchEvent } from '../model.js';
+import type { ZoneState } from '../parse/records.js';
 import { Pipeline, type PipelineCounters, type PipelineOptions } from '../pipeline.js';
 import { LAZY_LIMITS, LazyPipeline, type LazyLimits } from '../scan/lazy.js';
 import type { TrackerState } from '../track/tracker.js';
@@ -31,8 +32,9 @@ export class LogReader {
     offset = 0,
     tracker?: TrackerState,
     private readonly limits: LazyLimits = LAZY_LIMITS,
+    zone: ZoneState | null = null,
   ) {
-    this.pipeline = new Pipeline(options, file, offset, tracker);
+    this.pipeline = new Pipeline(options, file, offset, tracker, zone);
     this.from = { path: file, identity: null };
     this.lazy = new LazyPipeline(options, file, limits, this.pipeline);
   }
@@ -84,6 +86,11 @@ export class LogReader {
   /** The tracker's state at `position`. */
   get trackerState(): TrackerState {
     return this.lazy.resumePoint.tracker;
+  }
+
+  /** The zone the parser learned (`timezone: auto`) as of `position`: a checkpoint keeps it with the tracker's state. */
+  get zoneState(): ZoneState | null {
+    return this.lazy.resumePoint.zone;
   }
 
   /** The pipeline's counters, with the lines skipped so far counted (record kinds count parsed lines only). */

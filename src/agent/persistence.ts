@@ -25,6 +25,7 @@ import type { Journal } from '../journal/journal.js';
 import type { LoadedJournal } from '../journal/store.js';
 import type { WatchEvent } from '../model.js';
 import type { ResumePoint } from '../tail/follower.js';
+import type { ZoneState } from '../parse/records.js';
 import { initialTrackerState, type TrackerState } from '../track/tracker.js';
 import type { PersistenceCounters, PersistenceReport } from './status.js';
 
@@ -61,6 +62,8 @@ export interface FollowerMarks {
 /** What loading found: where to resume and with what tracker state. */
 export interface LoadedState {
   tracker: TrackerState;
+  /** The parser's zone state at `resume` (null: none learned). */
+  zone: ZoneState | null;
   resume: ResumePoint | null;
   knownCopies: Buffer[];
   /** Events a tick made that only the checkpoint holds. */
@@ -164,14 +167,14 @@ export class Persistence {
           'the journal is missing events the checkpoint covers (journal file lost?); ids continue after the gap',
         );
       }
-      return { tracker: c.tracker, resume, knownCopies: c.knownCopies, tickEvents: c.events, fresh: false };
+      return { tracker: c.tracker, zone: resume === null ? null : c.zone, resume, knownCopies: c.knownCopies, tickEvents: c.events, fresh: false };
     }
     if (cp.kind === 'unusable') {
       logger.warn({ file: this.checkpointFile.file, reason: cp.reason }, 'checkpoint not usable; rebuilding it from the journal');
     } else if (journal.lastId > 0) {
       logger.warn({ file: this.checkpointFile.file, lastId: journal.lastId }, 'checkpoint missing; rebuilding it from the journal');
     }
-    return { tracker: initialTrackerState(), resume: null, knownCopies: [], tickEvents: [], fresh: true };
+    return { tracker: initialTrackerState(), zone: null, resume: null, knownCopies: [], tickEvents: [], fresh: true };
   }
 
   /** Something a checkpoint should cover has happened. */

@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { EVENT_TYPES, type WatchEvent } from '../model.js';
+import type { ZoneState } from '../parse/records.js';
 import type { FilePosition } from '../tail/identity.js';
 import type { TrackerState } from '../track/tracker.js';
 import { writeFileAtomic } from './durable-file.js';
@@ -32,6 +33,13 @@ export interface Checkpoint {
   /** Heads of the rotated copies already read or accounted for, to tell a copy made while the agent was down. */
   knownCopies: Buffer[];
   tracker: TrackerState;
+  /**
+   * What the parser learned of the zone (`timezone: auto`) at the position: logger
+   * lines read after a resume take the offset they would have taken. Null with a
+   * fixed zone, and in checkpoints written before it was kept (then UTC until the
+   * next access line, as before).
+   */
+  zone: ZoneState | null;
   /** Events made by ticks since the previous checkpoint: they cannot be regenerated from the log. */
   events: WatchEvent[];
 }
@@ -90,6 +98,10 @@ const fileSchema = z.object({
     .nullable(),
   knownCopies: z.array(base64),
   tracker: trackerSchema,
+  zone: z
+    .object({ offset: z.number().int().min(-24 * 60).max(24 * 60), lastAccessTime: time.nullable() })
+    .nullable()
+    .optional(),
   events: z.array(eventSchema),
   writtenAt: z.string(),
 });
@@ -149,6 +161,7 @@ export class Checkpointer {
               },
         knownCopies: v.knownCopies.map((k) => Buffer.from(k, 'base64')),
         tracker: v.tracker as unknown as TrackerState,
+        zone: v.zone ?? null,
         events: v.events as unknown as WatchEvent[],
       },
     };
@@ -173,6 +186,7 @@ export class Checkpointer {
             },
       knownCopies: checkpoint.knownCopies.map((k) => k.toString('base64')),
       tracker: checkpoint.tracker,
+      zone: checkpoint.zone,
       events: checkpoint.events,
       writtenAt: new Date().toISOString(),
     };

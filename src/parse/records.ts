@@ -25,6 +25,16 @@ export interface AssemblerOptions {
   timezone: string;
   /** A logger record keeps at most this many characters of message; the rest is counted, not kept. */
   maxMessageChars?: number;
+  /** In auto mode: what was learned of the zone before the first line (a resumed reading, see `zone`). */
+  zone?: ZoneState | null;
+}
+
+/** What the auto zone has learned from the lines read: a checkpoint keeps it, so a resumed reading reads times the same. */
+export interface ZoneState {
+  /** Minutes east of UTC logger times are read at. */
+  offset: number;
+  /** Time of the last access line, which bounds the DST choice of the entry after it. */
+  lastAccessTime: number | null;
 }
 
 const RAILS_STARTED_ZONE = / at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} ([+-])(\d{2})(\d{2})$/;
@@ -48,13 +58,29 @@ export class RecordAssembler {
 
   constructor(options: AssemblerOptions) {
     this.auto = options.timezone === 'auto';
-    this.toEpoch = this.auto ? this.converterAt(0) : localTimeConverter(options.timezone);
+    const zone = this.auto ? options.zone : null;
+    if (zone != null) {
+      this.offset = zone.offset;
+      this.lastAccessTime = zone.lastAccessTime;
+    }
+    this.toEpoch = this.auto ? this.converterAt(this.offset) : localTimeConverter(options.timezone);
     this.maxMessageChars = options.maxMessageChars ?? 64 * 1024;
   }
 
   /** Offset of the first line of the unfinished record, or null when nothing is pending. */
   get pendingOffset(): number | null {
     return this.pending === null ? null : this.pending.line.offset;
+  }
+
+  /**
+   * The auto zone's state at `pendingOffset` (or after the last line when nothing is
+   * pending): an assembler given it there reads the lines from there the same. Null
+   * with a fixed zone. An entry pending took the offset it was read at, and no
+   * access line came after its start (one would have completed it).
+   */
+  get zone(): ZoneState | null {
+    if (!this.auto) return null;
+    return { offset: this.pending === null ? this.offset : this.pendingZone, lastAccessTime: this.lastAccessTime };
   }
 
   /** Takes one line; returns the records it completes (usually zero or one). */

@@ -42,7 +42,7 @@ import { fixedOffsetConverter } from '../parse/timezone.js';
 import { initialSplitState, splitChunk } from '../split/splitter.js';
 import { type TrackerRules } from '../track/rules.js';
 import { IDLE_HOLD_MS, MAX_HELD } from '../track/tracker.js';
-import { RecordAssembler } from '../parse/records.js';
+import { RecordAssembler, type ZoneState } from '../parse/records.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -131,6 +131,8 @@ export class LazyPipeline {
   private ringOffset = 0;
   /** The tracker state at `ringOffset`. */
   private ringState: TrackerState | null = null;
+  /** The parser's zone state at `ringOffset` (`timezone: auto`). */
+  private ringZone: ZoneState | null = null;
   /** The ring was cut: the pipeline must be rewound to `ringOffset` before it reads it. */
   private rewound = false;
   /** Lines cut off the ring, to be counted when the pipeline is rewound. */
@@ -172,11 +174,12 @@ export class LazyPipeline {
   /**
    * Where reading may start again with the same events (a checkpoint): the
    * pipeline's position and state, or while skipping the ring's start and the
-   * state there, which the skipped lines after it do not change.
+   * state there, which the skipped lines after it do not change; with the parser's
+   * zone state there.
    */
-  get resumePoint(): { offset: number; tracker: TrackerState } {
-    if (this.skipping) return { offset: this.ringOffset, tracker: this.ringState! };
-    return { offset: this.pipeline.position.offset, tracker: this.pipeline.trackerState };
+  get resumePoint(): { offset: number; tracker: TrackerState; zone: ZoneState | null } {
+    if (this.skipping) return { offset: this.ringOffset, tracker: this.ringState!, zone: this.ringZone };
+    return { offset: this.pipeline.position.offset, tracker: this.pipeline.trackerState, zone: this.pipeline.zoneState };
   }
 
   /** Pipeline.shiftEventIds, for the state the ring is read from too. */
@@ -284,6 +287,7 @@ export class LazyPipeline {
     this.skipping = true;
     this.ringOffset = offset;
     this.ringState = this.pipeline.trackerState;
+    this.ringZone = this.pipeline.zoneState;
     this.ringLength = 0;
     this.ringLines = 0;
     this.rewound = false;
@@ -295,7 +299,7 @@ export class LazyPipeline {
     this.skipping = false;
     // Only the lines after the last poll can still matter to the line that stopped skipping.
     if (this.ringLength > 0) this.cutRing();
-    if (this.rewound) this.pipeline.rewind(this.ringOffset, this.ringState!, this.cutLines);
+    if (this.rewound) this.pipeline.rewind(this.ringOffset, this.ringState!, this.ringZone, this.cutLines);
     // In slices: the pipeline makes every line of what it is given at once, and a ring that could not be cut holds megabytes.
     for (let p = 0; p < this.ringLength; p += RING_SLICE) {
       this.deliver(events, this.pipeline.push(this.ring.subarray(p, Math.min(p + RING_SLICE, this.ringLength))));
@@ -396,7 +400,9 @@ export class LazyPipeline {
     z = z > 0 ? this.accessLineBefore(this.linesBack(z, 1)) : 0;
     const fromEntry = z === 0;
     const state = this.ringState!;
-    const assembler = new RecordAssembler({ timezone: this.options.timezone, maxMessageChars: this.options.maxLineBytes });
+    // From a zoned access line the zone is learned there; from the ring's start it is the one known there.
+    const zone = fromEntry ? this.ringZone : null;
+    const assembler = new RecordAssembler({ timezone: this.options.timezone, maxMessageChars: this.options.maxLineBytes, zone });
     const { lines } = splitChunk(initialSplitState(this.ringOffset + z), this.ring.subarray(z, end), this.file, this.options.maxLineBytes);
     const records: LogRecord[] = [];
     for (const line of lines) for (const r of assembler.push(line)) records.push(r);
@@ -427,6 +433,8 @@ export class LazyPipeline {
       if (newest < r.time - IDLE_HOLD_MS) {
         const kept = countLines(this.ring, a, this.ringLength);
         this.ringState = { ...state, held: [], heldChars: 0, pid, clock };
+        // A reading started at A, a zoned access line, learns the zone there: nothing before it is needed.
+        this.ringZone = null;
         this.cutLines += this.ringLines - kept;
         this.ringLines = kept;
         this.ring.copy(this.ring, 0, a, this.ringLength);

@@ -8,7 +8,8 @@
  * The agent reads through it too (agent/log-reader.ts), driven as the follower
  * drives it: chunks named by the file they were read from, pauses at the end of
  * what is written, and restarts from the checkpoint it would have written (its
- * position and tracker state) with the journal skipping ids it holds. Its
+ * position, tracker state and the zone learned by `timezone: auto`) with the
+ * journal skipping ids it holds. Its
  * journal must be the events of the full pipeline driven the same way, and every
  * event made again after a restart the one journaled before.
  */
@@ -115,7 +116,7 @@ function agentReader(bytes: Buffer, options: PipelineOptions, drive: Drive, limi
     // Restarted only past the last restart's point: a crash loop that reads nothing new is not a model of anything.
     if (n % drive.restartEvery === 0 && offset > restartedAt) {
       restartedAt = offset;
-      reader = new LogReader(options, SOURCE.path, offset, reader.trackerState, limits);
+      reader = new LogReader(options, SOURCE.path, offset, reader.trackerState, limits, reader.zoneState);
       file(reader.startFile(SOURCE, offset));
       at = offset;
       restarts++;
@@ -205,20 +206,11 @@ describe("the agent's reader tells what the full pipeline tells the agent", () =
     { size: 65536, pauseEvery: 3, restartEvery: 2 },
   ];
 
-  /**
-   * With `timezone: auto` the zone is learned by the parser from access lines and
-   * is not part of a checkpoint: the full pipeline restarted gives other times
-   * too. Runs with restarts use a fixed zone.
-   */
-  const fixedZone = (options: PipelineOptions, drive: Drive): PipelineOptions =>
-    options.timezone === 'auto' && Number.isFinite(drive.restartEvery) ? { ...options, timezone: 'UTC' } : options;
-
-  it.each(CONFIGS)('generated awkward logs, %s', (_, configured) => {
+  it.each(CONFIGS)('generated awkward logs, %s', (_, options) => {
     let restarts = 0;
     for (let seed = 11; seed <= 13; seed++) {
       const bytes = awkwardLog({ seed, lines: 1500 });
       for (const drive of drives) {
-        const options = fixedZone(configured, drive);
         const expected = fullAsAgent(bytes, options, drive);
         expect(expected.events.length).toBeGreaterThan(0);
         for (const limits of [LAZY_LIMITS, SMALL]) {
@@ -235,9 +227,30 @@ describe("the agent's reader tells what the full pipeline tells the agent", () =
     expect(restarts).toBeGreaterThan(0);
   });
 
+  // The zone of the Logger times is learned from the access lines: a restart between a zone
+  // change and the next access line reads the Logger lines between them at the learned zone.
+  it.each(['timezone-berlin', 'timezone-dst-fallback'])('corpus %s, restarted from its checkpoints anywhere', (name) => {
+    const bytes = readFileSync(new URL(`../../fixtures/corpus/${name}.log`, import.meta.url));
+    const options = CONFIGS[0]![1];
+    expect(options.timezone).toBe('auto');
+    for (const size of [1, 17, 64, 150]) {
+      for (const pauseEvery of [1, 2, Number.POSITIVE_INFINITY]) {
+        const expected = fullAsAgent(bytes, options, { size, pauseEvery, restartEvery: Number.POSITIVE_INFINITY });
+        expect(expected.events.length).toBeGreaterThan(0);
+        for (const restartEvery of [1, 2, 3]) {
+          for (const limits of [LAZY_LIMITS, SMALL]) {
+            const got = agentReader(bytes, options, { size, pauseEvery, restartEvery }, limits);
+            expect(got.restarts).toBeGreaterThan(0);
+            expect(got.events).toEqual(expected.events);
+          }
+        }
+      }
+    }
+  });
+
   it('resumes from a checkpoint taken while lines were being skipped', () => {
     const bytes = awkwardLog({ seed: 5, lines: 3000 });
-    const options = CONFIGS[1]![1];
+    const options = CONFIGS[0]![1];
     const expected = fullAsAgent(bytes, options, { size: 1024, pauseEvery: Number.POSITIVE_INFINITY, restartEvery: 0 });
     // A reader that never pauses is mid-skip at most chunk ends: its checkpoint is then a ring's start.
     let midSkip = 0;

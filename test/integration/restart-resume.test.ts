@@ -98,4 +98,22 @@ describe('restarting', () => {
     ]);
     expect(agent.status().state).toBe('restore-running');
   });
+
+  it('reads Logger times after a restart at the zone the access lines before the checkpoint gave (timezone auto)', async () => {
+    const where = agentDir();
+    const lines = readFileSync(new URL('../../fixtures/corpus/timezone-dst-fallback.log', import.meta.url), 'utf8').split('\n');
+    const upToOrder = lines.findIndex((l) => l.includes('02:50:15 +0200')) + 1;
+    appendFileSync(where.log, `${lines.slice(0, upToOrder).join('\n')}\n`);
+    let agent = await startDrivenAgent(where, { log: { timezone: 'auto' } });
+    await agent.stop();
+    // The next Logger line comes before any access line, and is told at the end of what is
+    // written: only the checkpoint knows it is at +0200.
+    appendFileSync(where.log, `${lines[upToOrder]!}\n`);
+    agent = await startDrivenAgent(where, { log: { timezone: 'auto' } });
+    appendFileSync(where.log, lines.slice(upToOrder + 1).join('\n'));
+    await agent.follower.check();
+    const told = agent.journal.all().filter((e) => e.type === 'restore.progress' && e.message !== '');
+    expect(told.map((e) => [e.message, e.time])).toContainEqual(['Downloading backup', '2018-10-28T00:51:00.100Z']);
+    expect(agent.journal.all().at(-1)).toMatchObject({ type: 'restore.succeeded', time: '2018-10-28T01:20:00.939Z' });
+  });
 });

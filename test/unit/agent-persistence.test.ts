@@ -77,6 +77,7 @@ const checkpoint = (position: Checkpoint['position'] = null, next = 4): Checkpoi
   position,
   knownCopies: [],
   tracker: initialTrackerState(next),
+  zone: null,
   events: [],
 });
 const marks = { headLength: 0, content: 0, copiesRead: 0 };

@@ -86,11 +86,26 @@ describe('Checkpointer', () => {
       position: { identity: { dev: 1, ino: 2 }, head: Buffer.from('head'), tail: Buffer.from('tail'), offset: 42 },
       knownCopies: [Buffer.from('old')],
       tracker: initialTrackerState(7),
+      zone: { offset: 60, lastAccessTime: Date.UTC(2018, 9, 28, 0, 59, 58) },
       events: [event(6)],
     };
     cp.write(checkpoint);
     expect(cp.load()).toEqual({ kind: 'loaded', checkpoint });
     expect(() => readFileSync(join(d, `${CHECKPOINT_FILE}.tmp`))).toThrow(/ENOENT/);
+  });
+
+  it('reads a checkpoint written without the zone state as having none, and refuses a malformed one', () => {
+    const d = dir();
+    const cp = new Checkpointer(d);
+    cp.write({ path: 'x.log', position: null, knownCopies: [], tracker: initialTrackerState(3), zone: { offset: -300, lastAccessTime: null }, events: [] });
+    const written = JSON.parse(readFileSync(cp.file, 'utf8')) as Record<string, unknown>;
+    delete written.zone;
+    writeFileSync(cp.file, JSON.stringify(written));
+    expect(cp.load()).toMatchObject({ kind: 'loaded', checkpoint: { zone: null } });
+    writeFileSync(cp.file, JSON.stringify({ ...written, zone: { offset: 6000, lastAccessTime: null } }));
+    expect(cp.load()).toMatchObject({ kind: 'unusable', reason: expect.stringMatching(/^zone\.offset: /) });
+    writeFileSync(cp.file, JSON.stringify({ ...written, zone: { offset: 60 } }));
+    expect(cp.load()).toMatchObject({ kind: 'unusable', reason: expect.stringMatching(/^zone\.lastAccessTime: /) });
   });
 
   it('refuses another format version, and a file that is not JSON, saying why', () => {
