@@ -128,11 +128,11 @@ export function buildMetrics(sources: MetricsSources): Registry {
   );
   readGauge(registry, 'log_offset_bytes', 'Byte offset read so far in the current log file.', [], () => one(status().follower.offset));
 
-  // parse
-  readCounter(registry, 'log_records_total', 'Records parsed, by kind (access line, logger entry, unknown).', ['kind'], () =>
+  // parse: lines that cannot change what the idle tracker tells are counted as lines and not parsed
+  readCounter(registry, 'log_parsed_records_total', 'Records of the lines parsed, by kind; lines skipped while no operation runs are not in it.', ['kind'], () =>
     Object.entries(c().pipeline.records).map(([kind, n]) => [{ kind }, n]),
   );
-  readCounter(registry, 'log_unknown_lines_total', 'Lines in neither log format, by reason.', ['reason'], () =>
+  readCounter(registry, 'log_parsed_unknown_lines_total', 'Parsed lines in neither log format, by reason; lines skipped while no operation runs are not in it.', ['reason'], () =>
     Object.entries(c().pipeline.unknown).map(([reason, n]) => [{ reason }, n]),
   );
 

@@ -54,9 +54,9 @@ describe('/metrics', () => {
     expect(sample('restore_watcher_log_rotated_copies_read_total')).toBe(1);
     expect(sample('restore_watcher_checkpoints_total')).toBe(5);
     for (const kind of ['access', 'logger', 'unknown'] as const)
-      expect(sample(`restore_watcher_log_records_total{kind="${kind}"}`)).toBe(c.records[kind]);
+      expect(sample(`restore_watcher_log_parsed_records_total{kind="${kind}"}`)).toBe(c.records[kind]);
     expect(c.unknown.unmatched).toBeGreaterThan(0);
-    expect(sample('restore_watcher_log_unknown_lines_total{reason="unmatched"}')).toBe(c.unknown.unmatched);
+    expect(sample('restore_watcher_log_parsed_unknown_lines_total{reason="unmatched"}')).toBe(c.unknown.unmatched);
   });
 
   it('counts events by type', () => {
