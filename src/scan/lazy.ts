@@ -28,6 +28,12 @@
  * the pipeline is rewound there with nothing held; the lines before it are
  * only counted.
  *
+ * The needles and the scan for them are in needles.ts. Length: what is left is one
+ * state machine (skipping or not, the ring, the point it was cut at with the
+ * tracker and zone state there, the unfinished line), whose every transition
+ * changes several of those at once; they stay in one class so that each can be
+ * checked against the others.
+ *
  * Line counts stay exact (lines are counted by their newlines); record-kind
  * counts cover the parsed lines only, so `replay`'s text summary, which prints
  * them, reads every line.
@@ -37,15 +43,15 @@ import type { LogRecord, WatchEvent } from '../model.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { AccessParser } from '../parse/access.js';
 import { looksLikeLoggerLine } from '../parse/logger.js';
-import { isTraceLine, parseBanner } from '../parse/server.js';
-import { fixedOffsetConverter } from '../parse/timezone.js';
+import { isTraceLine } from '../parse/server.js';
 import { initialSplitState, splitChunk } from '../split/splitter.js';
-import { type TrackerRules } from '../track/rules.js';
 import { IDLE_HOLD_MS, MAX_HELD } from '../track/tracker.js';
 import { RecordAssembler, type ZoneState } from '../parse/records.js';
+import { NeedleScan, needlesFor } from './needles.js';
+
+export { needlesFor, type Needles } from './needles.js';
 
 const LF = 0x0a;
-const CR = 0x0d;
 
 /** How much the lazy reader keeps in memory, in bytes. */
 export interface LazyLimits {
@@ -62,40 +68,10 @@ export interface LazyLimits {
 export const LAZY_LIMITS: LazyLimits = { trimAt: 4 * 1024 * 1024, maxRing: 8 * 1024 * 1024, maxPartial: 1024 * 1024 };
 /** How much of the ring the pipeline is given at a time. */
 const RING_SLICE = 64 * 1024;
-const UTC = fixedOffsetConverter(0);
 /** Lines given to the pipeline at a time while it reads every line (see `process`). */
 const PARSE_RUN = 16;
 /** Severities a request line may claim out of order (the tracker's `isTrouble`, with exception reports). */
 const TROUBLE: ReadonlySet<string> = new Set(['WARN', 'ERROR', 'FATAL']);
-
-/** First bytes a server banner can start with (parse/server.ts: P, [, *, U, >, =). */
-const BANNER_FIRST = new Uint8Array(256);
-for (const c of 'P[*U>=') BANNER_FIRST[c.charCodeAt(0)] = 1;
-
-/** The fixed bytes the idle tracker reacts to, from the compiled rules. */
-export interface Needles {
-  /** Every start request rule's `"METHOD PREFIX`. */
-  starts: Buffer[];
-  /** Every poll rule's `"METHOD PREFIX`; null when a poll rule has no fixed prefix. */
-  polls: Buffer[] | null;
-}
-
-const STARTED = Buffer.from('Started ');
-
-/** The needles for `rules`, or null when a start rule gives no fixed bytes (then every line must be parsed). */
-export function needlesFor(rules: TrackerRules): Needles | null {
-  const bytes = (list: TrackerRules['restoreRequests']): Buffer[] | null => {
-    const out: Buffer[] = [];
-    for (const m of list) {
-      if (m.literalPrefix === null) return null;
-      out.push(Buffer.from(`"${m.method} ${m.literalPrefix}`));
-    }
-    return out;
-  };
-  const starts = bytes([...rules.restoreRequests, ...rules.backupRequests]);
-  if (starts === null) return null;
-  return { starts, polls: bytes(rules.progressRequests) };
-}
 
 /**
  * True when the tracker is idle in the sense above: no operation, none that
@@ -117,7 +93,8 @@ export function trackerIdle(s: TrackerState): boolean {
 /** Split, parse and track one file from its start, parsing only the lines that can matter. */
 export class LazyPipeline {
   readonly pipeline: Pipeline;
-  private readonly needles: Needles | null;
+  /** Finds the lines that matter while skipping; null when a rule gives no fixed bytes. */
+  private readonly scan: NeedleScan | null;
   private skipping = false;
   /** File offset of the next byte pushed. */
   private offset: number;
@@ -137,9 +114,6 @@ export class LazyPipeline {
   private rewound = false;
   /** Lines cut off the ring, to be counted when the pipeline is rewound. */
   private cutLines = 0;
-  /** Needle hits in the buffer being scanned, cached across calls (-1: none left). */
-  private hits: number[] = [];
-  private hitsIn: Buffer | null = null;
 
   /** `pipeline`: one to continue, between two lines of the file (the live agent's, resumed from a checkpoint). */
   constructor(
@@ -150,7 +124,8 @@ export class LazyPipeline {
   ) {
     this.pipeline = pipeline ?? new Pipeline(options, file);
     this.ring = Buffer.allocUnsafe(limits.trimAt * 2);
-    this.needles = needlesFor(options.rules);
+    const needles = needlesFor(options.rules);
+    this.scan = needles === null ? null : new NeedleScan(needles, options.maxLineBytes);
     this.offset = this.pipeline.position.offset;
   }
 
@@ -263,7 +238,7 @@ export class LazyPipeline {
         if (this.mayskip()) this.startSkipping(base + pos);
         continue;
       }
-      const stop = this.firstThatMatters(buf, pos, end);
+      const stop = this.scan!.firstThatMatters(buf, pos, end);
       if (stop.at > pos) this.keep(buf, pos, stop.at, stop.lines, events);
       pos = stop.at;
       // The line that matters is read by the pipeline, after what was skipped.
@@ -274,7 +249,7 @@ export class LazyPipeline {
   private mayskip(): boolean {
     const p = this.pipeline;
     return (
-      this.needles !== null &&
+      this.scan !== null &&
       p.decisions === null &&
       p.onLine === null &&
       p.onRecord === null &&
@@ -455,72 +430,11 @@ export class LazyPipeline {
     return lines[0]!;
   }
 
-  /**
-   * The start of the first line in [pos, end) the idle tracker may react to
-   * (`end` when none), and how many lines come before it.
-   */
-  private firstThatMatters(buf: Buffer, pos: number, end: number): { at: number; lines: number } {
-    const needles = this.needles!;
-    if (this.hitsIn !== buf) {
-      this.hitsIn = buf;
-      this.hits = new Array<number>(needles.starts.length + 1).fill(-2);
-    }
-    let first = end;
-    for (let i = 0; i < needles.starts.length; i++) {
-      let h = this.hits[i]!;
-      if (h === -2 || (h !== -1 && h < pos)) h = this.hits[i] = buf.indexOf(needles.starts[i]!, pos);
-      if (h !== -1 && h < first) first = h;
-    }
-    const k = needles.starts.length;
-    let h = this.hits[k]!;
-    if (h === -2 || (h !== -1 && h < pos)) h = this.hits[k] = this.nextRailsStarted(buf, pos, end);
-    if (h !== -1 && h < first) first = h;
-    const limit = first >= end ? end : buf.lastIndexOf(LF, first) + 1;
-    // Banners start at a line's first byte: every line start up to the first hit is looked at.
-    let lines = 0;
-    let p = pos;
-    while (p < limit) {
-      if (BANNER_FIRST[buf[p]!] === 1 && this.isBanner(buf, p)) return { at: p, lines };
-      p = buf.indexOf(LF, p) + 1;
-      lines++;
-    }
-    return { at: limit, lines };
-  }
-
-  /** The next `Started ` with ` at ` later on its line (a Rails request line may follow), or -1. */
-  private nextRailsStarted(buf: Buffer, pos: number, end: number): number {
-    let from = pos;
-    while (from < end) {
-      const h = buf.indexOf(STARTED, from);
-      if (h === -1 || h >= end) return -1;
-      const eol = buf.indexOf(LF, h);
-      if (hasAt(buf, h + STARTED.length, eol)) return h;
-      from = eol + 1;
-    }
-    return -1;
-  }
-
-  private isBanner(buf: Buffer, start: number): boolean {
-    let stop = buf.indexOf(LF, start);
-    if (stop > start && buf[stop - 1] === CR) stop--;
-    // A cut line is never a banner (the assembler reads only its head, as a logger line or nothing).
-    if (stop - start > this.options.maxLineBytes) return false;
-    return parseBanner(buf.toString('utf8', start, stop), UTC) !== null;
-  }
-
   private deliver(to: WatchEvent[], events: WatchEvent[]): void {
     if (events.length === 0) return;
     if (this.onEvents !== null) this.onEvents(events);
     else for (const e of events) to.push(e);
   }
-}
-
-/** True when ` at ` occurs in buf[from, to): a loop over one line's bytes, which allocates nothing (a subarray per line would). */
-function hasAt(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i + 3 < to; i++) {
-    if (buf[i] === 0x20 && buf[i + 1] === 0x61 && buf[i + 2] === 0x74 && buf[i + 3] === 0x20) return true;
-  }
-  return false;
 }
 
 function countLines(buf: Buffer, from: number, to: number): number {
