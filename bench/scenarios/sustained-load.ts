@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { mb, vmHwm } from '../measure.js';
 import { commandMissing } from '../prerequisites.js';
 import type { BenchContext, Scenario, ScenarioResult } from '../scenario.js';
-import { getJson, neverReadingClient, sleep, startServe, waitFor } from '../live.js';
+import { AGENT_NODE_FLAGS, getJson, neverReadingClient, sleep, startServe, waitFor } from '../live.js';
 import { CountingStream, metric, pollLine, RssSampler } from '../polls.js';
 
 const GOAL_MB = 120;
@@ -30,7 +30,7 @@ export const sustainedLoad: Scenario = {
   title: 'Sustained load as deployed',
   goal: `RSS flat and under ${GOAL_MB} MB at 5,000 event lines/s for 10 minutes with 20 stream clients and one never reading`,
   design:
-    'Start `restore-watcher serve` as the BOSH job runs it (--max-old-space-size=384 --max-semi-space-size=2, ' +
+    `Start \`restore-watcher serve\` as the BOSH job runs it (${AGENT_NODE_FLAGS.join(' ')}, ` +
     'stdout read through a pipe) on 127.0.0.1. Connect 20 clients that read the event stream and one that never ' +
     'reads. Append 5,000 lines/s for 600 s (--quick: 60 s), a batch every 10 ms: one restore whose every line is ' +
     'an event (order polls; every 100th a 4 KB progress message, every 10,000th a 60 KB one). Sample VmRSS every ' +

@@ -93,6 +93,8 @@ export function trackerIdle(s: TrackerState): boolean {
 /** Split, parse and track one file from its start, parsing only the lines that can matter. */
 export class LazyPipeline {
   readonly pipeline: Pipeline;
+  /** Reads the access lines a cut is tried at (it keeps the last time stamp's time). */
+  private readonly accessParser = new AccessParser();
   /** Finds the lines that matter while skipping; null when a rule gives no fixed bytes. */
   private readonly scan: NeedleScan | null;
   private skipping = false;
@@ -345,7 +347,7 @@ export class LazyPipeline {
     if (c === 0x09 || (this.ring[start + 1] === 0x2c && this.ring[start + 3] === 0x5b)) return false;
     const line = this.lineAt(start);
     if (line.cut || looksLikeLoggerLine(line.text) || isTraceLine(line.text)) return false;
-    const parsed = new AccessParser().parse(line.text);
+    const parsed = this.accessParser.parse(line.text);
     return parsed.ok && parsed.value.zoneMinutes !== null;
   }
 

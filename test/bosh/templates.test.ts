@@ -4,6 +4,7 @@ import { dirname, join, posix } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { defaultConfig } from '../../src/defaults.js';
+import { JOB_NODE_FLAGS } from '../helpers/as-deployed.js';
 import { cli } from '../helpers/cli.js';
 import { haveTool } from '../helpers/tools.js';
 import { boshFixture, JOB, readYaml, render, renderConfig, renderOrThrow } from './release.js';
@@ -220,8 +221,7 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('bpm.yml.erb', { concurrent: true }, 
     expect(process.name).toBe('restore-watcher');
     expect(process.executable).toBe('/var/vcap/packages/node/bin/node');
     expect(process.args).toEqual([
-      '--max-old-space-size=384',
-      '--max-semi-space-size=2',
+      ...JOB_NODE_FLAGS,
       '/var/vcap/packages/restore-watcher/bin/restore-watcher.js',
       'serve',
       '--config',

@@ -9,13 +9,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { asDeployed } from '../helpers/as-deployed.js';
 import { BIN } from '../helpers/cli.js';
 import { lineOfRestore } from '../helpers/lines.js';
 
 /** The command run: this checkout's, or another build's (RESTORE_WATCHER_BIN), to show how it fared. */
 const COMMAND = process.env.RESTORE_WATCHER_BIN ?? BIN;
-
-export const NODE_FLAGS = '--max-old-space-size=384 --max-semi-space-size=2';
 
 export interface Place {
   dir: string;
@@ -45,9 +44,8 @@ export interface AgentRun {
 /** Starts `serve` on the place; `asNobody` runs it as the unprivileged user (util-linux setpriv), for permission faults. */
 export function startAgent(p: Place, args: string[] = [], options: { asNobody?: boolean } = {}): AgentRun {
   const serve = ['serve', '--config', p.config, '--port', '0', '--state-dir', p.stateDir, ...args];
-  const quoted = serve.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const user = options.asNobody === true ? 'setpriv --reuid=nobody --regid=nogroup --clear-groups ' : '';
-  const child = execa('bash', ['-c', `ulimit -n 1024 && exec ${user}'${process.execPath}' ${NODE_FLAGS} '${COMMAND}' ${quoted}`], {
+  const child = execa('sh', asDeployed(COMMAND, serve, user), {
     reject: false,
     env: { RESTORE_WATCHER_PASSWORD: '' },
   });

@@ -10,12 +10,12 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { asDeployed } from '../helpers/as-deployed.js';
 import { BIN } from '../helpers/cli.js';
 import { access } from '../helpers/lines.js';
 import { waitForOutput } from '../helpers/output.js';
 import { tempDir } from '../helpers/temp.js';
 
-const NODE_FLAGS = '--max-old-space-size=384 --max-semi-space-size=2';
 const FLOOD = 1100;
 
 /** Keeps `count` idle connections to the port open; prints how many are open every 100 ms. */
@@ -57,7 +57,7 @@ describe('a flood of idle connections', () => {
     const log = join(dir, 'production.log');
     writeFileSync(log, `${access('12:00:00', '/v1/restore')}\n`);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ log: { path: log }, stateDir: join(dir, 'state'), http: { port: 0 } }));
-    const agent = execa('bash', ['-c', `ulimit -n 1024; exec "${process.execPath}" ${NODE_FLAGS} "${BIN}" serve --config "${dir}/config.json"`], {
+    const agent = execa('sh', asDeployed(BIN, ['serve', '--config', `${dir}/config.json`]), {
       reject: false,
       env: { RESTORE_WATCHER_PASSWORD: '' },
     });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { asDeployed } from '../helpers/as-deployed.js';
 import { BIN } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/output.js';
 import { appendRubyLog, backupSteps, haveRubyRack, restoreSteps } from '../helpers/ruby-log.js';
@@ -27,7 +28,7 @@ echo "notified about $RESTORE_WATCHER_OPERATION_ID"
 
 /** The agent as the BOSH job runs it: its node flags, 1024 open files, stdout consumed. */
 async function startAgent(config: string): Promise<{ url: string; child: ResultPromise }> {
-  const child = execa('sh', ['-c', `ulimit -n 1024; exec "$0" --max-old-space-size=384 --max-semi-space-size=2 "$1" serve --config "$2"`, process.execPath, BIN, config], {
+  const child = execa('sh', asDeployed(BIN, ['serve', '--config', config]), {
     reject: false,
     buffer: true,
   });

@@ -3,6 +3,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { asDeployed } from '../helpers/as-deployed.js';
 import { BIN, fixture } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/output.js';
 import { haveTool } from '../helpers/tools.js';
@@ -28,7 +29,7 @@ describe.skipIf(!haveTool('promtool', 'prometheus'))('/metrics of a running agen
     // As the BOSH job runs it (bpm.yml.erb): node's flags, open files limited, stdout read.
     const agent = execa(
       'sh',
-      ['-c', 'ulimit -n 1024 && exec "$0" --max-old-space-size=384 --max-semi-space-size=2 "$@"', process.execPath, BIN, 'serve', '--config', config],
+      asDeployed(BIN, ['serve', '--config', config]),
       { reject: false },
     );
     try {
