@@ -6,6 +6,7 @@
 import { appendFileSync, chmodSync, chownSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nobodyReachesCheckout } from '../helpers/tools.js';
 import { numberedLines } from '../helpers/lines.js';
 import { expectExactly, expectNoStackTrace, json, kill9, logLines, needs, place, startAgent, stopCleanly } from './agent.js';
 
@@ -16,7 +17,7 @@ function writable(dir: string, yes: boolean): void {
   chmodSync(dir, yes ? 0o700 : 0o500);
 }
 
-describe.skipIf(!needs(process.getuid?.() === 0, 'permission faults need root (to chown the state directory and run the agent as nobody)'))('a read-only state directory', () => {
+describe.skipIf(!needs(process.getuid?.() === 0, 'permission faults need root (to chown the state directory and run the agent as nobody)') || !nobodyReachesCheckout())('a read-only state directory', () => {
   it('keeps serving while read-only, starts on it, and writes what was pending once it is writable', async () => {
     const p = place();
     chmodSync(p.dir, 0o755);

@@ -6,7 +6,7 @@ import { access } from '../helpers/lines.js';
 import { execa } from 'execa';
 import { BIN, cli } from '../helpers/cli.js';
 import { waitForOutput } from '../helpers/output.js';
-import { haveTool } from '../helpers/tools.js';
+import { haveTool, nobodyReachesCheckout } from '../helpers/tools.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'rw-cli-'));
 
@@ -59,7 +59,7 @@ describe('serve', () => {
     expect(r.stdout).toBe('');
   });
 
-  it.skipIf(!haveTool('setpriv', 'util-linux'))('suggests --state-dir when the default state directory cannot be made by this user', async () => {
+  it.skipIf(!haveTool('setpriv', 'util-linux') || !nobodyReachesCheckout())('suggests --state-dir when the default state directory cannot be made by this user', async () => {
     const dir = tmp();
     const args = [process.execPath, BIN, 'serve', '--log', join(dir, 'production.log'), '--port', '0'];
     // Run as nobody, as an operator trying the agent on a workstation would (not root).
