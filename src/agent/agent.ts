@@ -28,6 +28,7 @@ import { EVENT_TYPES, type EventType, type WatchEvent } from '../model.js';
 import { pipelineOptions } from '../pipeline.js';
 import { LAZY_LIMITS } from '../scan/lazy.js';
 import { FileFollower } from '../tail/follower.js';
+import { sameFile } from '../tail/identity.js';
 import type { FileIdentity } from '../model.js';
 import { initialTrackerState } from '../track/tracker.js';
 import { LogClock } from './log-clock.js';
@@ -312,7 +313,7 @@ export class Agent {
     if (r !== null) {
       // Rotated copies are read before the log: another file's lines before the known one's are
       // older (known), after it newer (new).
-      const known = this.reading !== null && this.reading.dev === r.identity.dev && this.reading.ino === r.identity.ino;
+      const known = sameFile(this.reading, r.identity);
       if (!known && !r.seen) return;
       r.seen = true;
       const skipped = known ? skipKnown(made, r.offset, this.journal.lastId) : skipKnown(made, -1, this.journal.lastId);

@@ -16,6 +16,7 @@ import type { SourceFile, WatchEvent } from '../model.js';
 import type { ZoneState } from '../parse/records.js';
 import { Pipeline, type PipelineCounters, type PipelineOptions } from '../pipeline.js';
 import { LAZY_LIMITS, LazyPipeline, type LazyLimits } from '../scan/lazy.js';
+import { sameFile } from '../tail/identity.js';
 import type { TrackerState } from '../track/tracker.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -102,7 +103,7 @@ export class LogReader {
 function sameSource(a: SourceFile, b: SourceFile): boolean {
   if (a.path !== b.path) return false;
   if (a.identity === null || b.identity === null) return a.identity === b.identity;
-  return a.identity.dev === b.identity.dev && a.identity.ino === b.identity.ino;
+  return sameFile(a.identity, b.identity);
 }
 
 function join(a: WatchEvent[], b: WatchEvent[]): WatchEvent[] {

@@ -22,6 +22,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RestoreWatcherError } from '../errors.js';
 import { dirIdentity, type DirIdentity } from '../journal/durable-file.js';
+import { sameFile } from '../tail/identity.js';
 
 export const LOCK_FILE = 'lock';
 /** flock(1)'s exit status when the lock is held by someone else (its --conflict-exit-code). */
@@ -108,9 +109,7 @@ export class StateDirKeeper {
 
   /** Throws while the lock is not held on the directory now at the path; starts taking it again. */
   check(): void {
-    const now = dirIdentity(this.lock.dir);
-    const held = this.lock.identity;
-    if (now !== null && held !== null && now.dev === held.dev && now.ino === held.ino) return;
+    if (sameFile(dirIdentity(this.lock.dir), this.lock.identity)) return;
     this.retaking ??= this.retake();
     throw (
       this.refusal ??

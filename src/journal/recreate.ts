@@ -12,6 +12,7 @@ import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Journal } from './journal.js';
 import { readRange, sealedSegments, writeManifest, JOURNAL_FILE, MANIFEST_FILE, type Manifest, type Segment } from './segments.js';
+import { sameFile } from '../tail/identity.js';
 import { dirIdentity, writeFileAtomic, type DirIdentity } from './durable-file.js';
 
 /** What starting again keeps and what went. */
@@ -49,8 +50,7 @@ export function writeRestart(stateDir: string, restart: Restart, header: string)
 /** Whether the directory at `dir` is the one known as `known` (always, when none is known). */
 export function sameDirectory(dir: string, known: DirIdentity | null): boolean {
   if (known === null) return true;
-  const now = dirIdentity(dir);
-  return now !== null && now.dev === known.dev && now.ino === known.ino;
+  return sameFile(dirIdentity(dir), known);
 }
 
 export function directoryGone(dir: string): NodeJS.ErrnoException {
