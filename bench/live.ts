@@ -70,7 +70,7 @@ export async function startServe(
   // The agent logs as JSON on stdout; read through a pipe and thrown away, as bpm's log forwarder does.
   // No password: the scenarios measure the open loopback agent, whatever the caller's environment says.
   const env = { ...process.env, RESTORE_WATCHER_PASSWORD: '' };
-  const child = spawn(process.execPath, [...(extra.nodeFlags ?? AGENT_NODE_FLAGS), ctx.bin, 'serve', '--config', config], {
+  const child = spawn(ctx.node, [...(extra.nodeFlags ?? AGENT_NODE_FLAGS), ctx.bin, 'serve', '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });

@@ -11,14 +11,15 @@ export interface Machine {
   commit: string;
 }
 
-export function describeMachine(root: string): Machine {
+/** `node`: the Node.js the agent and the baselines run on. */
+export function describeMachine(root: string, node: string): Machine {
   const list = cpus();
   return {
     cpu: list[0]?.model.trim() ?? 'unknown',
     cores: list.length,
     memoryGiB: (totalmem() / 1024 ** 3).toFixed(1),
     os: `Linux ${release()}`,
-    node: process.version,
+    node: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim(),
     commit: gitCommit(root),
   };
 }

@@ -10,7 +10,7 @@ import type { BenchContext } from './scenario.js';
 /** Null when `restore-watcher NAME --help` succeeds; otherwise why the scenario cannot run. */
 export async function commandMissing(ctx: BenchContext, name: string): Promise<string | null> {
   const code = await new Promise<number | null>((resolve) => {
-    const child = execFile(process.execPath, [ctx.bin, name, '--help'], { timeout: 20_000 }, (err) =>
+    const child = execFile(ctx.node, [ctx.bin, name, '--help'], { timeout: 20_000 }, (err) =>
       resolve(err === null ? 0 : typeof err.code === 'number' ? err.code : null),
     );
     child.stdin?.end();

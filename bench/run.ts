@@ -7,6 +7,7 @@
  *   npm run bench -- --rounds 3        rounds per measurement
  *   npm run bench -- --out FILE        write the report elsewhere (default BENCHMARKS.md)
  *   npm run bench -- --bin FILE        measure another build's bin/restore-watcher.js (an older checkout, say)
+ *   npm run bench -- --node FILE       run the agent and every baseline on this Node.js (the BOSH package's, say)
  *
  * A scenario whose prerequisite is missing from this checkout is skipped, and
  * the report says why. Every server started binds 127.0.0.1 on a free port.
@@ -52,11 +53,12 @@ async function main(): Promise<number> {
       rounds: { type: 'string' },
       out: { type: 'string', default: 'BENCHMARKS.md' },
       bin: { type: 'string' },
+      node: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--quick] [--only 1,2|name,...] [--rounds N] [--out FILE] [--bin FILE]\n');
+    process.stdout.write('usage: npm run bench -- [--quick] [--only 1,2|name,...] [--rounds N] [--out FILE] [--bin FILE] [--node FILE]\n');
     for (const s of SCENARIOS) process.stdout.write(`  ${s.id}  ${s.name.padEnd(10)} ${s.title}\n`);
     return 0;
   }
@@ -67,6 +69,7 @@ async function main(): Promise<number> {
   const ctx: BenchContext = {
     root,
     bin: values.bin !== undefined ? resolve(values.bin) : join(root, 'bin', 'restore-watcher.js'),
+    node: values.node !== undefined ? resolve(values.node) : process.execPath,
     workDir,
     quick: values.quick,
     rounds,
@@ -99,7 +102,7 @@ async function main(): Promise<number> {
   }
   const args = process.argv.slice(2);
   const report = renderReport({
-    machine: describeMachine(root),
+    machine: describeMachine(root, ctx.node),
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
     loadBefore,

@@ -9,6 +9,12 @@ export interface BenchContext {
   root: string;
   /** The command line of the agent under test. */
   bin: string;
+  /**
+   * The Node.js that runs the agent and the baselines it is compared with (readline,
+   * `node -e 0`): ratios are taken on one runtime. The bench's own process runs on
+   * whichever started it.
+   */
+  node: string;
   /** A scratch directory for generated logs, removed when the suite ends. */
   workDir: string;
   /** Smaller inputs and fewer rounds, for a quick look rather than figures to quote. */

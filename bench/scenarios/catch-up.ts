@@ -65,7 +65,7 @@ export const catchUp: Scenario = {
     }
     if (caughtUp === null) throw new Error('serve did not reach the end of the file in time');
     ctx.log('replay --json over the same file');
-    const replay = await measure(process.execPath, [ctx.bin, 'replay', '--json', log], { workDir: ctx.workDir, timeoutMs: deadlineMs });
+    const replay = await measure(ctx.node, [ctx.bin, 'replay', '--json', log], { workDir: ctx.workDir, timeoutMs: deadlineMs });
     const s = (ms: number): string => (ms / 1000).toFixed(2);
     const first: number = firstAnswer;
     const caught: number = caughtUp;

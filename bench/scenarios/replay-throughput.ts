@@ -82,13 +82,13 @@ export const replayThroughput: Scenario = {
     const replay = (...args: string[]): string[] => [...AGENT_NODE_FLAGS, ctx.bin, 'replay', ...args];
     const readers: Reader[] = [
       { name: 'wc -l', command: 'wc', args: (f) => ['-l', f] },
-      { name: 'node:readline', command: process.execPath, args: (f) => [READLINE, f] },
-      { name: 'replay --json', command: process.execPath, args: (f) => replay('--json', f), piped: true },
-      { name: 'node -e 0', command: process.execPath, args: () => ['-e', '0'], empty: true },
-      { name: 'restore-watcher --version', command: process.execPath, args: () => [...AGENT_NODE_FLAGS, ctx.bin, '--version'], empty: true, piped: true },
-      { name: 'replay --json, empty file', command: process.execPath, args: () => replay('--json', empty), empty: true, piped: true },
-      { name: 'node:readline, dense log', command: process.execPath, args: (f) => [READLINE, f], dense: true },
-      { name: 'replay --json, dense log', command: process.execPath, args: (f) => replay('--json', f), dense: true, piped: true },
+      { name: 'node:readline', command: ctx.node, args: (f) => [READLINE, f] },
+      { name: 'replay --json', command: ctx.node, args: (f) => replay('--json', f), piped: true },
+      { name: 'node -e 0', command: ctx.node, args: () => ['-e', '0'], empty: true },
+      { name: 'restore-watcher --version', command: ctx.node, args: () => [...AGENT_NODE_FLAGS, ctx.bin, '--version'], empty: true, piped: true },
+      { name: 'replay --json, empty file', command: ctx.node, args: () => replay('--json', empty), empty: true, piped: true },
+      { name: 'node:readline, dense log', command: ctx.node, args: (f) => [READLINE, f], dense: true },
+      { name: 'replay --json, dense log', command: ctx.node, args: (f) => replay('--json', f), dense: true, piped: true },
     ];
     const empty = join(ctx.workDir, 'empty.log');
     writeFileSync(empty, '');
@@ -108,7 +108,7 @@ export const replayThroughput: Scenario = {
       }
       if (round === 0) continue;
       for (const stage of stageNames) {
-        const m = await measure(process.execPath, [STAGES, ctx.root, file, stage], { workDir: ctx.workDir, stdout: 'capture' });
+        const m = await measure(ctx.node, [STAGES, ctx.root, file, stage], { workDir: ctx.workDir, stdout: 'capture' });
         if (m.exitCode !== 0) throw new Error(`stage ${stage} exited ${m.exitCode}: ${m.stderr.trim()}`);
         stageCpu.get(stage)!.push(Number(m.stdout.trim()));
       }

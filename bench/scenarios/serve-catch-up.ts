@@ -83,7 +83,7 @@ export const serveCatchUp: Scenario = {
     const runs = new Map<string, Run[]>();
     const note = (key: string, run: Run): void => void runs.set(key, [...(runs.get(key) ?? []), run]);
     const reads = async (file: string): Promise<[number, number]> => {
-      const m = await measure(process.execPath, [READLINE, file], { workDir: ctx.workDir });
+      const m = await measure(ctx.node, [READLINE, file], { workDir: ctx.workDir });
       if (m.exitCode !== 0) throw new Error(`readline exited ${m.exitCode}: ${m.stderr.trim()}`);
       return [m.wallMs, m.cpuMs ?? NaN];
     };
