@@ -6,7 +6,7 @@
  *   npm run bench -- --only 1,latency  some scenarios, by number or name
  *   npm run bench -- --rounds 3        rounds per measurement
  *   npm run bench -- --out FILE        write the report elsewhere (default BENCHMARKS.md)
- *   npm run bench -- --bin FILE        measure another build's bin/restore-watcher.js (an older checkout, say)
+ *   npm run bench -- --bin FILE        measure another build's bin/restore-watcher.* (an older checkout, say)
  *
  * A scenario whose prerequisite is missing from this checkout is skipped, and
  * the report says why. Every server started binds 127.0.0.1 on a free port.
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'restore-watcher-bench-'));
   const ctx: BenchContext = {
     root,
-    bin: values.bin !== undefined ? resolve(values.bin) : join(root, 'bin', 'restore-watcher.js'),
+    bin: values.bin !== undefined ? resolve(values.bin) : join(root, 'bin', 'restore-watcher.cjs'),
     workDir,
     quick: values.quick,
     rounds,
