@@ -5,17 +5,19 @@
 //   node scripts/bundle.mjs [OUT_DIR]      (npm run build runs it after tsc)
 //
 // Why a bundle, and why CommonJS: start-up is most of a short command's time, and most
-// of that was module loading. Measured on Node 20.20 (2 cores, hyperfine, the job's
-// flags), `replay --json` of an empty file against `node -e 0` at ~45 ms:
-//   one ES module per source file (tsc's dist/), as before   ~63–71 ms   1.40–1.46×
-//   this bundle as ES modules                                 ~61 ms     1.24–1.45×
-//   this bundle as CommonJS, entered from an ES module bin    ~62 ms     1.45×
-//   this bundle as CommonJS, entered from a CommonJS bin      ~51–54 ms  1.11–1.18×
+// of that was module loading. Measured side by side in one hyperfine run on Node 20.20
+// (2 cores, load 1.6, the job's node flags), `replay --json` of an empty file, median,
+// against `node -e 0` at 46 ms:
+//   one ES module per source file (tsc's dist/), as before   67 ms   1.45×
+//   this bundle as ES modules, from an ES module bin         57 ms   1.23×
+//   this bundle as CommonJS, from an ES module bin           59 ms   1.28×
+//   this bundle as CommonJS, from a CommonJS bin             52 ms   1.13×
 // Node 20's ESM loader is the difference: the first ES module starts it, and it loads its
 // own internals (fs/promises, streams, readline) to read modules, then resolves, links
 // and compiles each module on its own (~21 of ours for replay, ~90 for serve).
 // CommonJS files are read and compiled synchronously by a loader that is already there,
-// and the bundle makes replay's ~21 files 6.
+// and the bundle makes replay's ~21 files 6. On Node 24 with the compile cache (the BOSH
+// package's) the same replay went from 1.41× `node -e 0` (19 ms) to 1.18×.
 //
 // Code splitting keeps each command's modules in chunks of their own, loaded when the
 // command is picked (src/cli.ts imports each command with import()), so `replay` never
@@ -26,12 +28,14 @@
 // the package's production node_modules (pino and fastify load files of their own by
 // path). An ES-only package (execa) must be loaded with import(), which rolldown keeps
 // as import() in CommonJS: a static import would become require() of an ES module,
-// which this build refuses (see cjsOnly).
+// which this build refuses (see esmRequired). Every import() of a package or builtin
+// stays one, so the paths that take one (a .gz log, pretty logs, hooks, the readiness
+// probe) start the ESM loader then; import() of our own modules becomes require().
 //
 // Source maps: a stack trace of a bug points into dist-cli/*.cjs; run the command with
 // `node --enable-source-maps` to read it as lines of src/. That is not the default: it
-// cost ~8 ms of CPU per start (~15 %), while the sourceMappingURL comment alone costs
-// nothing measurable.
+// made the replay above 57 ms (1.22×) instead of 52, while the sourceMappingURL comment
+// alone costs nothing measurable.
 import { readFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
