@@ -6,7 +6,7 @@
  *   npm run bench -- --only 1,latency  some scenarios, by number or name
  *   npm run bench -- --rounds 3        rounds per measurement
  *   npm run bench -- --out FILE        write the report elsewhere (default BENCHMARKS.md)
- *   npm run bench -- --bin FILE        measure another build's bin/restore-watcher.js (an older checkout, say)
+ *   npm run bench -- --bin FILE        measure another build's bin/restore-watcher.* (an older checkout, say)
  *   npm run bench -- --node FILE       run the agent and every baseline on this Node.js (the BOSH package's, say)
  *
  * A scenario whose prerequisite is missing from this checkout is skipped, and
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'restore-watcher-bench-'));
   const ctx: BenchContext = {
     root,
-    bin: values.bin !== undefined ? resolve(values.bin) : join(root, 'bin', 'restore-watcher.js'),
+    bin: values.bin !== undefined ? resolve(values.bin) : join(root, 'bin', 'restore-watcher.cjs'),
     node: values.node !== undefined ? resolve(values.node) : process.execPath,
     workDir,
     quick: values.quick,

@@ -5,7 +5,7 @@
  */
 
 export interface BenchContext {
-  /** The repository root: `bin/restore-watcher.js` and `dist/` are under it. */
+  /** The repository root: `bin/restore-watcher.cjs`, `dist-cli/` (the bundle it runs) and `dist/` (per-module, for the stage measurements) are under it. */
   root: string;
   /** The command line of the agent under test. */
   bin: string;

@@ -6,7 +6,8 @@
 #   bosh-job/config/blobs.yml
 #       its entry, as `bosh add-blob` would write it
 #   bosh-job/src/restore-watcher/
-#       the agent compiled from src/, with its production node_modules
+#       the agent bundled from src/ (scripts/bundle.mjs: dist-cli/, the source
+#       maps beside it), with its production node_modules
 # Packages compile from these alone: nothing is downloaded on the BOSH side.
 # A blob already in place with the right checksum is not fetched again.
 set -euo pipefail
@@ -70,8 +71,8 @@ $blob_name:
 EOF
 }
 
-# Compiles into the stage directly, so the repository's own dist/ (which tests
-# may be running from) is never rewritten underneath them. The production
+# Bundles into the stage directly, so the repository's own dist-cli/ (which
+# tests may be running from) is never rewritten underneath them. The production
 # node_modules are reinstalled only when package-lock.json has changed.
 stage_agent() {
   say "staging the agent in ${stage#"$repo"/}"
@@ -85,8 +86,8 @@ stage_agent() {
   mkdir -p "$stage"
   cp -R "$repo/bin" "$repo/package.json" "$stage/"
 
-  (cd "$repo" && npx --no-install tsc -p tsconfig.json --outDir "$stage/dist" --sourceMap false) &
-  local tsc_pid=$!
+  node "$repo/scripts/bundle.mjs" "$stage/dist-cli" &
+  local bundle_pid=$!
   if [ -d "$kept" ]; then
     mv "$kept" "$stage/node_modules"
   else
@@ -95,7 +96,7 @@ stage_agent() {
     rm "$stage/package-lock.json"
   fi
   echo "$lock_sum" >"$stamp"
-  wait "$tsc_pid"
+  wait "$bundle_pid"
 }
 
 fetch_node_blob

@@ -17,7 +17,7 @@ import { accessLine, rackTime } from '../dist/log-lines.js';
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '3000' }, rate: { type: 'string', default: '400' } } });
 const LINES = Number(values.lines);
 const RATE = Number(values.rate);
-const BIN = fileURLToPath(new URL('../bin/restore-watcher.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/restore-watcher.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'rw-durability-'));
 const log = join(dir, 'production.log');
 const stateDir = join(dir, 'state');

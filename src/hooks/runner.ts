@@ -15,7 +15,6 @@
  * does. Without a ledger (hooks just configured, or a new state directory) the
  * history already in the journal is not announced: hooks start with what comes next.
  */
-import { execa } from 'execa';
 import type { Logger } from 'pino';
 import type { Journal } from '../journal/journal.js';
 import { isTerminal, type WatchEvent } from '../model.js';
@@ -83,6 +82,10 @@ const MAX_OUTPUT_CHARS = 4096;
 /** Runs a command with execa: no shell, the event on stdin, killed at the timeout. */
 export const execaHook: HookExec = async (command, input, env, timeoutMs, signal) => {
   const [file, ...args] = command as [string, ...string[]];
+  // Loaded on first use, as the readiness probe does: an agent without hooks never loads
+  // execa. An import(), not a static import, also keeps the CommonJS bundle from
+  // require()-ing this ES-only package.
+  const { execa } = await import('execa');
   const r = await execa(file, args, {
     input,
     env,

@@ -222,7 +222,7 @@ describe.skipIf(!haveTool('ruby', 'ruby'))('bpm.yml.erb', { concurrent: true }, 
     expect(process.executable).toBe('/var/vcap/packages/node/bin/node');
     expect(process.args).toEqual([
       ...JOB_NODE_FLAGS,
-      '/var/vcap/packages/restore-watcher/bin/restore-watcher.js',
+      '/var/vcap/packages/restore-watcher/bin/restore-watcher.cjs',
       'serve',
       '--config',
       `${JOB_DIR_ON_VM}/${spec.templates['config.json.erb']}`,

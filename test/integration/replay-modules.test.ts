@@ -1,14 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** The modules `restore-watcher ARGS` loads, as paths under the package (or `node:` names). */
+/**
+ * The source modules `restore-watcher ARGS` loads, as paths under the package (`src/…`,
+ * `node_modules/…`) or `node:` names. The CLI runs from the bundle (dist-cli/): each chunk
+ * loaded stands for the modules of src/ it was built from, read from its source map.
+ */
 function loadedModules(args: string[]): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'rw-modules-'));
   const trace = join(dir, 'trace.txt');
@@ -18,7 +22,15 @@ function loadedModules(args: string[]): string[] {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const urls = new Set(readFileSync(trace, 'utf8').split('\n').filter((u) => u !== ''));
-  return [...urls].map((u) => u.replace(`file://${ROOT}/`, '')).sort();
+  const files = [...urls].map((u) => u.replace(`file://${ROOT}/`, ''));
+  return [...new Set(files.flatMap(sourcesOf))].sort();
+}
+
+/** A bundle chunk's modules of src/; any other file as it is. */
+function sourcesOf(file: string): string[] {
+  if (!/^dist-cli\/.*\.cjs$/.test(file) || !existsSync(join(ROOT, `${file}.map`))) return [file];
+  const map = JSON.parse(readFileSync(join(ROOT, `${file}.map`), 'utf8')) as { sources: string[] };
+  return map.sources.map((source) => relative(ROOT, resolve(ROOT, dirname(file), source)));
 }
 
 describe('replay loads only what it uses', () => {
@@ -27,9 +39,9 @@ describe('replay loads only what it uses', () => {
     const log = join(dir, 'empty.log');
     writeFileSync(log, '');
     const loaded = loadedModules(['replay', log]);
-    expect(loaded).toContain('dist/commands/replay.js');
-    expect(loaded).toContain('dist/track/tracker.js');
-    const unwanted = loaded.filter((m) => /node_modules|dist\/(serve|watch|journal|tail|agent|probe)\/|dist\/(config|service|agent)\.js/.test(m));
+    expect(loaded).toContain('src/commands/replay.ts');
+    expect(loaded).toContain('src/track/tracker.ts');
+    const unwanted = loaded.filter((m) => /node_modules|src\/(serve|watch|journal|tail|agent|probe)\/|src\/(config|service|agent)\.ts/.test(m));
     expect(unwanted).toEqual([]);
     // A plain file needs no streams, gzip or promises: node:fs as an import would load the streams with its facade.
     expect(loaded.filter((m) => /^node:(fs|fs\/promises|stream|zlib)$/.test(m))).toEqual([]);
@@ -45,6 +57,7 @@ describe('replay loads only what it uses', () => {
 
   it('serve, for contrast, loads the server (so the trace sees what is loaded)', () => {
     const loaded = loadedModules(['serve', '--help']);
+    expect(loaded).toContain('src/serve/server.ts');
     expect(loaded.some((m) => m.includes('node_modules/fastify/'))).toBe(true);
   });
 });
