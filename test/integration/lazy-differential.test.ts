@@ -24,6 +24,7 @@ import { compileRules, type Rules } from '../../src/track/rules.js';
 import type { TrackerState } from '../../src/track/tracker.js';
 import { awkwardLog } from '../helpers/awkward-log.js';
 import { fixtureLogs } from '../helpers/cli.js';
+import { access, logger } from '../helpers/lines.js';
 
 interface Told {
   events: WatchEvent[];
@@ -196,6 +197,61 @@ describe('the lazy reader tells what the full pipeline tells', () => {
     // Where the rules give needles, lines were skipped: the comparison is not of two full readings.
     if (needlesFor(options.rules) !== null) expect(skipped).toBeGreaterThan(0);
     else expect(skipped).toBe(0);
+  });
+});
+
+/** `HH:MM:SS`, `s` seconds into 2018-11-20 (UTC). */
+const clock = (s: number): string => new Date(Date.UTC(2018, 10, 20) + s * 1000).toISOString().slice(11, 19);
+
+/**
+ * A quiet log, polls and chatter a second apart, with the lines `special` gives
+ * halfway; `restoreFirst`: after a restore, so the tracker is idle between polls.
+ */
+function quietLog(special: (time: string) => string[], restoreFirst = true): Buffer {
+  const out: string[] = restoreFirst ? [access(clock(0), '/v1/restore'), logger(clock(1), 'success')] : [];
+  for (let s = 2; s < 600; s++) {
+    out.push(s % 3 === 0 ? logger(clock(s), 'heartbeat sent to backup manager') : access(clock(s), '/v1/order'));
+    if (s === 300) out.push(...special(clock(s)));
+  }
+  return Buffer.from(`${out.join('\n')}\n`);
+}
+
+/** The lazy reader over `bytes` in several read sizes and limits gives the full pipeline's events, which include `kind`. */
+function expectSameEvents(bytes: Buffer, kind: string): void {
+  const options = CONFIGS[0]![1];
+  const expected = full(bytes, options);
+  expect(expected.events.map((e) => e.type)).toContain(kind);
+  for (const size of [1, 61, 509, 4096, 65536]) {
+    for (const limits of [LAZY_LIMITS, SMALL]) {
+      const got = lazy(bytes, options, size, limits);
+      expect(got.events).toEqual(expected.events);
+      expect(got.lines).toBe(expected.lines);
+      expect(got.state).toEqual(expected.state);
+      expect(got.parsed).toBeLessThan(expected.parsed);
+    }
+  }
+}
+
+describe('the lazy reader stops at every line the idle tracker may react to', () => {
+  it('a Rails Started line whose query goes on on the next line', () => {
+    const bytes = quietLog((t) => [
+      logger(t, 'Started POST "/v1/restore?verbose=1'),
+      `&x=2" for 172.28.19.51 at 2018-11-20 ${t} +0000`,
+      logger(t, 'Completed 200 OK in 3ms'),
+      logger(t, 'pg_restore: 10% done'),
+      logger(t, 'success'),
+    ]);
+    expectSameEvents(bytes, 'restore.requested');
+  });
+
+  it('a Rails Started line after a program name that has Started and quotes in it', () => {
+    const bytes = quietLog((t) => [
+      logger(t, 'Started POST "/v1/restore?a=1').replace(' -- : ', ' -- Started "rails": '),
+      `b=2" for 172.28.19.51 at 2018-11-20 ${t} +0000`,
+      logger(t, 'Completed 200 OK in 3ms'),
+      logger(t, 'success'),
+    ]);
+    expectSameEvents(bytes, 'restore.requested');
   });
 });
 
