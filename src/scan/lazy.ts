@@ -16,7 +16,12 @@
  *   with no fixed prefix turns skipping off: every line is parsed);
  * - a Rails `Started … at …` line (it opens a request the tracker keeps);
  * - a server start-up banner (they begin with one of a few characters; only
- *   lines that do are decoded and checked with the banner parser itself).
+ *   lines that do are decoded and checked with the banner parser itself);
+ * - before the tracker has seen any operation, a line that may be part of a
+ *   message a phase rule with a kind matches, which would begin one (the log
+ *   began during it): one with a word every such message contains (see
+ *   required-words.ts; a phase rule that gives none turns skipping off until
+ *   the first operation), or a Sinatra exception report's first line.
  *
  * At such a line, or at the end, the ring is fed to the real pipeline from
  * where skipping began, then the line itself: the tracker sees every line it
@@ -39,6 +44,7 @@
  * them, reads every line.
  */
 import type { TrackerState } from '../track/tracker.js';
+import type { TrackerRules } from '../track/rules.js';
 import type { LogRecord, WatchEvent } from '../model.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { AccessParser } from '../parse/access.js';
@@ -79,14 +85,24 @@ const TROUBLE: ReadonlySet<string> = new Set(['WARN', 'ERROR', 'FATAL']);
  * failed polls pending, no request line for a server echo.
  */
 export function trackerIdle(s: TrackerState): boolean {
+  return s.operationCount > 0 && idleBeforeFirstOperation(s, null);
+}
+
+/**
+ * The same before the first operation, when a logger or exception record a phase
+ * rule with a kind matches would begin one once told (`tell` in track/held.ts):
+ * nothing held is such a record (`phases`; null: not checked), and the scan stops
+ * at every line that may be part of one.
+ */
+function idleBeforeFirstOperation(s: TrackerState, phases: TrackerRules['phases'] | null): boolean {
   return (
     s.operations.length === 0 &&
-    s.operationCount > 0 &&
     s.refusal === null &&
     s.restart === null &&
     s.requests.length === 0 &&
     s.failedByPolls === null &&
-    s.lastRequest === null
+    s.lastRequest === null &&
+    (phases === null || s.held.every((h) => !phases.some((p) => p.kind !== null && p.regex.test(h.message))))
   );
 }
 
@@ -240,7 +256,7 @@ export class LazyPipeline {
         if (this.mayskip()) this.startSkipping(base + pos);
         continue;
       }
-      const stop = this.scan!.firstThatMatters(buf, pos, end);
+      const stop = this.scan!.firstThatMatters(buf, pos, end, this.ringState!.operationCount === 0);
       if (stop.at > pos) this.keep(buf, pos, stop.at, stop.lines, events);
       pos = stop.at;
       // The line that matters is read by the pipeline, after what was skipped.
@@ -250,14 +266,10 @@ export class LazyPipeline {
 
   private mayskip(): boolean {
     const p = this.pipeline;
-    return (
-      this.scan !== null &&
-      p.decisions === null &&
-      p.onLine === null &&
-      p.onRecord === null &&
-      p.atLineBoundary &&
-      trackerIdle(p.trackerState)
-    );
+    if (this.scan === null || p.decisions !== null || p.onLine !== null || p.onRecord !== null || !p.atLineBoundary) return false;
+    const s = p.trackerState;
+    if (s.operationCount > 0) return trackerIdle(s);
+    return this.scan.skipsBeforeFirstOperation && idleBeforeFirstOperation(s, this.options.rules.phases);
   }
 
   private startSkipping(offset: number): void {

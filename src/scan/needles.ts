@@ -8,14 +8,18 @@
 import { parseBanner } from '../parse/server.js';
 import { fixedOffsetConverter } from '../parse/timezone.js';
 import type { TrackerRules } from '../track/rules.js';
+import { requiredWords } from './required-words.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
 const UTC = fixedOffsetConverter(0);
 
-/** First bytes a server banner can start with (parse/server.ts: P, [, *, U, >, =). */
-const BANNER_FIRST = new Uint8Array(256);
-for (const c of 'P[*U>=') BANNER_FIRST[c.charCodeAt(0)] = 1;
+/** What a line's first byte may start: a server banner (parse/server.ts: P, [, *, U, >, =), Sinatra's exception report (a digit). */
+const LINE_FIRST = new Uint8Array(256);
+const BANNER = 1;
+const DIGIT = 2;
+for (const c of 'P[*U>=') LINE_FIRST[c.charCodeAt(0)] = BANNER;
+for (const c of '0123456789') LINE_FIRST[c.charCodeAt(0)] = DIGIT;
 
 /** The fixed bytes the idle tracker reacts to, from the compiled rules. */
 export interface Needles {
@@ -23,6 +27,13 @@ export interface Needles {
   starts: Buffer[];
   /** Every poll rule's `"METHOD PREFIX`; null when a poll rule has no fixed prefix. */
   polls: Buffer[] | null;
+  /**
+   * Before any operation was seen, a message a phase rule with a kind matches begins
+   * one (the log began during it): words one of which every such message contains
+   * (ASCII, either case; none when no phase has a kind), or null when a phase rule
+   * gives none (then every line before the first operation is parsed).
+   */
+  unrequested: string[] | null;
 }
 
 const STARTED = Buffer.from('Started ');
@@ -38,8 +49,15 @@ export function needlesFor(rules: TrackerRules): Needles | null {
     return out;
   };
   const starts = bytes([...rules.restoreRequests, ...rules.backupRequests]);
-  if (starts === null) return null;
-  return { starts, polls: bytes(rules.progressRequests) };
+  // A needle is searched for within a line.
+  if (starts === null || starts.some((n) => n.includes(LF))) return null;
+  let unrequested: string[] | null = [];
+  for (const p of rules.phases) {
+    if (p.kind === null) continue;
+    const words = requiredWords(p.regex);
+    unrequested = unrequested === null || words === null ? null : [...unrequested, ...words];
+  }
+  return { starts, polls: bytes(rules.progressRequests), unrequested };
 }
 
 /**
@@ -109,21 +127,37 @@ export class NeedleScan {
   private hitsIn: Buffer | null = null;
   /** The start needles, then `Started `; chosen on the first chunk. */
   private probes: Probe[] | null = null;
+  /** `unrequested` as one expression, and the buffer being scanned as latin1 text for it (one character a byte). */
+  private readonly words: RegExp | null;
+  private text: string | null = null;
 
   constructor(
     private readonly needles: Needles,
     private readonly maxLineBytes: number,
-  ) {}
+  ) {
+    const words = needles.unrequested;
+    this.words = words === null || words.length === 0 ? null : new RegExp(words.map(literalPattern).join('|'), 'gi');
+  }
+
+  /** True when lines may be skipped before the first operation (see `firstThatMatters`). */
+  get skipsBeforeFirstOperation(): boolean {
+    return this.needles.unrequested !== null;
+  }
 
   /**
    * The start of the first line in [pos, end) the idle tracker may react to
-   * (`end` when none), and how many lines come before it.
+   * (`end` when none), and how many lines come before it. `beforeFirstOperation`:
+   * the tracker has seen no operation yet, so a line that may be part of a message
+   * a phase rule with a kind matches matters too: one with one of `unrequested`'s
+   * words, or the first line of a Sinatra exception report (its message is made
+   * from the line, not a part of it).
    */
-  firstThatMatters(buf: Buffer, pos: number, end: number): { at: number; lines: number } {
+  firstThatMatters(buf: Buffer, pos: number, end: number, beforeFirstOperation = false): { at: number; lines: number } {
     const probes = this.probes ?? this.chooseProbes(buf, pos, end);
     if (this.hitsIn !== buf) {
       this.hitsIn = buf;
-      this.hits = new Array<number>(probes.length).fill(-2);
+      this.hits = new Array<number>(probes.length + 1).fill(-2);
+      this.text = null;
     }
     let first = end;
     const k = probes.length - 1;
@@ -134,16 +168,33 @@ export class NeedleScan {
       }
       if (h !== -1 && h < first) first = h;
     }
+    const mask = beforeFirstOperation ? BANNER | DIGIT : BANNER;
+    if (beforeFirstOperation && this.words !== null) {
+      let h = this.hits[k + 1]!;
+      if (h === -2 || (h !== -1 && h < pos)) h = this.hits[k + 1] = this.nextWord(buf, pos, end);
+      if (h !== -1 && h < first) first = h;
+    }
     const limit = first >= end ? end : buf.lastIndexOf(LF, first) + 1;
-    // Banners start at a line's first byte: every line start up to the first hit is looked at.
+    // Banners and exception reports start at a line's first byte: every line start up to the first hit is looked at.
     let lines = 0;
     let p = pos;
     while (p < limit) {
-      if (BANNER_FIRST[buf[p]!] === 1 && this.isBanner(buf, p)) return { at: p, lines };
+      const kind = LINE_FIRST[buf[p]!]! & mask;
+      if (kind !== 0 && (kind === BANNER ? this.isBanner(buf, p) : buf[p + 4] === 0x2d)) return { at: p, lines };
       p = buf.indexOf(LF, p) + 1;
       lines++;
     }
     return { at: limit, lines };
+  }
+
+  /** The next of `unrequested`'s words in buf[pos, end), or -1. */
+  private nextWord(buf: Buffer, pos: number, end: number): number {
+    // Decoded once a buffer: a match is searched from each stop again.
+    this.text ??= buf.toString('latin1', 0, end);
+    const words = this.words!;
+    words.lastIndex = pos;
+    const m = words.exec(this.text);
+    return m === null ? -1 : m.index;
   }
 
   private chooseProbes(buf: Buffer, pos: number, end: number): Probe[] {
@@ -195,4 +246,9 @@ function mayBeRailsStarted(buf: Buffer, from: number, to: number): boolean {
     else if (c === 0x20 && buf[i + 1] === 0x61 && buf[i + 2] === 0x74 && buf[i + 3] === 0x20 && i + 3 < to) return true;
   }
   return quotes < 2;
+}
+
+/** `word` as a pattern that matches it literally: characters other than letters, digits and spaces by their code. */
+function literalPattern(word: string): string {
+  return word.replace(/[^A-Za-z0-9 ]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -217,8 +217,7 @@ function quietLog(special: (time: string) => string[], restoreFirst = true): Buf
 }
 
 /** The lazy reader over `bytes` in several read sizes and limits gives the full pipeline's events, which include `kind`. */
-function expectSameEvents(bytes: Buffer, kind: string): void {
-  const options = CONFIGS[0]![1];
+function expectSameEvents(bytes: Buffer, kind: string, options = CONFIGS[0]![1]): void {
   const expected = full(bytes, options);
   expect(expected.events.map((e) => e.type)).toContain(kind);
   for (const size of [1, 61, 509, 4096, 65536]) {
@@ -252,6 +251,40 @@ describe('the lazy reader stops at every line the idle tracker may react to', ()
       logger(t, 'success'),
     ]);
     expectSameEvents(bytes, 'restore.requested');
+  });
+});
+
+describe('before the first operation, the lazy reader stops where a phase rule may begin one', () => {
+  // A log that begins during a restore: its request is in the file before.
+  it('at a message with a phase word', () => {
+    expectSameEvents(quietLog((t) => [logger(t, 'downloading backup a9s-pg-1542859215559')], false), 'restore.requested');
+  });
+
+  it('at a phase word in another case on a continuation line', () => {
+    expectSameEvents(quietLog((t) => [logger(t, 'worker said:'), '  part 3 of 12: DownLoad started'], false), 'restore.requested');
+  });
+
+  it('while a record a phase rule matches is held, with no poll to tell it for a while', () => {
+    // Status checks end each logger entry (a reader stops only between records) and tell nothing held.
+    const chatter = (t: string): string[] => Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? logger(t, 'connection pool: 1 of 5 in use') : access(t, '/v1/status')));
+    expectSameEvents(quietLog((t) => [logger(t, 'restoring the database'), ...chatter(t)], false), 'restore.requested');
+  });
+
+  it('at an exception report whose message, made from the line, a phase rule matches', () => {
+    const options = optionsFor({ phases: [{ name: 'boom', pattern: 'Boom: now', kind: 'backup' }] });
+    expectSameEvents(quietLog((t) => [`2018-11-20 ${t} - Boom - now:`, '\t/var/vcap/a.rb:1'], false), 'backup.requested', options);
+  });
+
+  it('and parses every line before it when a phase rule gives no words to look for', () => {
+    const options = optionsFor({ phases: [{ name: 'odd', pattern: 'down\\x6coad', kind: 'restore' }] });
+    const bytes = quietLog((t) => [logger(t, 'download')], false);
+    expect(needlesFor(options.rules)!.unrequested).toBeNull();
+    const expected = full(bytes, options);
+    expect(expected.events.map((e) => e.type)).toContain('restore.requested');
+    const got = lazy(bytes, options, 509, SMALL);
+    expect(got.events).toEqual(expected.events);
+    // Up to the line that began the restore, and after it while it runs, every line is parsed.
+    expect(got.parsed).toBe(expected.parsed);
   });
 });
 
