@@ -78,6 +78,9 @@ const RING_SLICE = 64 * 1024;
 const PARSE_RUN = 16;
 /** Severities a request line may claim out of order (the tracker's `isTrouble`, with exception reports). */
 const TROUBLE: ReadonlySet<string> = new Set(['WARN', 'ERROR', 'FATAL']);
+/** First letters of the other severities' logger lines (DEBUG, INFO, ANY). */
+const QUIET_FIRST = new Uint8Array(256);
+for (const c of 'DIA') QUIET_FIRST[c.charCodeAt(0)] = 1;
 
 /**
  * True when the tracker is idle in the sense above: no operation, none that
@@ -384,7 +387,9 @@ export class LazyPipeline {
     let found = 0;
     while (z > 0 && found < want) {
       z = this.linesBack(z, 1);
-      if (this.ring[z + 1] === 0x2c && this.ring[z + 3] === 0x5b) found++;
+      // Lines that look like a quiet logger entry's (D, I or A): counting warnings and errors too
+      // came up short of `want` quiet records on most logs, and the lines were read twice.
+      if (this.ring[z + 1] === 0x2c && this.ring[z + 3] === 0x5b && QUIET_FIRST[this.ring[z]!] === 1) found++;
     }
     z = z > 0 ? this.accessLineBefore(this.linesBack(z, 1)) : 0;
     const fromEntry = z === 0;
