@@ -78,7 +78,7 @@ interface Probe {
 
 const PROBE_BYTES = 6;
 /** How much of the first chunk the probes are chosen on. */
-const SAMPLE_BYTES = 64 * 1024;
+const SAMPLE_BYTES = 16 * 1024;
 /**
  * What a probe's hit costs against an occurrence of its first byte that memchr
  * passes over: a return to JavaScript, the comparison and the next indexOf call
