@@ -77,6 +77,8 @@ interface Probe {
 }
 
 const PROBE_BYTES = 6;
+/** How much text a search for phase words decodes at a time. */
+const WORD_WINDOW = 16 * 1024;
 /** How much of the first chunk the probes are chosen on. */
 const SAMPLE_BYTES = 16 * 1024;
 /**
@@ -127,16 +129,17 @@ export class NeedleScan {
   private hitsIn: Buffer | null = null;
   /** The start needles, then `Started `; chosen on the first chunk. */
   private probes: Probe[] | null = null;
-  /** `unrequested` as one expression, and the buffer being scanned as latin1 text for it (one character a byte). */
+  /** `unrequested` as one expression, and the length of its longest word. */
   private readonly words: RegExp | null;
-  private text: string | null = null;
+  private readonly longestWord: number;
 
   constructor(
     private readonly needles: Needles,
     private readonly maxLineBytes: number,
   ) {
     const words = needles.unrequested;
-    this.words = words === null || words.length === 0 ? null : new RegExp(words.map(literalPattern).join('|'), 'gi');
+    this.words = words === null || words.length === 0 ? null : new RegExp(words.map(literalPattern).join('|'), 'i');
+    this.longestWord = Math.max(0, ...(words ?? []).map((w) => w.length));
   }
 
   /** True when lines may be skipped before the first operation (see `firstThatMatters`). */
@@ -157,7 +160,6 @@ export class NeedleScan {
     if (this.hitsIn !== buf) {
       this.hitsIn = buf;
       this.hits = new Array<number>(probes.length + 1).fill(-2);
-      this.text = null;
     }
     let first = end;
     const k = probes.length - 1;
@@ -189,12 +191,13 @@ export class NeedleScan {
 
   /** The next of `unrequested`'s words in buf[pos, end), or -1. */
   private nextWord(buf: Buffer, pos: number, end: number): number {
-    // Decoded once a buffer: a match is searched from each stop again.
-    this.text ??= buf.toString('latin1', 0, end);
-    const words = this.words!;
-    words.lastIndex = pos;
-    const m = words.exec(this.text);
-    return m === null ? -1 : m.index;
+    // Searched in latin1 text (a character a byte) of a window at a time, overlapping by a word:
+    // a chunk's text at once is a large object, which the collector promotes and then marks.
+    for (let from = pos; from < end; from += WORD_WINDOW) {
+      const m = this.words!.exec(buf.toString('latin1', from, Math.min(end, from + WORD_WINDOW + this.longestWord - 1)));
+      if (m !== null) return from + m.index;
+    }
+    return -1;
   }
 
   private chooseProbes(buf: Buffer, pos: number, end: number): Probe[] {
