@@ -204,8 +204,10 @@ export class NeedleScan {
     const sample = buf.subarray(pos, Math.min(end, pos + SAMPLE_BYTES));
     const count = new Uint32Array(256);
     for (let i = 0; i < sample.length; i++) count[sample[i]!]!++;
-    this.probes = [...this.needles.starts, STARTED].map((n) => probeFor(n, sample, count));
-    return this.probes;
+    const probes = [...this.needles.starts, STARTED].map((n) => probeFor(n, sample, count));
+    // A short first chunk (a live log read as it is written) says little: chosen again on the next.
+    if (sample.length === SAMPLE_BYTES) this.probes = probes;
+    return probes;
   }
 
   /**
