@@ -247,16 +247,20 @@ export class LazyPipeline {
 
   private process(buf: Buffer, end: number, base: number, start: number, events: WatchEvent[]): void {
     let pos = start;
+    let run = PARSE_RUN;
     while (pos < end) {
       if (!this.skipping) {
         // While an operation runs, lines go to the pipeline a few at a time: a call per
         // line cost more than its parse on a log dense with events. Skipping may then
-        // begin a few lines after the tracker fell idle, which only parses those lines.
+        // begin a few lines after the tracker fell idle, which only parses those lines;
+        // once it is idle, a line at a time until the record being read is complete.
         let next = pos;
-        for (let n = 0; n < PARSE_RUN && next < end; n++) next = buf.indexOf(LF, next) + 1;
+        for (let n = 0; n < run && next < end; n++) next = buf.indexOf(LF, next) + 1;
         this.deliver(events, this.pipeline.push(buf.subarray(pos, next)));
         pos = next;
-        if (this.mayskip()) this.startSkipping(base + pos);
+        const may = this.skipState();
+        if (may === 'skip') this.startSkipping(base + pos);
+        run = may === 'unfinished' ? 1 : PARSE_RUN;
         continue;
       }
       const stop = this.scan!.firstThatMatters(buf, pos, end, this.ringState!.operationCount === 0);
@@ -268,11 +272,17 @@ export class LazyPipeline {
   }
 
   private mayskip(): boolean {
+    return this.skipState() === 'skip';
+  }
+
+  /** Whether lines may be skipped from here: yes, once the record being read is complete, or not while the tracker is busy. */
+  private skipState(): 'skip' | 'unfinished' | 'busy' {
     const p = this.pipeline;
-    if (this.scan === null || p.decisions !== null || p.onLine !== null || p.onRecord !== null || !p.atLineBoundary) return false;
+    if (this.scan === null || p.decisions !== null || p.onLine !== null || p.onRecord !== null) return 'busy';
     const s = p.trackerState;
-    if (s.operationCount > 0) return trackerIdle(s);
-    return this.scan.skipsBeforeFirstOperation && idleBeforeFirstOperation(s, this.options.rules.phases);
+    const idle = s.operationCount > 0 ? trackerIdle(s) : this.scan.skipsBeforeFirstOperation && idleBeforeFirstOperation(s, this.options.rules.phases);
+    if (!idle) return 'busy';
+    return p.atLineBoundary ? 'skip' : 'unfinished';
   }
 
   private startSkipping(offset: number): void {
