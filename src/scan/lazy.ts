@@ -431,25 +431,34 @@ export class LazyPipeline {
     }
     if (pid === null && !fromEntry) return false;
     if (Number.isNaN(newest)) return false;
-    for (; i < records.length; i++) {
-      const r = records[i]!;
-      if (r.kind === 'unknown' || r.time === null) continue;
-      if (newest < r.time - IDLE_HOLD_MS) {
-        const kept = countLines(this.ring, a, this.ringLength);
-        this.ringState = { ...state, held: [], heldChars: 0, pid, clock };
-        // A reading started at A, a zoned access line, learns the zone there: nothing before it is needed.
-        this.ringZone = null;
-        this.cutLines += this.ringLines - kept;
-        this.ringLines = kept;
-        this.ring.copy(this.ring, 0, a, this.ringLength);
-        this.ringLength -= a;
-        this.ringOffset += a;
-        this.rewound = true;
-        return true;
+    if (!dropsHeld(records, i, newest)) return false;
+    // A later zoned access line the same holds for is as good a cut, and leaves fewer lines to read again.
+    let cut = a;
+    let cutPid = pid;
+    let cutClock = clock;
+    for (let k = i; k < records.length; k++) {
+      const r = records[k]!;
+      if (k > i && r.kind === 'access' && dropsHeld(records, k, newest) && this.isZonedAccess(r.line.offset - this.ringOffset)) {
+        cut = r.line.offset - this.ringOffset;
+        cutPid = pid;
+        cutClock = clock;
       }
-      if ((r.kind === 'logger' || r.kind === 'exception') && r.time < newest) return false;
+      if (r.kind === 'unknown') continue;
+      if (r.time !== null) clock = r.time;
+      if (r.kind === 'logger' || r.kind === 'exception') newest = Math.max(newest, r.time);
+      if (r.kind === 'logger') pid = r.pid;
     }
-    return false;
+    const kept = countLines(this.ring, cut, this.ringLength);
+    this.ringState = { ...state, held: [], heldChars: 0, pid: cutPid, clock: cutClock };
+    // A reading started at A, a zoned access line, learns the zone there: nothing before it is needed.
+    this.ringZone = null;
+    this.cutLines += this.ringLines - kept;
+    this.ringLines = kept;
+    this.ring.copy(this.ring, 0, cut, this.ringLength);
+    this.ringLength -= cut;
+    this.ringOffset += cut;
+    this.rewound = true;
+    return true;
   }
 
   /** The ring's line at `start` as the splitter makes it. */
@@ -464,6 +473,21 @@ export class LazyPipeline {
     if (this.onEvents !== null) this.onEvents(events);
     else for (const e of events) to.push(e);
   }
+}
+
+/**
+ * True when a record from `records[from]` on is newer than the look-back window
+ * of every record up to `newest` before any logger or exception record older
+ * than `newest` comes: the tracker then drops all of those, whatever they were.
+ */
+function dropsHeld(records: readonly LogRecord[], from: number, newest: number): boolean {
+  for (let i = from; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.kind === 'unknown' || r.time === null) continue;
+    if (newest < r.time - IDLE_HOLD_MS) return true;
+    if ((r.kind === 'logger' || r.kind === 'exception') && r.time < newest) return false;
+  }
+  return false;
 }
 
 function countLines(buf: Buffer, from: number, to: number): number {
