@@ -225,6 +225,19 @@ export class LazyPipeline {
     return events;
   }
 
+  /**
+   * Where the caller may read the next chunk of at most `size` bytes before giving it
+   * to `push`, or null (its own buffer): while lines are being skipped, the free end
+   * of the ring past room for the unfinished line (`push` writes it there joined with
+   * the chunk's first line), so that what is skipped of the chunk is already where
+   * `keep` would copy it. What `push` keeps of a chunk read anywhere else is copied.
+   */
+  readBuffer(size: number): Buffer | null {
+    const at = this.ringLength + this.partialLength;
+    if (!this.skipping || at + size > this.ring.length) return null;
+    return this.ring.subarray(at, at + size);
+  }
+
   /** The file is complete: the ring and a last line without a newline are read, and the tracker settles. */
   finish(): WatchEvent[] {
     const events = this.flush();
@@ -320,7 +333,8 @@ export class LazyPipeline {
       this.ring.copy(grown, 0, 0, this.ringLength);
       this.ring = grown;
     }
-    buf.copy(this.ring, this.ringLength, from, to);
+    // A chunk read where `readBuffer` said is there already.
+    if (buf.buffer !== this.ring.buffer || buf.byteOffset + from !== this.ring.byteOffset + this.ringLength) buf.copy(this.ring, this.ringLength, from, to);
     this.ringLength += n;
     this.ringLines += lines;
     if (this.ringLength < this.limits.trimAt) return;

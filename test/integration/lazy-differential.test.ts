@@ -42,17 +42,19 @@ function full(bytes: Buffer, options: PipelineOptions): Told {
 
 /**
  * Reads through one reused buffer, as replay does, so a reader that keeps a chunk's memory is caught.
- * With `sink`, events are taken as they are made (`onEvents`, as replay takes them), else from push's result.
+ * With `sink`, events are taken as they are made (`onEvents`, as replay takes them), else from push's result;
+ * with `inPlace`, chunks are read where `readBuffer` says while it says one, as replay reads them.
  */
-function lazy(bytes: Buffer, options: PipelineOptions, size: number, limits: LazyLimits, sink = false): Told {
+function lazy(bytes: Buffer, options: PipelineOptions, size: number, limits: LazyLimits, sink = false, inPlace = false): Told {
   const p = new LazyPipeline(options, 'production.log', limits);
   const buffer = Buffer.alloc(size);
   const events: WatchEvent[] = [];
   const returned: WatchEvent[] = [];
   if (sink) p.onEvents = (made) => events.push(...made);
   for (let i = 0; i < bytes.length; i += size) {
-    const n = bytes.copy(buffer, 0, i, i + size);
-    returned.push(...p.push(buffer.subarray(0, n)));
+    const into = (inPlace ? p.readBuffer(size) : null) ?? buffer;
+    const n = bytes.copy(into, 0, i, i + size);
+    returned.push(...p.push(into.subarray(0, n)));
     buffer.fill(0x41);
   }
   returned.push(...p.finish());
@@ -168,9 +170,16 @@ describe('the lazy reader tells what the full pipeline tells', () => {
     const bytes = readFileSync(new URL(name, fixtures));
     for (const options of [CONFIGS[0]![1], CONFIGS[2]![1]]) {
       const expected = full(bytes, options);
-      const runs: [number, LazyLimits, boolean][] = [[1, SMALL, false], [64, LAZY_LIMITS, true], [65536, SMALL, false], [65536, LAZY_LIMITS, true]];
-      for (const [size, limits, sink] of runs) {
-        const got = lazy(bytes, options, size, limits, sink);
+      const runs: [number, LazyLimits, boolean, boolean][] = [
+        [1, SMALL, false, false],
+        [64, LAZY_LIMITS, true, false],
+        [65536, SMALL, false, false],
+        [65536, LAZY_LIMITS, true, false],
+        [61, SMALL, false, true],
+        [4096, LAZY_LIMITS, true, true],
+      ];
+      for (const [size, limits, sink, inPlace] of runs) {
+        const got = lazy(bytes, options, size, limits, sink, inPlace);
         expect(got.events).toEqual(expected.events);
         expect(got.lines).toBe(expected.lines);
         expect(got.state).toEqual(expected.state);
@@ -186,7 +195,7 @@ describe('the lazy reader tells what the full pipeline tells', () => {
       expect(expected.events.length).toBeGreaterThan(0);
       for (const size of [509, 65536]) {
         for (const limits of [LAZY_LIMITS, SMALL]) {
-          const got = lazy(bytes, options, size, limits, limits === LAZY_LIMITS);
+          const got = lazy(bytes, options, size, limits, limits === LAZY_LIMITS, size === 509);
           expect(got.events).toEqual(expected.events);
           expect(got.lines).toBe(expected.lines);
           expect(got.state).toEqual(expected.state);
@@ -222,7 +231,7 @@ function expectSameEvents(bytes: Buffer, kind: string, options = CONFIGS[0]![1])
   expect(expected.events.map((e) => e.type)).toContain(kind);
   for (const size of [1, 61, 509, 4096, 65536]) {
     for (const limits of [LAZY_LIMITS, SMALL]) {
-      const got = lazy(bytes, options, size, limits);
+      const got = lazy(bytes, options, size, limits, false, size !== 1);
       expect(got.events).toEqual(expected.events);
       expect(got.lines).toBe(expected.lines);
       expect(got.state).toEqual(expected.state);
