@@ -150,9 +150,11 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   const buffer = Buffer.allocUnsafe(lazy !== null ? LAZY_READ_SIZE : READ_SIZE);
   try {
     for (;;) {
-      const bytesRead = source.readSync !== undefined ? source.readSync(buffer) : await source.read(buffer);
+      // While the lazy reader skips lines, it has them read where it keeps them, not copied there.
+      const into = lazy?.readBuffer(buffer.length) ?? buffer;
+      const bytesRead = source.readSync !== undefined ? source.readSync(into) : await source.read(into);
       if (bytesRead === 0) break;
-      await emit(reader.push(buffer.subarray(0, bytesRead)));
+      await emit(reader.push(into.subarray(0, bytesRead)));
     }
     await emit(reader.finish());
   } finally {

@@ -16,7 +16,12 @@
  *   with no fixed prefix turns skipping off: every line is parsed);
  * - a Rails `Started … at …` line (it opens a request the tracker keeps);
  * - a server start-up banner (they begin with one of a few characters; only
- *   lines that do are decoded and checked with the banner parser itself).
+ *   lines that do are decoded and checked with the banner parser itself);
+ * - before the tracker has seen any operation, a line that may be part of a
+ *   message a phase rule with a kind matches, which would begin one (the log
+ *   began during it): one with a word every such message contains (see
+ *   required-words.ts; a phase rule that gives none turns skipping off until
+ *   the first operation), or a Sinatra exception report's first line.
  *
  * At such a line, or at the end, the ring is fed to the real pipeline from
  * where skipping began, then the line itself: the tracker sees every line it
@@ -39,6 +44,7 @@
  * them, reads every line.
  */
 import type { TrackerState } from '../track/tracker.js';
+import type { TrackerRules } from '../track/rules.js';
 import type { LogRecord, WatchEvent } from '../model.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { AccessParser } from '../parse/access.js';
@@ -72,6 +78,9 @@ const RING_SLICE = 64 * 1024;
 const PARSE_RUN = 16;
 /** Severities a request line may claim out of order (the tracker's `isTrouble`, with exception reports). */
 const TROUBLE: ReadonlySet<string> = new Set(['WARN', 'ERROR', 'FATAL']);
+/** First letters of the other severities' logger lines (DEBUG, INFO, ANY). */
+const QUIET_FIRST = new Uint8Array(256);
+for (const c of 'DIA') QUIET_FIRST[c.charCodeAt(0)] = 1;
 
 /**
  * True when the tracker is idle in the sense above: no operation, none that
@@ -79,14 +88,24 @@ const TROUBLE: ReadonlySet<string> = new Set(['WARN', 'ERROR', 'FATAL']);
  * failed polls pending, no request line for a server echo.
  */
 export function trackerIdle(s: TrackerState): boolean {
+  return s.operationCount > 0 && idleBeforeFirstOperation(s, null);
+}
+
+/**
+ * The same before the first operation, when a logger or exception record a phase
+ * rule with a kind matches would begin one once told (`tell` in track/held.ts):
+ * nothing held is such a record (`phases`; null: not checked), and the scan stops
+ * at every line that may be part of one.
+ */
+function idleBeforeFirstOperation(s: TrackerState, phases: TrackerRules['phases'] | null): boolean {
   return (
     s.operations.length === 0 &&
-    s.operationCount > 0 &&
     s.refusal === null &&
     s.restart === null &&
     s.requests.length === 0 &&
     s.failedByPolls === null &&
-    s.lastRequest === null
+    s.lastRequest === null &&
+    (phases === null || s.held.every((h) => !phases.some((p) => p.kind !== null && p.regex.test(h.message))))
   );
 }
 
@@ -206,6 +225,19 @@ export class LazyPipeline {
     return events;
   }
 
+  /**
+   * Where the caller may read the next chunk of at most `size` bytes before giving it
+   * to `push`, or null (its own buffer): while lines are being skipped, the free end
+   * of the ring past room for the unfinished line (`push` writes it there joined with
+   * the chunk's first line), so that what is skipped of the chunk is already where
+   * `keep` would copy it. What `push` keeps of a chunk read anywhere else is copied.
+   */
+  readBuffer(size: number): Buffer | null {
+    const at = this.ringLength + this.partialLength;
+    if (!this.skipping || at + size > this.ring.length) return null;
+    return this.ring.subarray(at, at + size);
+  }
+
   /** The file is complete: the ring and a last line without a newline are read, and the tracker settles. */
   finish(): WatchEvent[] {
     const events = this.flush();
@@ -228,19 +260,23 @@ export class LazyPipeline {
 
   private process(buf: Buffer, end: number, base: number, start: number, events: WatchEvent[]): void {
     let pos = start;
+    let run = PARSE_RUN;
     while (pos < end) {
       if (!this.skipping) {
         // While an operation runs, lines go to the pipeline a few at a time: a call per
         // line cost more than its parse on a log dense with events. Skipping may then
-        // begin a few lines after the tracker fell idle, which only parses those lines.
+        // begin a few lines after the tracker fell idle, which only parses those lines;
+        // once it is idle, a line at a time until the record being read is complete.
         let next = pos;
-        for (let n = 0; n < PARSE_RUN && next < end; n++) next = buf.indexOf(LF, next) + 1;
+        for (let n = 0; n < run && next < end; n++) next = buf.indexOf(LF, next) + 1;
         this.deliver(events, this.pipeline.push(buf.subarray(pos, next)));
         pos = next;
-        if (this.mayskip()) this.startSkipping(base + pos);
+        const may = this.skipState();
+        if (may === 'skip') this.startSkipping(base + pos);
+        run = may === 'unfinished' ? 1 : PARSE_RUN;
         continue;
       }
-      const stop = this.scan!.firstThatMatters(buf, pos, end);
+      const stop = this.scan!.firstThatMatters(buf, pos, end, this.ringState!.operationCount === 0);
       if (stop.at > pos) this.keep(buf, pos, stop.at, stop.lines, events);
       pos = stop.at;
       // The line that matters is read by the pipeline, after what was skipped.
@@ -249,15 +285,17 @@ export class LazyPipeline {
   }
 
   private mayskip(): boolean {
+    return this.skipState() === 'skip';
+  }
+
+  /** Whether lines may be skipped from here: yes, once the record being read is complete, or not while the tracker is busy. */
+  private skipState(): 'skip' | 'unfinished' | 'busy' {
     const p = this.pipeline;
-    return (
-      this.scan !== null &&
-      p.decisions === null &&
-      p.onLine === null &&
-      p.onRecord === null &&
-      p.atLineBoundary &&
-      trackerIdle(p.trackerState)
-    );
+    if (this.scan === null || p.decisions !== null || p.onLine !== null || p.onRecord !== null) return 'busy';
+    const s = p.trackerState;
+    const idle = s.operationCount > 0 ? trackerIdle(s) : this.scan.skipsBeforeFirstOperation && idleBeforeFirstOperation(s, this.options.rules.phases);
+    if (!idle) return 'busy';
+    return p.atLineBoundary ? 'skip' : 'unfinished';
   }
 
   private startSkipping(offset: number): void {
@@ -295,7 +333,8 @@ export class LazyPipeline {
       this.ring.copy(grown, 0, 0, this.ringLength);
       this.ring = grown;
     }
-    buf.copy(this.ring, this.ringLength, from, to);
+    // A chunk read where `readBuffer` said is there already.
+    if (buf.buffer !== this.ring.buffer || buf.byteOffset + from !== this.ring.byteOffset + this.ringLength) buf.copy(this.ring, this.ringLength, from, to);
     this.ringLength += n;
     this.ringLines += lines;
     if (this.ringLength < this.limits.trimAt) return;
@@ -372,7 +411,9 @@ export class LazyPipeline {
     let found = 0;
     while (z > 0 && found < want) {
       z = this.linesBack(z, 1);
-      if (this.ring[z + 1] === 0x2c && this.ring[z + 3] === 0x5b) found++;
+      // Lines that look like a quiet logger entry's (D, I or A): counting warnings and errors too
+      // came up short of `want` quiet records on most logs, and the lines were read twice.
+      if (this.ring[z + 1] === 0x2c && this.ring[z + 3] === 0x5b && QUIET_FIRST[this.ring[z]!] === 1) found++;
     }
     z = z > 0 ? this.accessLineBefore(this.linesBack(z, 1)) : 0;
     const fromEntry = z === 0;
@@ -404,25 +445,34 @@ export class LazyPipeline {
     }
     if (pid === null && !fromEntry) return false;
     if (Number.isNaN(newest)) return false;
-    for (; i < records.length; i++) {
-      const r = records[i]!;
-      if (r.kind === 'unknown' || r.time === null) continue;
-      if (newest < r.time - IDLE_HOLD_MS) {
-        const kept = countLines(this.ring, a, this.ringLength);
-        this.ringState = { ...state, held: [], heldChars: 0, pid, clock };
-        // A reading started at A, a zoned access line, learns the zone there: nothing before it is needed.
-        this.ringZone = null;
-        this.cutLines += this.ringLines - kept;
-        this.ringLines = kept;
-        this.ring.copy(this.ring, 0, a, this.ringLength);
-        this.ringLength -= a;
-        this.ringOffset += a;
-        this.rewound = true;
-        return true;
+    if (!dropsHeld(records, i, newest)) return false;
+    // A later zoned access line the same holds for is as good a cut, and leaves fewer lines to read again.
+    let cut = a;
+    let cutPid = pid;
+    let cutClock = clock;
+    for (let k = i; k < records.length; k++) {
+      const r = records[k]!;
+      if (k > i && r.kind === 'access' && dropsHeld(records, k, newest) && this.isZonedAccess(r.line.offset - this.ringOffset)) {
+        cut = r.line.offset - this.ringOffset;
+        cutPid = pid;
+        cutClock = clock;
       }
-      if ((r.kind === 'logger' || r.kind === 'exception') && r.time < newest) return false;
+      if (r.kind === 'unknown') continue;
+      if (r.time !== null) clock = r.time;
+      if (r.kind === 'logger' || r.kind === 'exception') newest = Math.max(newest, r.time);
+      if (r.kind === 'logger') pid = r.pid;
     }
-    return false;
+    const kept = countLines(this.ring, cut, this.ringLength);
+    this.ringState = { ...state, held: [], heldChars: 0, pid: cutPid, clock: cutClock };
+    // A reading started at A, a zoned access line, learns the zone there: nothing before it is needed.
+    this.ringZone = null;
+    this.cutLines += this.ringLines - kept;
+    this.ringLines = kept;
+    this.ring.copy(this.ring, 0, cut, this.ringLength);
+    this.ringLength -= cut;
+    this.ringOffset += cut;
+    this.rewound = true;
+    return true;
   }
 
   /** The ring's line at `start` as the splitter makes it. */
@@ -437,6 +487,21 @@ export class LazyPipeline {
     if (this.onEvents !== null) this.onEvents(events);
     else for (const e of events) to.push(e);
   }
+}
+
+/**
+ * True when a record from `records[from]` on is newer than the look-back window
+ * of every record up to `newest` before any logger or exception record older
+ * than `newest` comes: the tracker then drops all of those, whatever they were.
+ */
+function dropsHeld(records: readonly LogRecord[], from: number, newest: number): boolean {
+  for (let i = from; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.kind === 'unknown' || r.time === null) continue;
+    if (newest < r.time - IDLE_HOLD_MS) return true;
+    if ((r.kind === 'logger' || r.kind === 'exception') && r.time < newest) return false;
+  }
+  return false;
 }
 
 function countLines(buf: Buffer, from: number, to: number): number {

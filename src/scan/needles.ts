@@ -1,21 +1,27 @@
 /**
  * What the lazy reader looks for while the tracker is idle: the fixed bytes of
  * the lines it may react to (start requests from the compiled rules, Rails
- * `Started … at …` lines) found with Buffer.indexOf over a whole chunk, and server
- * banners, which begin at a line's first byte with one of a few characters and
- * are then checked with the banner parser itself.
+ * `Started … at …` lines), each found over a whole chunk by a probe of a few of its
+ * rarer bytes; server banners, which begin at a line's first byte with one of a
+ * few characters and are then checked with the banner parser itself; and before
+ * the first operation, the words a message that would begin one contains and
+ * Sinatra's exception reports.
  */
 import { parseBanner } from '../parse/server.js';
 import { fixedOffsetConverter } from '../parse/timezone.js';
 import type { TrackerRules } from '../track/rules.js';
+import { requiredWords } from './required-words.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
 const UTC = fixedOffsetConverter(0);
 
-/** First bytes a server banner can start with (parse/server.ts: P, [, *, U, >, =). */
-const BANNER_FIRST = new Uint8Array(256);
-for (const c of 'P[*U>=') BANNER_FIRST[c.charCodeAt(0)] = 1;
+/** What a line's first byte may start: a server banner (parse/server.ts: P, [, *, U, >, =), Sinatra's exception report (a digit). */
+const LINE_FIRST = new Uint8Array(256);
+const BANNER = 1;
+const DIGIT = 2;
+for (const c of 'P[*U>=') LINE_FIRST[c.charCodeAt(0)] = BANNER;
+for (const c of '0123456789') LINE_FIRST[c.charCodeAt(0)] = DIGIT;
 
 /** The fixed bytes the idle tracker reacts to, from the compiled rules. */
 export interface Needles {
@@ -23,6 +29,13 @@ export interface Needles {
   starts: Buffer[];
   /** Every poll rule's `"METHOD PREFIX`; null when a poll rule has no fixed prefix. */
   polls: Buffer[] | null;
+  /**
+   * Before any operation was seen, a message a phase rule with a kind matches begins
+   * one (the log began during it): words one of which every such message contains
+   * (ASCII, either case; none when no phase has a kind), or null when a phase rule
+   * gives none (then every line before the first operation is parsed).
+   */
+  unrequested: string[] | null;
 }
 
 const STARTED = Buffer.from('Started ');
@@ -38,8 +51,78 @@ export function needlesFor(rules: TrackerRules): Needles | null {
     return out;
   };
   const starts = bytes([...rules.restoreRequests, ...rules.backupRequests]);
-  if (starts === null) return null;
-  return { starts, polls: bytes(rules.progressRequests) };
+  // A needle is searched for within a line.
+  if (starts === null || starts.some((n) => n.includes(LF))) return null;
+  let unrequested: string[] | null = [];
+  for (const p of rules.phases) {
+    if (p.kind === null) continue;
+    const words = requiredWords(p.regex);
+    unrequested = unrequested === null || words === null ? null : [...unrequested, ...words];
+  }
+  return { starts, polls: bytes(rules.progressRequests), unrequested };
+}
+
+/**
+ * How a needle is searched for: Buffer.indexOf finds its first byte with memchr and
+ * then compares, so a needle whose first byte is on every line (`"` of every request,
+ * `S` and `t` of every message) costs a comparison per occurrence. It is searched by
+ * a probe instead: a few of its bytes from its rarest byte on (by how often each byte
+ * occurs in the log's first bytes), and each hit of the probe is checked against the
+ * whole needle. Probes stay below 7 bytes: Node switches longer patterns to
+ * Boyer-Moore-Horspool, which was slower here than memchr over a rare byte.
+ */
+interface Probe {
+  needle: Buffer;
+  /** Where the probe starts in the needle. */
+  at: number;
+  probe: Buffer;
+}
+
+const PROBE_BYTES = 6;
+/** How much text a search for phase words decodes at a time. */
+const WORD_WINDOW = 16 * 1024;
+/** How much of the first chunk the probes are chosen on. */
+const SAMPLE_BYTES = 16 * 1024;
+/**
+ * What a probe's hit costs against an occurrence of its first byte that memchr
+ * passes over: a return to JavaScript, the comparison and the next indexOf call
+ * (measured over a production.log: the probe `OST /v`, in each of 550,000 order
+ * polls, took half as long again as the whole `"POST /v1/restore`, whose `"` is
+ * on every access line twice).
+ */
+const HIT_COST = 12;
+
+/**
+ * The probe for `needle` that costs least over `sample`: each of the needle's
+ * windows of up to PROBE_BYTES, by how often its first byte occurs (`count`)
+ * and how often the window itself does.
+ */
+function probeFor(needle: Buffer, sample: Buffer, count: Uint32Array): Probe {
+  let best: Probe | null = null;
+  let bestCost = Infinity;
+  for (let at = 0; at < needle.length; at++) {
+    const probe = needle.subarray(at, at + PROBE_BYTES);
+    let cost = count[probe[0]!]!;
+    for (let h = sample.indexOf(probe); h !== -1 && cost < bestCost; h = sample.indexOf(probe, h + 1)) cost += HIT_COST;
+    if (cost < bestCost) {
+      best = { needle, at, probe };
+      bestCost = cost;
+    }
+  }
+  return best!;
+}
+
+/** The start of the first `p.needle` in buf[pos, end), or -1. */
+function findNeedle(buf: Buffer, p: Probe, pos: number, end: number): number {
+  const { needle, at, probe } = p;
+  for (let h = buf.indexOf(probe, pos + at); h !== -1; h = buf.indexOf(probe, h + 1)) {
+    const start = h - at;
+    if (start + needle.length > end) return -1;
+    let i = 0;
+    while (i < needle.length && buf[start + i] === needle[i]) i++;
+    if (i === needle.length) return start;
+  }
+  return -1;
 }
 
 /** Scans chunks for the first line that matters, keeping each needle's next hit across calls on one chunk. */
@@ -47,53 +130,104 @@ export class NeedleScan {
   /** Needle hits in the buffer being scanned, cached across calls (-1: none left). */
   private hits: number[] = [];
   private hitsIn: Buffer | null = null;
+  /** The start needles, then `Started `; chosen on the first chunk. */
+  private probes: Probe[] | null = null;
+  /** `unrequested` as one expression, and the length of its longest word. */
+  private readonly words: RegExp | null;
+  private readonly longestWord: number;
 
   constructor(
     private readonly needles: Needles,
     private readonly maxLineBytes: number,
-  ) {}
+  ) {
+    const words = needles.unrequested;
+    this.words = words === null || words.length === 0 ? null : new RegExp(words.map(literalPattern).join('|'), 'i');
+    this.longestWord = Math.max(0, ...(words ?? []).map((w) => w.length));
+  }
+
+  /** True when lines may be skipped before the first operation (see `firstThatMatters`). */
+  get skipsBeforeFirstOperation(): boolean {
+    return this.needles.unrequested !== null;
+  }
 
   /**
    * The start of the first line in [pos, end) the idle tracker may react to
-   * (`end` when none), and how many lines come before it.
+   * (`end` when none), and how many lines come before it. `beforeFirstOperation`:
+   * the tracker has seen no operation yet, so a line that may be part of a message
+   * a phase rule with a kind matches matters too: one with one of `unrequested`'s
+   * words, or the first line of a Sinatra exception report (its message is made
+   * from the line, not a part of it).
    */
-  firstThatMatters(buf: Buffer, pos: number, end: number): { at: number; lines: number } {
-    const needles = this.needles;
+  firstThatMatters(buf: Buffer, pos: number, end: number, beforeFirstOperation = false): { at: number; lines: number } {
+    const probes = this.probes ?? this.chooseProbes(buf, pos, end);
     if (this.hitsIn !== buf) {
       this.hitsIn = buf;
-      this.hits = new Array<number>(needles.starts.length + 1).fill(-2);
+      this.hits = new Array<number>(probes.length + 1).fill(-2);
     }
     let first = end;
-    for (let i = 0; i < needles.starts.length; i++) {
+    const k = probes.length - 1;
+    for (let i = 0; i <= k; i++) {
       let h = this.hits[i]!;
-      if (h === -2 || (h !== -1 && h < pos)) h = this.hits[i] = buf.indexOf(needles.starts[i]!, pos);
+      if (h === -2 || (h !== -1 && h < pos)) {
+        h = this.hits[i] = i < k ? findNeedle(buf, probes[i]!, pos, end) : this.nextRailsStarted(buf, probes[i]!, pos, end);
+      }
       if (h !== -1 && h < first) first = h;
     }
-    const k = needles.starts.length;
-    let h = this.hits[k]!;
-    if (h === -2 || (h !== -1 && h < pos)) h = this.hits[k] = this.nextRailsStarted(buf, pos, end);
-    if (h !== -1 && h < first) first = h;
+    const mask = beforeFirstOperation ? BANNER | DIGIT : BANNER;
+    if (beforeFirstOperation && this.words !== null) {
+      let h = this.hits[k + 1]!;
+      if (h === -2 || (h !== -1 && h < pos)) h = this.hits[k + 1] = this.nextWord(buf, pos, end);
+      if (h !== -1 && h < first) first = h;
+    }
     const limit = first >= end ? end : buf.lastIndexOf(LF, first) + 1;
-    // Banners start at a line's first byte: every line start up to the first hit is looked at.
+    // Banners and exception reports start at a line's first byte: every line start up to the first hit is looked at.
     let lines = 0;
     let p = pos;
     while (p < limit) {
-      if (BANNER_FIRST[buf[p]!] === 1 && this.isBanner(buf, p)) return { at: p, lines };
+      const kind = LINE_FIRST[buf[p]!]! & mask;
+      if (kind !== 0 && (kind === BANNER ? this.isBanner(buf, p) : buf[p + 4] === 0x2d)) return { at: p, lines };
       p = buf.indexOf(LF, p) + 1;
       lines++;
     }
     return { at: limit, lines };
   }
 
-  /** The next `Started ` with ` at ` later on its line (a Rails request line may follow), or -1. */
-  private nextRailsStarted(buf: Buffer, pos: number, end: number): number {
+  /** The next of `unrequested`'s words in buf[pos, end), or -1. */
+  private nextWord(buf: Buffer, pos: number, end: number): number {
+    // Searched in latin1 text (a character a byte) of a window at a time, overlapping by a word:
+    // a chunk's text at once is a large object, which the collector promotes and then marks.
+    for (let from = pos; from < end; from += WORD_WINDOW) {
+      const m = this.words!.exec(buf.toString('latin1', from, Math.min(end, from + WORD_WINDOW + this.longestWord - 1)));
+      if (m !== null) return from + m.index;
+    }
+    return -1;
+  }
+
+  private chooseProbes(buf: Buffer, pos: number, end: number): Probe[] {
+    const sample = buf.subarray(pos, Math.min(end, pos + SAMPLE_BYTES));
+    const count = new Uint32Array(256);
+    for (let i = 0; i < sample.length; i++) count[sample[i]!]!++;
+    const probes = [...this.needles.starts, STARTED].map((n) => probeFor(n, sample, count));
+    // A short first chunk (a live log read as it is written) says little: chosen again on the next.
+    if (sample.length === SAMPLE_BYTES) this.probes = probes;
+    return probes;
+  }
+
+  /**
+   * The next `Started ` line the Rails request expression may take (tracker's
+   * RAILS_STARTED: `Started M "path" for host at …`), or -1: one with ` at ` later
+   * on its line, or whose quoted path is not closed on it (a message may go on
+   * on the next lines). Each `Started ` of a line is looked at: the message may
+   * begin at a later one (a program name or tags before it).
+   */
+  private nextRailsStarted(buf: Buffer, probe: Probe, pos: number, end: number): number {
     let from = pos;
     while (from < end) {
-      const h = buf.indexOf(STARTED, from);
-      if (h === -1 || h >= end) return -1;
+      const h = findNeedle(buf, probe, from, end);
+      if (h === -1) return -1;
       const eol = buf.indexOf(LF, h);
-      if (hasAt(buf, h + STARTED.length, eol)) return h;
-      from = eol + 1;
+      if (mayBeRailsStarted(buf, h + STARTED.length, eol)) return h;
+      from = h + 1;
     }
     return -1;
   }
@@ -107,10 +241,22 @@ export class NeedleScan {
   }
 }
 
-/** True when ` at ` occurs in buf[from, to): a loop over one line's bytes, which allocates nothing (a subarray per line would). */
-function hasAt(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i + 3 < to; i++) {
-    if (buf[i] === 0x20 && buf[i + 1] === 0x61 && buf[i + 2] === 0x74 && buf[i + 3] === 0x20) return true;
+/**
+ * False only when buf[from, to), the rest of a `Started ` line, closes its quoted
+ * path and has no ` at `: a loop over one line's bytes, which allocates nothing
+ * (a subarray per line would).
+ */
+function mayBeRailsStarted(buf: Buffer, from: number, to: number): boolean {
+  let quotes = 0;
+  for (let i = from; i < to; i++) {
+    const c = buf[i]!;
+    if (c === 0x22) quotes++;
+    else if (c === 0x20 && buf[i + 1] === 0x61 && buf[i + 2] === 0x74 && buf[i + 3] === 0x20 && i + 3 < to) return true;
   }
-  return false;
+  return quotes < 2;
+}
+
+/** `word` as a pattern that matches it literally: characters other than letters, digits and spaces by their code. */
+function literalPattern(word: string): string {
+  return word.replace(/[^A-Za-z0-9 ]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -24,6 +24,7 @@ import { compileRules, type Rules } from '../../src/track/rules.js';
 import type { TrackerState } from '../../src/track/tracker.js';
 import { awkwardLog } from '../helpers/awkward-log.js';
 import { fixtureLogs } from '../helpers/cli.js';
+import { access, logger } from '../helpers/lines.js';
 
 interface Told {
   events: WatchEvent[];
@@ -41,17 +42,19 @@ function full(bytes: Buffer, options: PipelineOptions): Told {
 
 /**
  * Reads through one reused buffer, as replay does, so a reader that keeps a chunk's memory is caught.
- * With `sink`, events are taken as they are made (`onEvents`, as replay takes them), else from push's result.
+ * With `sink`, events are taken as they are made (`onEvents`, as replay takes them), else from push's result;
+ * with `inPlace`, chunks are read where `readBuffer` says while it says one, as replay reads them.
  */
-function lazy(bytes: Buffer, options: PipelineOptions, size: number, limits: LazyLimits, sink = false): Told {
+function lazy(bytes: Buffer, options: PipelineOptions, size: number, limits: LazyLimits, sink = false, inPlace = false): Told {
   const p = new LazyPipeline(options, 'production.log', limits);
   const buffer = Buffer.alloc(size);
   const events: WatchEvent[] = [];
   const returned: WatchEvent[] = [];
   if (sink) p.onEvents = (made) => events.push(...made);
   for (let i = 0; i < bytes.length; i += size) {
-    const n = bytes.copy(buffer, 0, i, i + size);
-    returned.push(...p.push(buffer.subarray(0, n)));
+    const into = (inPlace ? p.readBuffer(size) : null) ?? buffer;
+    const n = bytes.copy(into, 0, i, i + size);
+    returned.push(...p.push(into.subarray(0, n)));
     buffer.fill(0x41);
   }
   returned.push(...p.finish());
@@ -167,9 +170,16 @@ describe('the lazy reader tells what the full pipeline tells', () => {
     const bytes = readFileSync(new URL(name, fixtures));
     for (const options of [CONFIGS[0]![1], CONFIGS[2]![1]]) {
       const expected = full(bytes, options);
-      const runs: [number, LazyLimits, boolean][] = [[1, SMALL, false], [64, LAZY_LIMITS, true], [65536, SMALL, false], [65536, LAZY_LIMITS, true]];
-      for (const [size, limits, sink] of runs) {
-        const got = lazy(bytes, options, size, limits, sink);
+      const runs: [number, LazyLimits, boolean, boolean][] = [
+        [1, SMALL, false, false],
+        [64, LAZY_LIMITS, true, false],
+        [65536, SMALL, false, false],
+        [65536, LAZY_LIMITS, true, false],
+        [61, SMALL, false, true],
+        [4096, LAZY_LIMITS, true, true],
+      ];
+      for (const [size, limits, sink, inPlace] of runs) {
+        const got = lazy(bytes, options, size, limits, sink, inPlace);
         expect(got.events).toEqual(expected.events);
         expect(got.lines).toBe(expected.lines);
         expect(got.state).toEqual(expected.state);
@@ -185,7 +195,7 @@ describe('the lazy reader tells what the full pipeline tells', () => {
       expect(expected.events.length).toBeGreaterThan(0);
       for (const size of [509, 65536]) {
         for (const limits of [LAZY_LIMITS, SMALL]) {
-          const got = lazy(bytes, options, size, limits, limits === LAZY_LIMITS);
+          const got = lazy(bytes, options, size, limits, limits === LAZY_LIMITS, size === 509);
           expect(got.events).toEqual(expected.events);
           expect(got.lines).toBe(expected.lines);
           expect(got.state).toEqual(expected.state);
@@ -196,6 +206,94 @@ describe('the lazy reader tells what the full pipeline tells', () => {
     // Where the rules give needles, lines were skipped: the comparison is not of two full readings.
     if (needlesFor(options.rules) !== null) expect(skipped).toBeGreaterThan(0);
     else expect(skipped).toBe(0);
+  });
+});
+
+/** `HH:MM:SS`, `s` seconds into 2018-11-20 (UTC). */
+const clock = (s: number): string => new Date(Date.UTC(2018, 10, 20) + s * 1000).toISOString().slice(11, 19);
+
+/**
+ * A quiet log, polls and chatter a second apart, with the lines `special` gives
+ * halfway; `restoreFirst`: after a restore, so the tracker is idle between polls.
+ */
+function quietLog(special: (time: string) => string[], restoreFirst = true): Buffer {
+  const out: string[] = restoreFirst ? [access(clock(0), '/v1/restore'), logger(clock(1), 'success')] : [];
+  for (let s = 2; s < 600; s++) {
+    out.push(s % 3 === 0 ? logger(clock(s), 'heartbeat sent to backup manager') : access(clock(s), '/v1/order'));
+    if (s === 300) out.push(...special(clock(s)));
+  }
+  return Buffer.from(`${out.join('\n')}\n`);
+}
+
+/** The lazy reader over `bytes` in several read sizes and limits gives the full pipeline's events, which include `kind`. */
+function expectSameEvents(bytes: Buffer, kind: string, options = CONFIGS[0]![1]): void {
+  const expected = full(bytes, options);
+  expect(expected.events.map((e) => e.type)).toContain(kind);
+  for (const size of [1, 61, 509, 4096, 65536]) {
+    for (const limits of [LAZY_LIMITS, SMALL]) {
+      const got = lazy(bytes, options, size, limits, false, size !== 1);
+      expect(got.events).toEqual(expected.events);
+      expect(got.lines).toBe(expected.lines);
+      expect(got.state).toEqual(expected.state);
+      expect(got.parsed).toBeLessThan(expected.parsed);
+    }
+  }
+}
+
+describe('the lazy reader stops at every line the idle tracker may react to', () => {
+  it('a Rails Started line whose query goes on on the next line', () => {
+    const bytes = quietLog((t) => [
+      logger(t, 'Started POST "/v1/restore?verbose=1'),
+      `&x=2" for 172.28.19.51 at 2018-11-20 ${t} +0000`,
+      logger(t, 'Completed 200 OK in 3ms'),
+      logger(t, 'pg_restore: 10% done'),
+      logger(t, 'success'),
+    ]);
+    expectSameEvents(bytes, 'restore.requested');
+  });
+
+  it('a Rails Started line after a program name that has Started and quotes in it', () => {
+    const bytes = quietLog((t) => [
+      logger(t, 'Started POST "/v1/restore?a=1').replace(' -- : ', ' -- Started "rails": '),
+      `b=2" for 172.28.19.51 at 2018-11-20 ${t} +0000`,
+      logger(t, 'Completed 200 OK in 3ms'),
+      logger(t, 'success'),
+    ]);
+    expectSameEvents(bytes, 'restore.requested');
+  });
+});
+
+describe('before the first operation, the lazy reader stops where a phase rule may begin one', () => {
+  // A log that begins during a restore: its request is in the file before.
+  it('at a message with a phase word', () => {
+    expectSameEvents(quietLog((t) => [logger(t, 'downloading backup a9s-pg-1542859215559')], false), 'restore.requested');
+  });
+
+  it('at a phase word in another case on a continuation line', () => {
+    expectSameEvents(quietLog((t) => [logger(t, 'worker said:'), '  part 3 of 12: DownLoad started'], false), 'restore.requested');
+  });
+
+  it('while a record a phase rule matches is held, with no poll to tell it for a while', () => {
+    // Status checks end each logger entry (a reader stops only between records) and tell nothing held.
+    const chatter = (t: string): string[] => Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? logger(t, 'connection pool: 1 of 5 in use') : access(t, '/v1/status')));
+    expectSameEvents(quietLog((t) => [logger(t, 'restoring the database'), ...chatter(t)], false), 'restore.requested');
+  });
+
+  it('at an exception report whose message, made from the line, a phase rule matches', () => {
+    const options = optionsFor({ phases: [{ name: 'boom', pattern: 'Boom: now', kind: 'backup' }] });
+    expectSameEvents(quietLog((t) => [`2018-11-20 ${t} - Boom - now:`, '\t/var/vcap/a.rb:1'], false), 'backup.requested', options);
+  });
+
+  it('and parses every line before it when a phase rule gives no words to look for', () => {
+    const options = optionsFor({ phases: [{ name: 'odd', pattern: 'down\\x6coad', kind: 'restore' }] });
+    const bytes = quietLog((t) => [logger(t, 'download')], false);
+    expect(needlesFor(options.rules)!.unrequested).toBeNull();
+    const expected = full(bytes, options);
+    expect(expected.events.map((e) => e.type)).toContain('restore.requested');
+    const got = lazy(bytes, options, 509, SMALL);
+    expect(got.events).toEqual(expected.events);
+    // Up to the line that began the restore, and after it while it runs, every line is parsed.
+    expect(got.parsed).toBe(expected.parsed);
   });
 });
 
