@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import { defaultConfig } from '../defaults.js';
 import { RestoreWatcherError } from '../errors.js';
-import { EventJson } from '../event-json.js';
+import { EventJson, type ByteSink } from '../event-json.js';
 import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
 import { LazyPipeline } from '../scan/lazy.js';
@@ -136,7 +136,8 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   const json = new EventJson();
   const tell = (events: WatchEvent[]): void => {
     if (explainer !== null) return;
-    for (const e of events) out.add(timeline === null ? `${json.stringify(e)}\n` : timeline.event(e));
+    if (timeline === null) for (const e of events) json.write(e, out);
+    else for (const e of events) out.add(timeline.event(e));
   };
   if (lazy !== null) lazy.onEvents = tell;
   const emit = async (events: WatchEvent[]): Promise<void> => {
@@ -200,9 +201,9 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
  * only when much is still unwritten, and then only for its oldest batch, so the
  * reader of a pipe always has something to read while the next batch is made.
  */
-class BatchedWriter {
-  private buffer: Buffer = Buffer.allocUnsafe(WRITE_BATCH);
-  private used = 0;
+class BatchedWriter implements ByteSink {
+  bytes: Buffer = Buffer.allocUnsafe(WRITE_BATCH);
+  used = 0;
   /** Filled batches not yet written; `whole` is the buffer to use again, null for text larger than one. */
   private readonly filled: { bytes: Buffer; whole: Buffer | null }[] = [];
   private readonly spare: Buffer[] = [];
@@ -215,14 +216,15 @@ class BatchedWriter {
   add(text: string): void {
     if (text === '') return;
     // At most three bytes per UTF-16 unit: a conservative test that spares measuring the text.
-    if (text.length * 3 > this.buffer.length - this.used) {
-      this.spill();
-      if (text.length * 3 > this.buffer.length) {
-        this.filled.push({ bytes: Buffer.from(text), whole: null });
-        return;
-      }
-    }
-    this.used += this.buffer.write(text, this.used);
+    this.reserve(text.length * 3);
+    this.used += this.bytes.write(text, this.used);
+  }
+
+  reserve(size: number): void {
+    if (size <= this.bytes.length - this.used) return;
+    this.spill();
+    // Text larger than a batch gets a buffer of its own, written once and not used again.
+    if (size > this.bytes.length) this.bytes = Buffer.allocUnsafe(size);
   }
 
   async maybeFlush(): Promise<void> {
@@ -237,8 +239,9 @@ class BatchedWriter {
   /** The current buffer, if it holds anything, joins the filled ones; a spare or fresh one takes its place. */
   private spill(): void {
     if (this.used === 0) return;
-    this.filled.push({ bytes: this.buffer.subarray(0, this.used), whole: this.buffer });
-    this.buffer = this.spare.pop() ?? Buffer.allocUnsafe(WRITE_BATCH);
+    const whole = this.bytes.length === WRITE_BATCH ? this.bytes : null;
+    this.filled.push({ bytes: this.bytes.subarray(0, this.used), whole });
+    this.bytes = this.spare.pop() ?? Buffer.allocUnsafe(WRITE_BATCH);
     this.used = 0;
   }
 
