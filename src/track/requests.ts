@@ -50,6 +50,19 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
       return state;
     }
   }
+  // A request no rule knows, with nothing held and no Rails request open (the status checks
+  // between order polls): told as the general path below would tell it, without allocating.
+  if (state.held.length === 0 && state.requests.length === 0) {
+    const rules = ctx.rules;
+    if (
+      findRequest(rules.restoreRequests, r.method, r.path) === null &&
+      findRequest(rules.backupRequests, r.method, r.path) === null &&
+      findRequest(rules.progressRequests, r.method, r.path) === null
+    ) {
+      if (ctx.decisions !== null) decide(ctx, r, null, `no rule for ${r.method} ${r.path}`);
+      return state.lastRequest === null ? state : change(state, { lastRequest: null });
+    }
+  }
   const railsTwin = state.requests.length === 0 ? -1 : state.requests.findIndex(
     (q) =>
       !q.seenInAccessLog &&
