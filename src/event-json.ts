@@ -12,12 +12,12 @@
  * state); only its id, offsets, line and counters change from one order poll
  * to the next. So the text is cut at those values into segments, each
  * segment's bytes are kept while the fields it is made of stay the same, and
- * an event costs a few copies of kept bytes, its numbers and one escape of its
- * line. Schema serializers (fastify's fast-json-stringify) return strings,
- * write their schema's order and load a validator at start-up, which replay
- * avoids. test/unit/event-json.test.ts holds the text to JSON.stringify's over
- * every event of the fixtures, the corpus and awkward logs; the key lists
- * below fail to compile when the model gains a field.
+ * an event costs a few copies of kept bytes, its numbers and an escape of its
+ * line and message. Schema serializers (fastify's fast-json-stringify) return
+ * strings, write their schema's order and load a validator at start-up, which
+ * replay avoids. test/unit/event-json.test.ts holds the text to
+ * JSON.stringify's over every event of the fixtures, the corpus and awkward
+ * logs; the key lists below fail to compile when the model gains a field.
  */
 import type { LineSource, Operation, WatchEvent } from './model.js';
 
@@ -66,6 +66,7 @@ const stringRoom = (s: string): number => 6 * s.length + 2;
 const EMPTY = Buffer.alloc(0);
 const LINE_KEY = Buffer.from(',"line":');
 const SOURCE_END_LINE_KEY = Buffer.from('},"line":');
+const MESSAGE_KEY = Buffer.from(',"message":');
 
 /** The bytes of a segment of text and the field values they were made from. */
 class Segment {
@@ -84,7 +85,9 @@ class Segment {
 
 /** Writes events as JSON Lines, one writer per run of events (it keeps the last one's segments). */
 export class EventJson {
-  // `{"id":N` then, each followed by a number: …`"offset":`, the source …`"offset":`, after the line …`"orderPolls":`, …`"messages":`.
+  // `{"id":N` then, each followed by a number: …`"offset":`, the source …`"offset":`, after the line and
+  // the message (written each time: a message is often made anew for each event, and comparing a
+  // joined string walks its parts) …`"orderPolls":`, …`"messages":`.
   private readonly head = new Segment(6);
   private readonly source = new Segment(6);
   private readonly middle = new Segment(12);
@@ -112,7 +115,7 @@ export class EventJson {
     this.refreshHead(e);
     const src = e.source;
     if (src !== undefined) this.refreshSource(src);
-    this.refreshMiddle(e.message, op);
+    this.refreshMiddle(op);
     this.refreshPolls(op.failedPolls);
     this.refreshTail(op);
     const room =
@@ -120,6 +123,8 @@ export class EventJson {
       this.head.bytes.length +
       (src !== undefined ? this.source.bytes.length + SOURCE_END_LINE_KEY.length + NUMBER_ROOM : LINE_KEY.length) +
       stringRoom(e.line) +
+      MESSAGE_KEY.length +
+      stringRoom(e.message) +
       this.middle.bytes.length +
       this.polls.bytes.length +
       this.tail.bytes.length +
@@ -145,6 +150,8 @@ export class EventJson {
       p = copy(buf, p, LINE_KEY);
     }
     p = writeString(buf, p, e.line);
+    p = copy(buf, p, MESSAGE_KEY);
+    p = writeString(buf, p, e.message);
     p = copy(buf, p, this.middle.bytes);
     p = writeNumber(buf, p, op.orderPolls);
     p = copy(buf, p, this.polls.bytes);
@@ -174,14 +181,14 @@ export class EventJson {
     }
   }
 
-  /** `,"message":…,"operation":{…,"orderPolls":` */
-  private refreshMiddle(message: string, op: Operation): void {
+  /** `,"operation":{…,"orderPolls":` */
+  private refreshMiddle(op: Operation): void {
     const seg = this.middle;
     // Both halves are compared, so that each takes the values the segment is made from.
-    const first = same(seg.of, 0, message, op.kind, op.id, op.state, op.requestedAt, op.requestSeen);
-    const second = same(seg.of, 6, op.requestedBy, op.requestedByUser, op.requestStatus, op.finishedAt, op.lastActivityAt, op.durationMs);
+    const first = same(seg.of, 0, op.kind, op.id, op.state, op.requestedAt, op.requestSeen, op.requestedBy);
+    const second = same(seg.of, 6, op.requestedByUser, op.requestStatus, op.finishedAt, op.lastActivityAt, op.durationMs, undefined);
     if (!first || !second) {
-      let s = `,"message":${JSON.stringify(message)},"operation":{"kind":${JSON.stringify(op.kind)},"id":${JSON.stringify(op.id)}`;
+      let s = `,"operation":{"kind":${JSON.stringify(op.kind)},"id":${JSON.stringify(op.id)}`;
       s += `,"state":${JSON.stringify(op.state)},"requestedAt":${JSON.stringify(op.requestedAt)}`;
       if (op.requestSeen !== undefined) s += `,"requestSeen":${op.requestSeen}`;
       s += `,"requestedBy":${JSON.stringify(op.requestedBy)}`;

@@ -217,11 +217,33 @@ export function replaceActive(state: TrackerState, next: ActiveOperation): Track
   return change(state, { operations, active: operations[0] ?? null  });
 }
 
+type Step = 'requested' | 'progress' | 'stalled' | 'error' | 'succeeded' | 'failed';
+
+/** Each event type as one string: a type joined per event was a new string, compared in full by whoever kept the last. */
+const EVENT_TYPE: Record<OperationKind, Record<Step, EventType>> = {
+  restore: {
+    requested: 'restore.requested',
+    progress: 'restore.progress',
+    stalled: 'restore.stalled',
+    error: 'restore.error',
+    succeeded: 'restore.succeeded',
+    failed: 'restore.failed',
+  },
+  backup: {
+    requested: 'backup.requested',
+    progress: 'backup.progress',
+    stalled: 'backup.stalled',
+    error: 'backup.error',
+    succeeded: 'backup.succeeded',
+    failed: 'backup.failed',
+  },
+};
+
 /** Appends the event for `next`'s new state and files the operation under active/latest. */
 export function emit(
   state: TrackerState,
   next: ActiveOperation,
-  step: 'requested' | 'progress' | 'stalled' | 'error' | 'succeeded' | 'failed',
+  step: Step,
   time: number,
   src: Source,
   message: string,
@@ -229,7 +251,7 @@ export function emit(
   track = true,
 ): TrackerState {
   const op = next.op;
-  const type = `${op.kind}.${step}` as EventType;
+  const type = EVENT_TYPE[op.kind][step];
   const at = iso(time);
   // Spelled out, one literal per shape: spreads of the id and source took V8's slow path for every event.
   // The keys keep the order JSON.stringify and event-json.ts write them in.
