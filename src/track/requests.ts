@@ -106,8 +106,17 @@ export function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): Tr
   ctx.toldTo = [];
   const s = tellRequestLine(state, q, ctx);
   const toldTo = ctx.toldTo;
-  if (toldTo.length === 0 && s.lastRequest === null) return s;
+  const last = s.lastRequest;
+  if (toldTo.length === 0 && last === null) return s;
+  // Order polls follow one another: the same path told to the same operations is kept as it was.
+  if (last !== null && toldTo.length > 0 && last.path === q.path && sameIds(last.toldTo, toldTo)) return s;
   return change(s, { lastRequest: toldTo.length === 0 ? null : { path: q.path, toldTo } });
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function tellRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
