@@ -150,13 +150,19 @@ export function applyTo(state: TrackerState, id: string, r: HeldRecord, why: str
   return emit(state, next(op), 'progress', r.time, src, message, ctx);
 }
 
-/** Marks `stalled` the operations silent for `stallAfterMs` by `now`. */
-export function stallIfSilent(state: TrackerState, now: number, src: Source, ctx: Ctx): TrackerState {
+/**
+ * Marks `stalled` the operations silent for `stallAfterMs` by `now`; the events name
+ * the line of `record`, or none (null: a tick). The source is made only for a stall:
+ * this runs for every record while an operation is active.
+ */
+export function stallIfSilent(state: TrackerState, now: number, record: Exclude<LogRecord, { kind: 'unknown' }> | null, ctx: Ctx): TrackerState {
   let s = state;
+  let src: Source | null = null;
   for (const active of state.operations) {
     if (active.op.state === 'stalled') continue;
     const stallAt = active.lastActivityMs + ctx.rules.stallAfterMs;
     if (now < stallAt) continue;
+    src ??= record === null ? NO_SOURCE : source(record);
     const op: Operation = { ...active.op, state: 'stalled' };
     const message = `no activity for ${formatDuration(ctx.rules.stallAfterMs)} since ${iso(active.lastActivityMs).slice(0, 19)}Z`;
     s = emit(s, { ...active, op }, 'stalled', stallAt, src, message, ctx);

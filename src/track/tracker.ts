@@ -48,7 +48,7 @@ import type { LogRecord } from '../model.js';
 import type { TrackerRules } from './rules.js';
 import { hold, releaseHeld } from './held.js';
 import { onBanner, onLogger, restartNow } from './logger-records.js';
-import { decide, NO_EVENTS, NO_SOURCE, settle, source, stallIfSilent, type Ctx } from './operations.js';
+import { decide, NO_EVENTS, settle, stallIfSilent, type Ctx } from './operations.js';
 import { onAccess, tellRefusal } from './requests.js';
 import { change, HOLD_MS, IDLE_HOLD_MS, withClock, type TrackerState, type TrackOptions, type TrackResult } from './state.js';
 
@@ -91,7 +91,7 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
   if (s.operations.length > 0) {
     // The log's own clock: what was held is told, a silence is noticed and verdicts fall due when a later line shows time has passed.
     s = releaseHeld(s, time - HOLD_MS, ctx);
-    s = stallIfSilent(s, time, source(record), ctx);
+    s = stallIfSilent(s, time, record, ctx);
     s = settle(s, time, ctx);
   } else if (s.held.length > 0) {
     s = releaseHeld(s, time - IDLE_HOLD_MS, ctx);
@@ -131,7 +131,7 @@ export function trackTick(state: TrackerState, now: number, rules: TrackerRules,
   const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
   let s = state.refusal !== null && now - state.refusal.time >= HOLD_MS ? tellRefusal(state, ctx) : state;
   s = releaseHeld(s, now - (s.operations.length > 0 ? HOLD_MS : IDLE_HOLD_MS), ctx);
-  s = stallIfSilent(s, now, NO_SOURCE, ctx);
+  s = stallIfSilent(s, now, null, ctx);
   s = settle(s, now, ctx);
   return { state: s, events: ctx.events };
 }
