@@ -17,8 +17,11 @@ export interface Ctx {
   rules: TrackerRules;
   events: WatchEvent[];
   decisions: Decision[] | null;
-  /** The operations the request line being told was told to. */
-  toldTo?: string[];
+  /**
+   * The operations the request line being told was told to; null outside one. Always
+   * present, so that every Ctx has one shape: one added later took a property store of its own.
+   */
+  toldTo: string[] | null;
 }
 
 /** The source of events made by silence (a stall on a tick): no line made them. */

@@ -103,9 +103,9 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
 
 /** A request line, from the access log or a Rails `Completed`; remembers what it was told to for the server's echo of it. */
 export function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
-  ctx.toldTo = [];
+  const toldTo: string[] = [];
+  ctx.toldTo = toldTo;
   const s = tellRequestLine(state, q, ctx);
-  const toldTo = ctx.toldTo;
   const last = s.lastRequest;
   if (toldTo.length === 0 && last === null) return s;
   // Order polls follow one another: the same path told to the same operations is kept as it was.

@@ -76,7 +76,7 @@ export {
 /** Feeds one record to the tracker. */
 export function trackRecord(state: TrackerState, record: LogRecord, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   // Most records make no event: the array is made by the first one that does.
-  const ctx: Ctx = { rules, events: NO_EVENTS, decisions: options.decisions ?? null };
+  const ctx: Ctx = { rules, events: NO_EVENTS, decisions: options.decisions ?? null, toldTo: null };
   if (record.kind === 'unknown') {
     decide(ctx, record, null, `not recognised (${record.reason})`);
     return { state, events: ctx.events };
@@ -128,7 +128,7 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
  */
 export function trackTick(state: TrackerState, now: number, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   if (state.operations.length === 0 && state.refusal === null && state.held.length === 0) return { state, events: [] };
-  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
+  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null, toldTo: null };
   let s = state.refusal !== null && now - state.refusal.time >= HOLD_MS ? tellRefusal(state, ctx) : state;
   s = releaseHeld(s, now - (s.operations.length > 0 ? HOLD_MS : IDLE_HOLD_MS), ctx);
   s = stallIfSilent(s, now, null, ctx);
@@ -142,7 +142,7 @@ export function trackTick(state: TrackerState, now: number, rules: TrackerRules,
  * nothing more to come. Operations with nothing pending stay as they are.
  */
 export function trackEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
+  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null, toldTo: null };
   let s = state.restart !== null && !state.restart.ended ? restartNow(state, state.clock ?? 0, ctx) : state;
   if (s.refusal !== null) s = tellRefusal(s, ctx);
   s = releaseHeld(s, Infinity, ctx);
@@ -157,7 +157,7 @@ export function trackEnd(state: TrackerState, rules: TrackerRules, options: Trac
  */
 export function trackFileEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   if (state.held.length === 0 && state.refusal === null) return { state, events: [] };
-  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
+  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null, toldTo: null };
   const s = releaseHeld(state.refusal !== null ? tellRefusal(state, ctx) : state, Infinity, ctx);
   return { state: s, events: ctx.events };
 }
