@@ -276,8 +276,9 @@ export function emit(
         ? { id: state.nextEventId, type, time: at, restoreId: op.id, state: op.state, file: src.file, offset: src.offset, line: src.line, message, operation: op }
         : { id: state.nextEventId, type, time: at, backupId: op.id, state: op.state, file: src.file, offset: src.offset, line: src.line, message, operation: op };
   }
-  if (ctx.events === NO_EVENTS) ctx.events = [];
-  ctx.events.push(event);
+  // Most records make one event: an array of one, not an empty one grown by a push (room for 17).
+  if (ctx.events === NO_EVENTS) ctx.events = [event];
+  else ctx.events.push(event);
   let operations = state.operations;
   if (track) {
     let at = -1;
