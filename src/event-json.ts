@@ -1,18 +1,23 @@
 /**
  * Owns the JSON text of an event as `replay --json` prints it: exactly
- * `JSON.stringify(event)`, made faster for a run of events.
+ * `JSON.stringify(event)`, written as UTF-8 bytes straight into the output
+ * buffer.
  *
- * Hand-written because a dense log makes an event of nearly every line and
- * JSON.stringify was the largest cost of replaying it (a third of the CPU, for
- * text that is mostly the same from one event to the next: the operation's
- * id, times, host, state). Here the fields are written in the order the
- * tracker builds them (`emit` in track/tracker.ts), and a field's JSON is
- * kept from the last event while its value stays the same, so an event costs
- * one escape of its line and a few numbers. Schema serializers (fastify's
- * fast-json-stringify) write their schema's order and load a validator at
- * start-up, which replay avoids. test/unit/event-json.test.ts holds the text
- * to JSON.stringify's over every event of the fixtures and the corpus; the
- * key lists below fail to compile when the model gains a field.
+ * Hand-written because a dense log makes an event of nearly every line, and
+ * building each event's text as a string and encoding it cost most of a dense
+ * replay: JSON.stringify was a third of its CPU, and a string concatenated
+ * from kept pieces still had to be flattened (a copy) and encoded (another)
+ * before it reached the buffer, hundreds of megabytes of each. Most of an
+ * event's text is the same as the last one's (the operation's id, times, host,
+ * state); only its id, offsets, line and counters change from one order poll
+ * to the next. So the text is cut at those values into segments, each
+ * segment's bytes are kept while the fields it is made of stay the same, and
+ * an event costs a few copies of kept bytes, its numbers and an escape of its
+ * line and message. Schema serializers (fastify's fast-json-stringify) return
+ * strings, write their schema's order and load a validator at start-up, which
+ * replay avoids. test/unit/event-json.test.ts holds the text to
+ * JSON.stringify's over every event of the fixtures, the corpus and awkward
+ * logs; the key lists below fail to compile when the model gains a field.
  */
 import type { LineSource, Operation, WatchEvent } from './model.js';
 
@@ -45,110 +50,240 @@ const EVERY_OPERATION_KEY: Exclude<keyof Operation, (typeof OPERATION_KEYS)[numb
 void EVERY_EVENT_KEY;
 void EVERY_OPERATION_KEY;
 
-type OperationHead = Pick<Operation, 'kind' | 'id' | 'state' | 'requestedAt' | 'requestSeen' | 'requestedBy' | 'requestedByUser' | 'requestStatus'>;
+/** A buffer being filled: the bytes from `used` on are free. */
+export interface ByteSink {
+  bytes: Buffer;
+  used: number;
+  /** Makes room for `size` more bytes after `used` (in `bytes`, which may then be another buffer). */
+  reserve(size: number): void;
+}
 
-/** The last string written in one place, and its JSON. */
-class Kept {
-  private value: string | null = null;
-  private json = 'null';
+/** Room for any number's text (`-1.2345678901234567e-308`). */
+const NUMBER_ROOM = 25;
+/** Escaped, a UTF-16 unit takes at most six bytes (`\u001f`), and a string two quotes. */
+const stringRoom = (s: string): number => 6 * s.length + 2;
 
-  of(value: string | null): string {
-    if (value !== this.value) {
-      this.value = value;
-      this.json = JSON.stringify(value);
-    }
-    return this.json;
+const EMPTY = Buffer.alloc(0);
+const LINE_KEY = Buffer.from(',"line":');
+const SOURCE_END_LINE_KEY = Buffer.from('},"line":');
+const MESSAGE_KEY = Buffer.from(',"message":');
+
+/** The bytes of a segment of text and the field values they were made from. */
+class Segment {
+  bytes: Buffer = EMPTY;
+  /** The values, in a fixed order; compared by identity (strings, numbers, booleans, null, undefined). */
+  readonly of: unknown[];
+
+  constructor(fields: number) {
+    this.of = new Array<unknown>(fields).fill(Segment);
+  }
+
+  set(text: string): void {
+    this.bytes = Buffer.from(text);
   }
 }
 
-/** Writes events as JSON, one writer per run of events (it remembers the last one's fields). */
+/** Writes events as JSON Lines, one writer per run of events (it keeps the last one's segments). */
 export class EventJson {
-  private readonly type = new Kept();
-  private readonly time = new Kept();
-  private readonly operationId = new Kept();
-  private readonly state = new Kept();
-  private readonly file = new Kept();
-  private readonly sourcePath = new Kept();
-  private readonly message = new Kept();
-  private readonly opHead = new Kept();
-  private readonly requestedAt = new Kept();
-  private readonly requestedBy = new Kept();
-  private readonly requestedByUser = new Kept();
-  private readonly finishedAt = new Kept();
-  private readonly lastActivityAt = new Kept();
-  private readonly lastMessage = new Kept();
-  private readonly failure = new Kept();
-  private readonly phase = new Kept();
-  private readonly namedBackupId = new Kept();
-  /** The operation's first fields, which change only when it starts or ends (copied: never a live object), and their JSON. */
-  private head: OperationHead | null = null;
-  private headJson = '';
+  // `{"id":N` then, each followed by a number: …`"offset":`, the source …`"offset":`, after the line and
+  // the message (written each time: a message is often made anew for each event, and comparing a
+  // joined string walks its parts) …`"orderPolls":`, …`"messages":`.
+  private readonly head = new Segment(6);
+  private readonly source = new Segment(6);
+  private readonly middle = new Segment(12);
+  private readonly polls = new Segment(1);
+  private readonly tail = new Segment(6);
+  /** For `stringify`: large enough for most events, grown for larger ones. */
+  private scratch: Buffer | null = null;
 
   /** `JSON.stringify(e)`. */
   stringify(e: WatchEvent): string {
-    let s = `{"id":${num(e.id)},"type":${this.type.of(e.type)},"time":${this.time.of(e.time)}`;
-    if (e.restoreId !== undefined) s += `,"restoreId":${this.operationId.of(e.restoreId)}`;
-    if (e.backupId !== undefined) s += `,"backupId":${this.operationId.of(e.backupId)}`;
-    s += `,"state":${this.state.of(e.state)},"file":${this.file.of(e.file)},"offset":${num(e.offset)}`;
-    if (e.source !== undefined) s += `,"source":${this.source(e.source)}`;
-    return `${s},"line":${JSON.stringify(e.line)},"message":${this.message.of(e.message)},"operation":${this.operation(e.operation)}}`;
+    const sink: ByteSink = {
+      bytes: (this.scratch ??= Buffer.allocUnsafe(64 * 1024)),
+      used: 0,
+      reserve: (size) => {
+        if (size > sink.bytes.length) sink.bytes = this.scratch = Buffer.allocUnsafe(size);
+      },
+    };
+    this.write(e, sink);
+    return sink.bytes.toString('utf8', 0, sink.used - 1);
   }
 
-  private source(src: LineSource): string {
-    const identity = src.identity === null ? 'null' : JSON.stringify(src.identity);
-    return `{"path":${this.sourcePath.of(src.path)},"identity":${identity},"offset":${num(src.offset)}}`;
-  }
-
-  private operation(op: Operation): string {
-    let s = this.operationHead(op);
-    s += `,"finishedAt":${this.finishedAt.of(op.finishedAt)},"lastActivityAt":${this.lastActivityAt.of(op.lastActivityAt)}`;
-    s += `,"durationMs":${op.durationMs === null ? 'null' : num(op.durationMs)},"orderPolls":${num(op.orderPolls)}`;
-    if (op.failedPolls !== undefined) s += `,"failedPolls":${isEmpty(op.failedPolls) ? '{}' : JSON.stringify(op.failedPolls)}`;
-    s += `,"messages":${num(op.messages)},"lastMessage":${this.lastMessage.of(op.lastMessage)},"failure":${this.failure.of(op.failure)}`;
-    if (op.phase !== undefined) s += `,"phase":${this.phase.of(op.phase)}`;
-    if (op.namedBackupId !== undefined) s += `,"namedBackupId":${this.namedBackupId.of(op.namedBackupId)}`;
-    if (op.warnings !== undefined) s += `,"warnings":${op.warnings.length === 0 ? '[]' : JSON.stringify(op.warnings)}`;
-    return `${s}}`;
-  }
-
-  /** `{"kind":…` up to `requestStatus`, kept while those fields stay the same. */
-  private operationHead(op: Operation): string {
-    const h = this.head;
-    if (
-      h === null ||
-      op.kind !== h.kind ||
-      op.id !== h.id ||
-      op.state !== h.state ||
-      op.requestedAt !== h.requestedAt ||
-      op.requestSeen !== h.requestSeen ||
-      op.requestedBy !== h.requestedBy ||
-      op.requestedByUser !== h.requestedByUser ||
-      op.requestStatus !== h.requestStatus
-    ) {
-      let s = `{"kind":${JSON.stringify(op.kind)},"id":${this.opHead.of(op.id)},"state":${JSON.stringify(op.state)}`;
-      s += `,"requestedAt":${this.requestedAt.of(op.requestedAt)}`;
-      if (op.requestSeen !== undefined) s += `,"requestSeen":${op.requestSeen}`;
-      s += `,"requestedBy":${this.requestedBy.of(op.requestedBy)}`;
-      if (op.requestedByUser !== undefined) s += `,"requestedByUser":${this.requestedByUser.of(op.requestedByUser)}`;
-      this.headJson = `${s},"requestStatus":${num(op.requestStatus)}`;
-      this.head = {
-        kind: op.kind,
-        id: op.id,
-        state: op.state,
-        requestedAt: op.requestedAt,
-        requestSeen: op.requestSeen,
-        requestedBy: op.requestedBy,
-        requestedByUser: op.requestedByUser,
-        requestStatus: op.requestStatus,
-      };
+  /** Writes `JSON.stringify(e)` and a newline into `sink`. */
+  write(e: WatchEvent, sink: ByteSink): void {
+    const op = e.operation;
+    this.refreshHead(e);
+    const src = e.source;
+    if (src !== undefined) this.refreshSource(src);
+    this.refreshMiddle(op);
+    this.refreshPolls(op.failedPolls);
+    this.refreshTail(op);
+    const room =
+      8 +
+      this.head.bytes.length +
+      (src !== undefined ? this.source.bytes.length + SOURCE_END_LINE_KEY.length + NUMBER_ROOM : LINE_KEY.length) +
+      stringRoom(e.line) +
+      MESSAGE_KEY.length +
+      stringRoom(e.message) +
+      this.middle.bytes.length +
+      this.polls.bytes.length +
+      this.tail.bytes.length +
+      4 * NUMBER_ROOM;
+    sink.reserve(room);
+    const buf = sink.bytes;
+    let p = sink.used;
+    // {"id":
+    buf[p++] = 0x7b;
+    buf[p++] = 0x22;
+    buf[p++] = 0x69;
+    buf[p++] = 0x64;
+    buf[p++] = 0x22;
+    buf[p++] = 0x3a;
+    p = writeNumber(buf, p, e.id);
+    p = copy(buf, p, this.head.bytes);
+    p = writeNumber(buf, p, e.offset);
+    if (src !== undefined) {
+      p = copy(buf, p, this.source.bytes);
+      p = writeNumber(buf, p, src.offset);
+      p = copy(buf, p, SOURCE_END_LINE_KEY);
+    } else {
+      p = copy(buf, p, LINE_KEY);
     }
-    return this.headJson;
+    p = writeString(buf, p, e.line);
+    p = copy(buf, p, MESSAGE_KEY);
+    p = writeString(buf, p, e.message);
+    p = copy(buf, p, this.middle.bytes);
+    p = writeNumber(buf, p, op.orderPolls);
+    p = copy(buf, p, this.polls.bytes);
+    p = writeNumber(buf, p, op.messages);
+    p = copy(buf, p, this.tail.bytes);
+    sink.used = p;
+  }
+
+  /** `,"type":…,"offset":` */
+  private refreshHead(e: WatchEvent): void {
+    const seg = this.head;
+    if (!same(seg.of, 0, e.type, e.time, e.restoreId, e.backupId, e.state, e.file)) {
+      let s = `,"type":${JSON.stringify(e.type)},"time":${JSON.stringify(e.time)}`;
+      if (e.restoreId !== undefined) s += `,"restoreId":${JSON.stringify(e.restoreId)}`;
+      if (e.backupId !== undefined) s += `,"backupId":${JSON.stringify(e.backupId)}`;
+      seg.set(`${s},"state":${JSON.stringify(e.state)},"file":${JSON.stringify(e.file)},"offset":`);
+    }
+  }
+
+  /** `,"source":{…,"offset":` */
+  private refreshSource(src: LineSource): void {
+    const seg = this.source;
+    const identity = src.identity;
+    // The identity object is kept by reference, and its values too in case it is reused with others.
+    if (!same(seg.of, 0, src.path, identity, identity?.dev, identity?.ino, undefined, undefined)) {
+      seg.set(`,"source":{"path":${JSON.stringify(src.path)},"identity":${JSON.stringify(identity)},"offset":`);
+    }
+  }
+
+  /** `,"operation":{…,"orderPolls":` */
+  private refreshMiddle(op: Operation): void {
+    const seg = this.middle;
+    // Both halves are compared, so that each takes the values the segment is made from.
+    const first = same(seg.of, 0, op.kind, op.id, op.state, op.requestedAt, op.requestSeen, op.requestedBy);
+    const second = same(seg.of, 6, op.requestedByUser, op.requestStatus, op.finishedAt, op.lastActivityAt, op.durationMs, undefined);
+    if (!first || !second) {
+      let s = `,"operation":{"kind":${JSON.stringify(op.kind)},"id":${JSON.stringify(op.id)}`;
+      s += `,"state":${JSON.stringify(op.state)},"requestedAt":${JSON.stringify(op.requestedAt)}`;
+      if (op.requestSeen !== undefined) s += `,"requestSeen":${op.requestSeen}`;
+      s += `,"requestedBy":${JSON.stringify(op.requestedBy)}`;
+      if (op.requestedByUser !== undefined) s += `,"requestedByUser":${JSON.stringify(op.requestedByUser)}`;
+      s += `,"requestStatus":${JSON.stringify(op.requestStatus)},"finishedAt":${JSON.stringify(op.finishedAt)}`;
+      s += `,"lastActivityAt":${JSON.stringify(op.lastActivityAt)},"durationMs":${JSON.stringify(op.durationMs)},"orderPolls":`;
+      seg.set(s);
+    }
+  }
+
+  /** `,"failedPolls":{…},"messages":` */
+  private refreshPolls(failedPolls: Record<string, number> | undefined): void {
+    const seg = this.polls;
+    // Kept only while there are none: a filled object is written anew (it is rare, and an object's contents cannot be compared by identity).
+    const kept = failedPolls === undefined ? undefined : isEmpty(failedPolls) ? EMPTY : null;
+    if (kept === null || seg.of[0] !== kept) {
+      seg.of[0] = kept;
+      seg.set(`${failedPolls !== undefined ? `,"failedPolls":${JSON.stringify(failedPolls)}` : ''},"messages":`);
+    }
+  }
+
+  /** `,"lastMessage":…}}` and the newline. */
+  private refreshTail(op: Operation): void {
+    const seg = this.tail;
+    // Warnings as for failed polls: kept only while there are none.
+    const warnings = op.warnings === undefined ? undefined : op.warnings.length === 0 ? EMPTY : null;
+    const unchanged = same(seg.of, 0, op.lastMessage, op.failure, op.phase, op.namedBackupId, warnings, undefined);
+    if (warnings === null || !unchanged) {
+      let s = `,"lastMessage":${JSON.stringify(op.lastMessage)},"failure":${JSON.stringify(op.failure)}`;
+      if (op.phase !== undefined) s += `,"phase":${JSON.stringify(op.phase)}`;
+      if (op.namedBackupId !== undefined) s += `,"namedBackupId":${JSON.stringify(op.namedBackupId)}`;
+      if (op.warnings !== undefined) s += `,"warnings":${JSON.stringify(op.warnings)}`;
+      seg.set(`${s}}}\n`);
+    }
   }
 }
 
-/** A number as JSON writes it (NaN and the infinities as null). */
-function num(n: number): string {
-  return Number.isFinite(n) ? `${n}` : 'null';
+/**
+ * True when `of` holds the six values from `at` on; else it takes them. Fixed
+ * arity: a rest parameter would make an array per call.
+ */
+function same(of: unknown[], at: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): boolean {
+  if (of[at] === a && of[at + 1] === b && of[at + 2] === c && of[at + 3] === d && of[at + 4] === e && of[at + 5] === f) return true;
+  of[at] = a;
+  of[at + 1] = b;
+  of[at + 2] = c;
+  of[at + 3] = d;
+  of[at + 4] = e;
+  of[at + 5] = f;
+  return false;
+}
+
+function copy(buf: Buffer, p: number, bytes: Buffer): number {
+  buf.set(bytes, p);
+  return p + bytes.length;
+}
+
+/** A number as JSON writes it (NaN and the infinities as null); whole numbers digit by digit. */
+function writeNumber(buf: Buffer, p: number, n: number): number {
+  if (!(n >= 0 && n <= 0xffffffff && n === Math.floor(n))) return p + buf.write(Number.isFinite(n) ? `${n}` : 'null', p, 'latin1');
+  let digits = 1;
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  let q = p + digits;
+  let rest = n;
+  do {
+    const next = Math.floor(rest / 10);
+    buf[--q] = 48 + rest - next * 10;
+    rest = next;
+  } while (rest > 0);
+  return p + digits;
+}
+
+/**
+ * `s` as a JSON string. Printable ASCII is copied unit by unit and the rest
+ * escaped as JSON.stringify escapes it; a string with any other character is
+ * handed to JSON.stringify whole (UTF-8, lone surrogates).
+ */
+function writeString(buf: Buffer, start: number, s: string): number {
+  let p = start;
+  buf[p++] = 0x22;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x20 && c < 0x80) {
+      if (c === 0x22 || c === 0x5c) {
+        buf[p++] = 0x5c;
+      }
+      buf[p++] = c;
+    } else if (c < 0x20) {
+      p += buf.write(JSON.stringify(s[i]).slice(1, -1), p, 'latin1');
+    } else {
+      return start + buf.write(JSON.stringify(s), start);
+    }
+  }
+  buf[p++] = 0x22;
+  return p;
 }
 
 function isEmpty(o: object): boolean {

@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import { defaultConfig } from '../defaults.js';
 import { RestoreWatcherError } from '../errors.js';
-import { EventJson } from '../event-json.js';
+import { EventJson, type ByteSink } from '../event-json.js';
 import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
 import { LazyPipeline } from '../scan/lazy.js';
@@ -111,7 +111,7 @@ const READ_SIZE = 64 * 1024;
 // it reads more at once, and a quiet log took 8 % less CPU at 256 KiB.
 const LAZY_READ_SIZE = 256 * 1024;
 const WRITE_BATCH = 256 * 1024;
-/** Output handed to the stream and not yet written, past which replay waits for its reader. */
+/** Output handed to the stream and not yet called back for, past which replay waits for it. */
 const MAX_UNWRITTEN = 4 * 1024 * 1024;
 
 export async function replayFile(path: string, options: ReplayOptions): Promise<ReplayResult> {
@@ -136,7 +136,8 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
   const json = new EventJson();
   const tell = (events: WatchEvent[]): void => {
     if (explainer !== null) return;
-    for (const e of events) out.add(timeline === null ? `${json.stringify(e)}\n` : timeline.event(e));
+    if (timeline === null) for (const e of events) json.write(e, out);
+    else for (const e of events) out.add(timeline.event(e));
   };
   if (lazy !== null) lazy.onEvents = tell;
   const emit = async (events: WatchEvent[]): Promise<void> => {
@@ -199,16 +200,22 @@ export async function replayFile(path: string, options: ReplayOptions): Promise<
  * young generation copied. A buffer is used again once the stream has called
  * back for it (a fresh one per batch left hundreds of megabytes for the
  * collector to free, and the process twice its size); the stream is waited for
- * only when much is still unwritten, and then only for its oldest batch, so the
+ * only when much is not yet called back for, and then only for one batch, so the
  * reader of a pipe always has something to read while the next batch is made.
+ * What counts is the callbacks, not the stream's own buffer: a file or
+ * /dev/null is written at once, but calls back on a later tick, which replay,
+ * reading synchronously, would never reach without waiting; all its output
+ * stayed in memory until the end (a 96 MB log replayed to a file took 400 MB).
  */
-class BatchedWriter {
-  private buffer: Buffer = Buffer.allocUnsafe(WRITE_BATCH);
-  private used = 0;
+class BatchedWriter implements ByteSink {
+  bytes: Buffer = Buffer.allocUnsafe(WRITE_BATCH);
+  used = 0;
   /** Filled batches not yet written; `whole` is the buffer to use again, null for text larger than one. */
   private readonly filled: { bytes: Buffer; whole: Buffer | null }[] = [];
   private readonly spare: Buffer[] = [];
   private stream: Writable | null = null;
+  /** Bytes handed to the stream that it has not called back for. */
+  private unconfirmed = 0;
   /** Replay waiting for the next write to complete, when too much is unwritten. */
   private waiting: { resolve: () => void; reject: (err: Error) => void } | null = null;
 
@@ -217,14 +224,15 @@ class BatchedWriter {
   add(text: string): void {
     if (text === '') return;
     // At most three bytes per UTF-16 unit: a conservative test that spares measuring the text.
-    if (text.length * 3 > this.buffer.length - this.used) {
-      this.spill();
-      if (text.length * 3 > this.buffer.length) {
-        this.filled.push({ bytes: Buffer.from(text), whole: null });
-        return;
-      }
-    }
-    this.used += this.buffer.write(text, this.used);
+    this.reserve(text.length * 3);
+    this.used += this.bytes.write(text, this.used);
+  }
+
+  reserve(size: number): void {
+    if (size <= this.bytes.length - this.used) return;
+    this.spill();
+    // Text larger than a batch gets a buffer of its own, written once and not used again.
+    if (size > this.bytes.length) this.bytes = Buffer.allocUnsafe(size);
   }
 
   async maybeFlush(): Promise<void> {
@@ -239,8 +247,9 @@ class BatchedWriter {
   /** The current buffer, if it holds anything, joins the filled ones; a spare or fresh one takes its place. */
   private spill(): void {
     if (this.used === 0) return;
-    this.filled.push({ bytes: this.buffer.subarray(0, this.used), whole: this.buffer });
-    this.buffer = this.spare.pop() ?? Buffer.allocUnsafe(WRITE_BATCH);
+    const whole = this.bytes.length === WRITE_BATCH ? this.bytes : null;
+    this.filled.push({ bytes: this.bytes.subarray(0, this.used), whole });
+    this.bytes = this.spare.pop() ?? Buffer.allocUnsafe(WRITE_BATCH);
     this.used = 0;
   }
 
@@ -248,7 +257,9 @@ class BatchedWriter {
     if (this.filled.length === 0) return;
     const out = (this.stream ??= typeof this.out === 'function' ? this.out() : this.out);
     for (const { bytes, whole } of this.filled) {
+      this.unconfirmed += bytes.length;
       out.write(bytes, (err) => {
+        this.unconfirmed -= bytes.length;
         if (whole !== null && (err === null || err === undefined)) this.spare.push(whole);
         const waiting = this.waiting;
         this.waiting = null;
@@ -258,7 +269,7 @@ class BatchedWriter {
     }
     this.filled.length = 0;
     // Waits for one batch to be written, not for all ('drain'): the reader always has the rest to read meanwhile.
-    while (out.writableLength > MAX_UNWRITTEN) {
+    while (this.unconfirmed > MAX_UNWRITTEN) {
       await new Promise<void>((resolve, reject) => {
         this.waiting = { resolve, reject };
       });

@@ -4,3 +4,22 @@ export function digits(text: string, start: number, length: number): number {
   for (let i = start; i < start + length; i++) n = n * 10 + text.charCodeAt(i) - 48;
   return n;
 }
+
+/** Written out, so that each is the exact double whatever `**` does. */
+const POWERS_OF_TEN = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * The number `text[start, end)` writes (ASCII digits and at most one `.`, as the
+ * caller has checked), exactly as `Number()` reads it. Read in place: `Number()`
+ * wants a string of its own, and hashes it first.
+ */
+export function decimal(text: string, start: number, end: number): number {
+  const dot = text.indexOf('.', start);
+  if (dot === -1 || dot >= end) return end - start <= 15 ? digits(text, start, end - start) : Number(text.slice(start, end));
+  const fraction = end - dot - 1;
+  // At most 15 digits make an exact integer and a power of ten up to 10^22 is exact, so one
+  // division rounds once: to the double nearest the decimal, which is what Number() gives.
+  if (end - start - 1 > 15) return Number(text.slice(start, end));
+  const scale = POWERS_OF_TEN[fraction]!;
+  return (digits(text, start, dot - start) * scale + digits(text, dot + 1, fraction)) / scale;
+}

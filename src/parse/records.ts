@@ -37,6 +37,9 @@ export interface ZoneState {
   lastAccessTime: number | null;
 }
 
+/** No records: shared, as most lines complete none or one (never written to). */
+const NONE = Object.freeze([]) as unknown as LogRecord[];
+
 const RAILS_STARTED_ZONE = / at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} ([+-])(\d{2})(\d{2})$/;
 
 /** Groups parsed lines into records; holds at most one unfinished logger record. */
@@ -122,8 +125,7 @@ export class RecordAssembler {
           this.setOffset(v.zoneMinutes);
         }
         this.lastAccessTime = time;
-        const done = this.flush();
-        done.push({
+        return this.after({
           kind: 'access',
           time,
           host: v.host,
@@ -137,7 +139,6 @@ export class RecordAssembler {
           line,
           end: line.end,
         });
-        return done;
       }
       const dumped = parseDumpedException(text, this.toEpoch);
       if (dumped !== null) {
@@ -148,16 +149,12 @@ export class RecordAssembler {
       }
       const banner = parseBanner(text, this.toEpoch);
       if (banner !== null) {
-        const done = this.flush();
         const record: BannerRecord = { kind: 'banner', time: banner.time, server: banner.server, pid: banner.pid, line, end: line.end };
-        done.push(record);
-        return done;
+        return this.after(record);
       }
       const echoed = parseEcho(text);
       if (echoed !== null) {
-        const done = this.flush();
-        done.push({ kind: 'echo', time: null, server: 'webrick', path: echoed, line, end: line.end });
-        return done;
+        return this.after({ kind: 'echo', time: null, server: 'webrick', path: echoed, line, end: line.end });
       }
     }
     if (this.pending !== null) return this.continuePending(line);
@@ -167,7 +164,7 @@ export class RecordAssembler {
   /** Completes the pending logger record, if any (end of input, or the input has paused). */
   flush(): LogRecord[] {
     const record = this.pending;
-    if (record === null) return [];
+    if (record === null) return NONE;
     if (this.pendingParts.length > 1) {
       // Blank lines after an entry are spacing, not part of its message.
       while (this.pendingParts.length > 1 && this.pendingParts[this.pendingParts.length - 1]!.trim() === '') {
@@ -179,6 +176,14 @@ export class RecordAssembler {
     this.pendingParts = [];
     this.pendingChars = 0;
     return [record];
+  }
+
+  /** The pending record, if any, completed by `record`, and `record`: one array, made at its size. */
+  private after(record: LogRecord): LogRecord[] {
+    if (this.pending === null) return [record];
+    const done = this.flush();
+    done.push(record);
+    return done;
   }
 
   private startPending(message: string): void {
@@ -198,7 +203,7 @@ export class RecordAssembler {
       this.pendingParts.push(piece);
       this.pendingChars += piece.length + 1;
     }
-    return [];
+    return NONE;
   }
 
   /**

@@ -8,7 +8,7 @@
 import { isTerminal, type EventType, type LogRecord, type Operation, type OperationKind, type WatchEvent } from '../model.js';
 import { formatDuration, iso } from '../format.js';
 import type { TrackerRules } from './rules.js';
-import { change, MAX_EVENT_LINE_CHARS, type ActiveOperation, type Decision, type HeldRecord, type PendingFailure, type Source, type TrackerState } from './state.js';
+import { change, MAX_EVENT_LINE_CHARS, withEmitted, type ActiveOperation, type Decision, type HeldRecord, type PendingFailure, type Source, type TrackerState } from './state.js';
 
 const MAX_WARNINGS = 5;
 
@@ -17,8 +17,11 @@ export interface Ctx {
   rules: TrackerRules;
   events: WatchEvent[];
   decisions: Decision[] | null;
-  /** The operations the request line being told was told to. */
-  toldTo?: string[];
+  /**
+   * The operations the request line being told was told to; null outside one. Always
+   * present, so that every Ctx has one shape: one added later took a property store of its own.
+   */
+  toldTo: string[] | null;
 }
 
 /** The source of events made by silence (a stall on a tick): no line made them. */
@@ -150,13 +153,19 @@ export function applyTo(state: TrackerState, id: string, r: HeldRecord, why: str
   return emit(state, next(op), 'progress', r.time, src, message, ctx);
 }
 
-/** Marks `stalled` the operations silent for `stallAfterMs` by `now`. */
-export function stallIfSilent(state: TrackerState, now: number, src: Source, ctx: Ctx): TrackerState {
+/**
+ * Marks `stalled` the operations silent for `stallAfterMs` by `now`; the events name
+ * the line of `record`, or none (null: a tick). The source is made only for a stall:
+ * this runs for every record while an operation is active.
+ */
+export function stallIfSilent(state: TrackerState, now: number, record: Exclude<LogRecord, { kind: 'unknown' }> | null, ctx: Ctx): TrackerState {
   let s = state;
+  let src: Source | null = null;
   for (const active of state.operations) {
     if (active.op.state === 'stalled') continue;
     const stallAt = active.lastActivityMs + ctx.rules.stallAfterMs;
     if (now < stallAt) continue;
+    src ??= record === null ? NO_SOURCE : source(record);
     const op: Operation = { ...active.op, state: 'stalled' };
     const message = `no activity for ${formatDuration(ctx.rules.stallAfterMs)} since ${iso(active.lastActivityMs).slice(0, 19)}Z`;
     s = emit(s, { ...active, op }, 'stalled', stallAt, src, message, ctx);
@@ -169,6 +178,8 @@ export function settle(state: TrackerState, now: number, ctx: Ctx): TrackerState
   let s = state;
   const grace = ctx.rules.failureGraceMs;
   for (const active of state.operations) {
+    // Nearly every record finds nothing pending: no arrays are made for it.
+    if (active.pendingError === null && active.failingPolls === null) continue;
     const due = [active.pendingError, active.failingPolls].filter((p): p is PendingFailure => p !== null && now > p.atMs + grace);
     if (due.length === 0) continue;
     // The verdict comes late, but the failure happened when the failing record was logged.
@@ -215,11 +226,33 @@ export function replaceActive(state: TrackerState, next: ActiveOperation): Track
   return change(state, { operations, active: operations[0] ?? null  });
 }
 
+type Step = 'requested' | 'progress' | 'stalled' | 'error' | 'succeeded' | 'failed';
+
+/** Each event type as one string: a type joined per event was a new string, compared in full by whoever kept the last. */
+const EVENT_TYPE: Record<OperationKind, Record<Step, EventType>> = {
+  restore: {
+    requested: 'restore.requested',
+    progress: 'restore.progress',
+    stalled: 'restore.stalled',
+    error: 'restore.error',
+    succeeded: 'restore.succeeded',
+    failed: 'restore.failed',
+  },
+  backup: {
+    requested: 'backup.requested',
+    progress: 'backup.progress',
+    stalled: 'backup.stalled',
+    error: 'backup.error',
+    succeeded: 'backup.succeeded',
+    failed: 'backup.failed',
+  },
+};
+
 /** Appends the event for `next`'s new state and files the operation under active/latest. */
 export function emit(
   state: TrackerState,
   next: ActiveOperation,
-  step: 'requested' | 'progress' | 'stalled' | 'error' | 'succeeded' | 'failed',
+  step: Step,
   time: number,
   src: Source,
   message: string,
@@ -227,24 +260,29 @@ export function emit(
   track = true,
 ): TrackerState {
   const op = next.op;
-  const event: WatchEvent = {
-    id: state.nextEventId,
-    type: `${op.kind}.${step}` as EventType,
-    time: iso(time),
-    ...(op.kind === 'restore' ? { restoreId: op.id } : { backupId: op.id }),
-    state: op.state,
-    file: src.file,
-    offset: src.offset,
-    ...(src.source !== undefined ? { source: src.source } : {}),
-    line: src.line,
-    message,
-    operation: op,
-  };
-  if (ctx.events === NO_EVENTS) ctx.events = [];
-  ctx.events.push(event);
+  const type = EVENT_TYPE[op.kind][step];
+  const at = iso(time);
+  // Spelled out, one literal per shape: spreads of the id and source took V8's slow path for every event.
+  // The keys keep the order JSON.stringify and event-json.ts write them in.
+  let event: WatchEvent;
+  if (src.source !== undefined) {
+    event =
+      op.kind === 'restore'
+        ? { id: state.nextEventId, type, time: at, restoreId: op.id, state: op.state, file: src.file, offset: src.offset, source: src.source, line: src.line, message, operation: op }
+        : { id: state.nextEventId, type, time: at, backupId: op.id, state: op.state, file: src.file, offset: src.offset, source: src.source, line: src.line, message, operation: op };
+  } else {
+    event =
+      op.kind === 'restore'
+        ? { id: state.nextEventId, type, time: at, restoreId: op.id, state: op.state, file: src.file, offset: src.offset, line: src.line, message, operation: op }
+        : { id: state.nextEventId, type, time: at, backupId: op.id, state: op.state, file: src.file, offset: src.offset, line: src.line, message, operation: op };
+  }
+  // Most records make one event: an array of one, not an empty one grown by a push (room for 17).
+  if (ctx.events === NO_EVENTS) ctx.events = [event];
+  else ctx.events.push(event);
   let operations = state.operations;
   if (track) {
-    const at = operations.findIndex((a) => a.op.id === op.id);
+    let at = -1;
+    for (let i = 0; i < operations.length && at === -1; i++) if (operations[i]!.op.id === op.id) at = i;
     if (isTerminal(op.state)) {
       if (at !== -1) operations = operations.filter((_, i) => i !== at);
     } else if (at === -1) {
@@ -254,11 +292,11 @@ export function emit(
       operations[at] = next;
     }
   }
-  return change(state, {
-    nextEventId: state.nextEventId + 1,
+  return withEmitted(
+    state,
+    state.nextEventId + 1,
     operations,
-    active: operations[0] ?? null,
-    latestRestore: op.kind === 'restore' ? op : state.latestRestore,
-    latestBackup: op.kind === 'backup' ? op : state.latestBackup,
-  });
+    op.kind === 'restore' ? op : state.latestRestore,
+    op.kind === 'backup' ? op : state.latestBackup,
+  );
 }

@@ -50,6 +50,19 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
       return state;
     }
   }
+  // A request no rule knows, with nothing held and no Rails request open (the status checks
+  // between order polls): told as the general path below would tell it, without allocating.
+  if (state.held.length === 0 && state.requests.length === 0) {
+    const rules = ctx.rules;
+    if (
+      findRequest(rules.restoreRequests, r.method, r.path) === null &&
+      findRequest(rules.backupRequests, r.method, r.path) === null &&
+      findRequest(rules.progressRequests, r.method, r.path) === null
+    ) {
+      if (ctx.decisions !== null) decide(ctx, r, null, `no rule for ${r.method} ${r.path}`);
+      return state.lastRequest === null ? state : change(state, { lastRequest: null });
+    }
+  }
   const railsTwin = state.requests.length === 0 ? -1 : state.requests.findIndex(
     (q) =>
       !q.seenInAccessLog &&
@@ -90,11 +103,20 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
 
 /** A request line, from the access log or a Rails `Completed`; remembers what it was told to for the server's echo of it. */
 export function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
-  ctx.toldTo = [];
+  const toldTo: string[] = [];
+  ctx.toldTo = toldTo;
   const s = tellRequestLine(state, q, ctx);
-  const toldTo = ctx.toldTo;
-  if (toldTo.length === 0 && s.lastRequest === null) return s;
+  const last = s.lastRequest;
+  if (toldTo.length === 0 && last === null) return s;
+  // Order polls follow one another: the same path told to the same operations is kept as it was.
+  if (last !== null && toldTo.length > 0 && last.path === q.path && sameIds(last.toldTo, toldTo)) return s;
   return change(s, { lastRequest: toldTo.length === 0 ? null : { path: q.path, toldTo } });
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function tellRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {

@@ -253,6 +253,36 @@ function withClockAndHeld(s: TrackerState, clock: number | null, held: HeldRecor
   };
 }
 
+/** The state after an event: every event does this, so it is spelled out as `withClock` is. */
+export function withEmitted(
+  s: TrackerState,
+  nextEventId: number,
+  operations: ActiveOperation[],
+  latestRestore: Operation | null,
+  latestBackup: Operation | null,
+): TrackerState {
+  return {
+    nextEventId,
+    active: operations[0] ?? null,
+    operations,
+    latestRestore,
+    latestBackup,
+    lastOperationId: s.lastOperationId,
+    lastOperationMs: s.lastOperationMs,
+    operationCount: s.operationCount,
+    recentIds: s.recentIds,
+    clock: s.clock,
+    pid: s.pid,
+    held: s.held,
+    heldChars: s.heldChars,
+    requests: s.requests,
+    restart: s.restart,
+    failedByPolls: s.failedByPolls,
+    refusal: s.refusal,
+    lastRequest: s.lastRequest,
+  };
+}
+
 /**
  * The state with `c`'s fields changed. Every state is built here (or in `withClockAndHeld`,
  * spelled out) so that all have one shape: states of mixed shapes

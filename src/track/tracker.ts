@@ -48,7 +48,7 @@ import type { LogRecord } from '../model.js';
 import type { TrackerRules } from './rules.js';
 import { hold, releaseHeld } from './held.js';
 import { onBanner, onLogger, restartNow } from './logger-records.js';
-import { decide, NO_EVENTS, NO_SOURCE, settle, source, stallIfSilent, type Ctx } from './operations.js';
+import { decide, NO_EVENTS, settle, stallIfSilent, type Ctx } from './operations.js';
 import { onAccess, tellRefusal } from './requests.js';
 import { change, HOLD_MS, IDLE_HOLD_MS, withClock, type TrackerState, type TrackOptions, type TrackResult } from './state.js';
 
@@ -76,7 +76,7 @@ export {
 /** Feeds one record to the tracker. */
 export function trackRecord(state: TrackerState, record: LogRecord, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   // Most records make no event: the array is made by the first one that does.
-  const ctx: Ctx = { rules, events: NO_EVENTS, decisions: options.decisions ?? null };
+  const ctx: Ctx = { rules, events: NO_EVENTS, decisions: options.decisions ?? null, toldTo: null };
   if (record.kind === 'unknown') {
     decide(ctx, record, null, `not recognised (${record.reason})`);
     return { state, events: ctx.events };
@@ -91,7 +91,7 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
   if (s.operations.length > 0) {
     // The log's own clock: what was held is told, a silence is noticed and verdicts fall due when a later line shows time has passed.
     s = releaseHeld(s, time - HOLD_MS, ctx);
-    s = stallIfSilent(s, time, source(record), ctx);
+    s = stallIfSilent(s, time, record, ctx);
     s = settle(s, time, ctx);
   } else if (s.held.length > 0) {
     s = releaseHeld(s, time - IDLE_HOLD_MS, ctx);
@@ -128,10 +128,10 @@ export function trackRecord(state: TrackerState, record: LogRecord, rules: Track
  */
 export function trackTick(state: TrackerState, now: number, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   if (state.operations.length === 0 && state.refusal === null && state.held.length === 0) return { state, events: [] };
-  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
+  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null, toldTo: null };
   let s = state.refusal !== null && now - state.refusal.time >= HOLD_MS ? tellRefusal(state, ctx) : state;
   s = releaseHeld(s, now - (s.operations.length > 0 ? HOLD_MS : IDLE_HOLD_MS), ctx);
-  s = stallIfSilent(s, now, NO_SOURCE, ctx);
+  s = stallIfSilent(s, now, null, ctx);
   s = settle(s, now, ctx);
   return { state: s, events: ctx.events };
 }
@@ -142,7 +142,7 @@ export function trackTick(state: TrackerState, now: number, rules: TrackerRules,
  * nothing more to come. Operations with nothing pending stay as they are.
  */
 export function trackEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
-  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
+  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null, toldTo: null };
   let s = state.restart !== null && !state.restart.ended ? restartNow(state, state.clock ?? 0, ctx) : state;
   if (s.refusal !== null) s = tellRefusal(s, ctx);
   s = releaseHeld(s, Infinity, ctx);
@@ -157,7 +157,7 @@ export function trackEnd(state: TrackerState, rules: TrackerRules, options: Trac
  */
 export function trackFileEnd(state: TrackerState, rules: TrackerRules, options: TrackOptions = {}): TrackResult {
   if (state.held.length === 0 && state.refusal === null) return { state, events: [] };
-  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null };
+  const ctx: Ctx = { rules, events: [], decisions: options.decisions ?? null, toldTo: null };
   const s = releaseHeld(state.refusal !== null ? tellRefusal(state, ctx) : state, Infinity, ctx);
   return { state: s, events: ctx.events };
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAccessLine } from '../../src/parse/access.js';
+import { decimal } from '../../src/parse/digits.js';
+import { random } from '../helpers/random.js';
 
 const seedLines = readFileSync(new URL('../../fixtures/seed-sample.log', import.meta.url), 'utf8')
   .split('\n')
@@ -106,5 +108,22 @@ describe('parseAccessLine', () => {
       ['21/Nov/2018:12:13:01 -0100', Date.UTC(2018, 10, 21, 13, 13, 1)],
     ];
     expect(sequence.map(([stamp]) => at(stamp))).toEqual(sequence.map(([, time]) => time));
+  });
+
+  it('reads sizes and durations as Number() reads them, however many digits', () => {
+    const rand = random(13);
+    const written: string[] = ['0', '7', '0.7541', '0.0023', '1.5', '9007199254740993', '0.1', '123456789012345', '1234567890123456', '0.30000000000000004'];
+    for (let i = 0; i < 20_000; i++) {
+      const length = 1 + Math.floor(rand() * 20);
+      let s = '';
+      for (let k = 0; k < length; k++) s += String(Math.floor(rand() * 10));
+      const dot = Math.floor(rand() * (length + 1));
+      written.push(dot > 0 && dot < length && rand() < 0.8 ? `${s.slice(0, dot)}.${s.slice(dot)}` : s);
+    }
+    for (const s of written) {
+      // Inside a line, as the parser meets them.
+      const line = `x ${s} y`;
+      expect(Object.is(decimal(line, 2, 2 + s.length), Number(s)), s).toBe(true);
+    }
   });
 });

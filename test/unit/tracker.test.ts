@@ -20,6 +20,16 @@ function run(texts: string[], state: TrackerState = initialTrackerState(), using
 const summary = (events: WatchEvent[]): string[] => events.map((e) => `${e.type}:${e.state}`);
 
 describe('tracker', () => {
+  it('tells a request no rule knows while a restore runs as any request: it clears the request line a server echo repeats', () => {
+    const polled = run([access('12:12:30', '/v1/restore'), access('12:12:31', '/v1/order')], undefined, rules);
+    expect(polled.state.lastRequest).toEqual({ path: '/v1/order', toldTo: ['restore-20181120T121230Z'] });
+    const checked = track([access('12:12:31', '/v1/status')], { state: polled.state, rules, end: false });
+    expect(checked.events).toEqual([]);
+    expect(checked.state).toEqual({ ...polled.state, lastRequest: null });
+    // Nothing to clear: nothing changes, not even the state object.
+    expect(track([access('12:12:31', '/v1/status')], { state: checked.state, rules, end: false }).state).toBe(checked.state);
+  });
+
   it('follows a restore from request to success (the seed sample)', () => {
     const { state, events } = run([
       access('12:12:30', '/v1/restore', 200, '172.28.19.56'),
