@@ -91,6 +91,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     'restore-watcher listening',
   );
   const running = server;
+  // Caught up: what /metrics needs is made now, off the start-up's path, if no scrape made it.
+  setImmediate(() => void running.metrics.prepare().catch(() => undefined));
   let closing: Promise<void> | null = null;
   return {
     agent,
