@@ -18,6 +18,7 @@ import { AfterRestoreIndex, type RestoreInsight } from '../report/after-restore.
 import type { ForgottenReport } from '../report/forgotten.js';
 import { registerAuth } from './auth.js';
 import { ConnectionGuard, connectionCap, openFileLimit } from './connections.js';
+import { compilersOnFirstUse } from './compilers.js';
 import { buildMetrics, type Metrics } from './metrics.js';
 import { busyFrames, StreamHub } from './sse.js';
 import { ERROR_SCHEMA, EVENTS_QUERY, HEALTHZ_SCHEMA, STATUS_SCHEMA, STREAM_QUERY } from './schemas.js';
@@ -76,6 +77,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       forceCloseConnections: false,
       // Query parameters are checked, not cleaned: an unknown one is an error, never dropped.
       ajv: { customOptions: { removeAdditional: false } },
+      schemaController: { compilersFactory: compilersOnFirstUse() },
       // A malformed URL or an over-long path parameter: answered before any hook runs,
       // so the password is checked here, and the URL is never echoed back.
       frameworkErrors: (error, request, reply) => frameworkError(deps.config.auth, error, request, reply),
