@@ -8,8 +8,7 @@ import { Agent } from './agent/agent.js';
 import { lockStateDir, StateDirKeeper } from './agent/state-lock.js';
 import type { Config } from './config.js';
 import { RestoreWatcherError } from './errors.js';
-import { HookLedger } from './hooks/ledger.js';
-import { HookRunner } from './hooks/runner.js';
+import type { HookRunner } from './hooks/runner.js';
 import { createLogOutput, type LogOutput } from './log-output.js';
 import type { WatchEvent } from './model.js';
 import { forgottenBackups } from './report/forgotten.js';
@@ -49,14 +48,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const lock = new StateDirKeeper(await lockStateDir(config.stateDir));
   const agent = new Agent({ config, logger, beforeWrite: () => lock.check(), ...(options.now ? { now: options.now } : {}) });
   const probe = new ReadinessProbe(config.probe, options.now);
-  const hooks =
-    config.hooks.commands.length > 0
-      ? new HookRunner(config.hooks, {
-          ledger: new HookLedger(config.stateDir),
-          logger,
-          moreEnvironment: forgottenEnvironment(agent, new RegExp(config.track.rules.backupIdPattern)),
-        })
-      : null;
+  const hooks = config.hooks.commands.length > 0 ? await startHooks(config, agent, logger) : null;
   let server: WatcherServer | null = null;
   /** Undoes a start that failed: writes nothing, lets the lock go. */
   const abandon = async (): Promise<void> => {
@@ -99,6 +91,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     'restore-watcher listening',
   );
   const running = server;
+  // Caught up: what /metrics needs is made now, off the start-up's path, if no scrape made it.
+  setImmediate(() => void running.metrics.prepare().catch(() => undefined));
   let closing: Promise<void> | null = null;
   return {
     agent,
@@ -137,6 +131,19 @@ async function listen(server: WatcherServer, config: Config, tls: boolean): Prom
   if (typeof addr !== 'object' || addr === null) return { url: `${tls ? 'https' : 'http'}://${config.http.host}:${config.http.port}`, port: config.http.port };
   const host = addr.family === 'IPv6' || addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   return { url: `${tls ? 'https' : 'http'}://${host}:${addr.port}`, port: addr.port };
+}
+
+/**
+ * The hook runner, loaded only when hooks are configured: it brings execa and its
+ * dependencies, which cost every start of an agent without hooks tens of milliseconds.
+ */
+async function startHooks(config: Config, agent: Agent, logger: Logger): Promise<HookRunner> {
+  const [{ HookRunner }, { HookLedger }] = await Promise.all([import('./hooks/runner.js'), import('./hooks/ledger.js')]);
+  return new HookRunner(config.hooks, {
+    ledger: new HookLedger(config.stateDir),
+    logger,
+    moreEnvironment: forgottenEnvironment(agent, new RegExp(config.track.rules.backupIdPattern)),
+  });
 }
 
 /**

@@ -40,12 +40,13 @@ import { agentStatus, type AgentStatus } from './status.js';
 
 
 /**
- * Bytes per read of the log. A 256 KiB read of a log dense with events makes a
+ * Bytes of the log handed to the pipeline at a time (the follower reads up to 1 MiB
+ * and hands it on in slices of this size). A 256 KiB slice of a log dense with events makes a
  * thousand events, about 2 MB held at once until they are filed: more than the
  * job's young generation holds (`--max-semi-space-size`), so all of it would be
- * promoted and left to full collections. 64 KiB keeps a read's events young, and
- * the stream clients' sockets drain between two reads' events as before (filing
- * smaller slices of one read back to back would not let them).
+ * promoted and left to full collections. 64 KiB keeps a slice's events young, and
+ * the stream clients' sockets drain between two slices' events: the follower hands
+ * them on a turn of the event loop apart, not back to back.
  */
 const READ_BYTES = 64 * 1024;
 

@@ -44,67 +44,75 @@ export interface Checkpoint {
   events: WatchEvent[];
 }
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
-const time = z.number().finite();
-const iso = z.string().min(1);
-// Every field the tracker and the HTTP layer read is checked: a wrong-typed one
-// would otherwise make the tracker throw on every line while the agent looks up.
-const operationSchema = z.looseObject({
-  kind: z.enum(['restore', 'backup']),
-  id: z.string().min(1),
-  state: z.enum(['requested', 'running', 'stalled', 'succeeded', 'failed']),
-  requestedAt: iso,
-  requestedBy: z.string(),
-  requestStatus: z.number().int(),
-  finishedAt: iso.nullable(),
-  lastActivityAt: iso,
-  durationMs: z.number().nullable(),
-  orderPolls: z.number().int().min(0),
-  messages: z.number().int().min(0),
-  lastMessage: z.string().nullable(),
-  failure: z.string().nullable(),
-});
-const trackerSchema = z.looseObject({
-  nextEventId: z.number().int().min(1),
-  active: z.looseObject({ op: operationSchema, requestedMs: time, lastActivityMs: time }).nullable(),
-  latestRestore: operationSchema.nullable(),
-  latestBackup: operationSchema.nullable(),
-  lastOperationId: z.string().nullable(),
-  clock: time.nullable(),
-});
-const eventSchema = z.looseObject({
-  id: z.number().int().min(1),
-  type: z.enum(EVENT_TYPES),
-  time: iso,
-  state: z.enum(['requested', 'running', 'stalled', 'succeeded', 'failed']),
-  file: z.string(),
-  offset: z.number().int().min(0),
-  line: z.string(),
-  message: z.string(),
-  operation: operationSchema,
-});
-const fileSchema = z.object({
-  format: z.literal(CHECKPOINT_FORMAT),
-  version: z.number().int(),
-  path: z.string(),
-  position: z
-    .object({
-      dev: z.number().int().min(0),
-      ino: z.number().int().min(0),
-      head: base64,
-      tail: base64,
-      offset: z.number().int().min(0),
-    })
-    .nullable(),
-  knownCopies: z.array(base64),
-  tracker: trackerSchema,
-  zone: z
-    .object({ offset: z.number().int().min(-24 * 60).max(24 * 60), lastAccessTime: time.nullable() })
-    .nullable()
-    .optional(),
-  events: z.array(eventSchema),
-  writtenAt: z.string(),
-});
+/**
+ * The file's schema, made on first use: only a restart has a checkpoint to read, and
+ * making it costs a first start a few milliseconds.
+ */
+let fileSchema: ReturnType<typeof makeFileSchema> | null = null;
+
+function makeFileSchema() {
+  const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+  const time = z.number().finite();
+  const iso = z.string().min(1);
+  // Every field the tracker and the HTTP layer read is checked: a wrong-typed one
+  // would otherwise make the tracker throw on every line while the agent looks up.
+  const operationSchema = z.looseObject({
+    kind: z.enum(['restore', 'backup']),
+    id: z.string().min(1),
+    state: z.enum(['requested', 'running', 'stalled', 'succeeded', 'failed']),
+    requestedAt: iso,
+    requestedBy: z.string(),
+    requestStatus: z.number().int(),
+    finishedAt: iso.nullable(),
+    lastActivityAt: iso,
+    durationMs: z.number().nullable(),
+    orderPolls: z.number().int().min(0),
+    messages: z.number().int().min(0),
+    lastMessage: z.string().nullable(),
+    failure: z.string().nullable(),
+  });
+  const trackerSchema = z.looseObject({
+    nextEventId: z.number().int().min(1),
+    active: z.looseObject({ op: operationSchema, requestedMs: time, lastActivityMs: time }).nullable(),
+    latestRestore: operationSchema.nullable(),
+    latestBackup: operationSchema.nullable(),
+    lastOperationId: z.string().nullable(),
+    clock: time.nullable(),
+  });
+  const eventSchema = z.looseObject({
+    id: z.number().int().min(1),
+    type: z.enum(EVENT_TYPES),
+    time: iso,
+    state: z.enum(['requested', 'running', 'stalled', 'succeeded', 'failed']),
+    file: z.string(),
+    offset: z.number().int().min(0),
+    line: z.string(),
+    message: z.string(),
+    operation: operationSchema,
+  });
+  return z.object({
+    format: z.literal(CHECKPOINT_FORMAT),
+    version: z.number().int(),
+    path: z.string(),
+    position: z
+      .object({
+        dev: z.number().int().min(0),
+        ino: z.number().int().min(0),
+        head: base64,
+        tail: base64,
+        offset: z.number().int().min(0),
+      })
+      .nullable(),
+    knownCopies: z.array(base64),
+    tracker: trackerSchema,
+    zone: z
+      .object({ offset: z.number().int().min(-24 * 60).max(24 * 60), lastAccessTime: time.nullable() })
+      .nullable()
+      .optional(),
+    events: z.array(eventSchema),
+    writtenAt: z.string(),
+  });
+}
 
 export type CheckpointLoad =
   | { kind: 'none' }
@@ -133,6 +141,7 @@ export class Checkpointer {
     } catch (err) {
       return { kind: 'unusable', reason: `not JSON (${(err as Error).message})` };
     }
+    fileSchema ??= makeFileSchema();
     const parsed = fileSchema.safeParse(json);
     if (!parsed.success) {
       const version = (json as { version?: unknown } | null)?.version;

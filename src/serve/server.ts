@@ -18,7 +18,8 @@ import { AfterRestoreIndex, type RestoreInsight } from '../report/after-restore.
 import type { ForgottenReport } from '../report/forgotten.js';
 import { registerAuth } from './auth.js';
 import { ConnectionGuard, connectionCap, openFileLimit } from './connections.js';
-import { buildMetrics } from './metrics.js';
+import { compilersOnFirstUse } from './compilers.js';
+import { buildMetrics, type Metrics } from './metrics.js';
 import { busyFrames, StreamHub } from './sse.js';
 import { ERROR_SCHEMA, EVENTS_QUERY, HEALTHZ_SCHEMA, STATUS_SCHEMA, STREAM_QUERY } from './schemas.js';
 import type { TlsFiles } from './tls.js';
@@ -54,6 +55,7 @@ export interface WatcherServer {
   app: FastifyInstance;
   streams: StreamHub;
   connections: ConnectionGuard;
+  metrics: Metrics;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
       forceCloseConnections: false,
       // Query parameters are checked, not cleaned: an unknown one is an error, never dropped.
       ajv: { customOptions: { removeAdditional: false } },
+      schemaController: { compilersFactory: compilersOnFirstUse() },
       // A malformed URL or an over-long path parameter: answered before any hook runs,
       // so the password is checked here, and the URL is never echoed back.
       frameworkErrors: (error, request, reply) => frameworkError(deps.config.auth, error, request, reply),
@@ -188,8 +191,8 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
   });
 
   app.get('/metrics', async (_request, reply) => {
-    const text = await metrics.metrics();
-    return reply.type(metrics.contentType).send(text);
+    const { text, contentType } = await metrics.scrape();
+    return reply.type(contentType).send(text);
   });
 
   app.get('/healthz', { schema: { response: { 200: HEALTHZ_SCHEMA, 503: HEALTHZ_SCHEMA } } }, async (_request, reply) => {
@@ -270,7 +273,7 @@ export async function buildServer(deps: ServerDeps): Promise<WatcherServer> {
     streams.close();
   });
 
-  return { app, streams, connections };
+  return { app, streams, connections, metrics };
 }
 
 /** The latest restore's outcome, for scripts: `state` says what the agent does now, this how the last restore went. */

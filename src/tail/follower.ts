@@ -79,13 +79,16 @@ export class FileFollower {
   private openedOnce = false;
   private readonly pathCondition = new PathCondition();
   private readonly buffer: Buffer;
+  /** Bytes handed to the sink at a time (`readSize`). */
+  private readonly slice: number;
   private readonly now: () => number;
 
   constructor(
     private readonly options: FollowerOptions,
     private readonly sink: FollowerSink,
   ) {
-    this.buffer = Buffer.allocUnsafe(options.readSize ?? 64 * 1024);
+    this.slice = options.readSize ?? 64 * 1024;
+    this.buffer = Buffer.allocUnsafe(Math.max(this.slice, options.readAheadSize ?? 1024 * 1024));
     this.now = options.now ?? Date.now;
     this.resume = options.resume ?? null;
     this.copies = new RotatedCopies(options.path, options.maxRotatedCopies ?? 7, sink, this.counters);
@@ -384,14 +387,20 @@ export class FileFollower {
     for (;;) {
       if (read >= budget) return 'paused';
       const at = cur.position.offset;
-      const { bytesRead } = await cur.handle.read(this.buffer, 0, this.buffer.length, at);
+      const { bytesRead } = await cur.handle.read(this.buffer, 0, Math.min(this.buffer.length, budget - read), at);
       if (bytesRead === 0) return 'done';
       read += bytesRead;
-      const chunk = this.buffer.subarray(0, bytesRead);
-      cur.position.advance(chunk);
-      this.counters.bytesRead += bytesRead;
-      this.sink.data(chunk, at, cur.from);
-      if (this.stopped) return 'done';
+      // One read from the file, handed on a slice at a time, one turn of the event loop apart:
+      // what each slice makes is filed, and the stream clients' sockets drain, before the next.
+      for (let start = 0; start < bytesRead; start += this.slice) {
+        if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+        const chunk = this.buffer.subarray(start, Math.min(bytesRead, start + this.slice));
+        cur.position.advance(chunk);
+        this.counters.bytesRead += chunk.length;
+        this.sink.data(chunk, at + start, cur.from);
+        if (this.stopped) return 'done';
+      }
     }
   }
+
 }

@@ -23,12 +23,19 @@ export interface FollowerOptions {
   /** Rotated copies looked at: `<log>.1` … `<log>.N` (logrotate's `rotate N`). */
   maxRotatedCopies?: number;
   /**
-   * Bytes per read (default 64 KiB). What one read holds is split, parsed, journaled
-   * and broadcast before the next read: a smaller read keeps less alive at once, so
-   * fewer of its short-lived objects outlast the young generation under the job's
-   * 1 MiB semi-space, and the heap's peaks stay lower.
+   * Bytes handed to the sink at a time (default 64 KiB). What one slice holds is split,
+   * parsed, journaled and broadcast before the next, a turn of the event loop later:
+   * a smaller slice keeps less alive at once, so fewer of its short-lived objects
+   * outlast the young generation under the job's small semi-space, and the heap's
+   * peaks stay lower.
    */
   readSize?: number;
+  /**
+   * Bytes read from the file at a time (default 1 MiB; at least `readSize`), handed on
+   * in slices of `readSize`. A read goes through the thread pool: on a long first read,
+   * a read per 64 KiB cost more time in those round trips than the slices took to parse.
+   */
+  readAheadSize?: number;
   /**
    * Bytes of the current file read in one go before the check pauses between two
    * of its passes (default 16 MiB): a long first read then lets the sink take
