@@ -19,7 +19,8 @@ type Factory = (externalSchemas: unknown, options: unknown) => (route: unknown) 
 type Compiled = ((...args: unknown[]) => unknown) & { errors?: unknown; schemaEnv?: unknown };
 
 // fastify's own compilers, required from fastify (whose dependencies they are), when first needed.
-const fromFastify = createRequire(import.meta.resolve('fastify'));
+// (import.meta.url, not import.meta.resolve: the CommonJS bundle keeps only the former.)
+const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
 
 /** Fastify's default compilers, each loaded and run on its route's first use. */
 export function compilersOnFirstUse(): CompilersFactory {
