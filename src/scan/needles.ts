@@ -9,7 +9,7 @@
  */
 import { parseBanner } from '../parse/server.js';
 import { fixedOffsetConverter } from '../parse/timezone.js';
-import type { TrackerRules } from '../track/rules.js';
+import { escapeRegex, type TrackerRules } from '../track/rules.js';
 import { requiredWords } from './required-words.js';
 
 const LF = 0x0a;
@@ -141,7 +141,7 @@ export class NeedleScan {
     private readonly maxLineBytes: number,
   ) {
     const words = needles.unrequested;
-    this.words = words === null || words.length === 0 ? null : new RegExp(words.map(literalPattern).join('|'), 'i');
+    this.words = words === null || words.length === 0 ? null : new RegExp(words.map(escapeRegex).join('|'), 'i');
     this.longestWord = Math.max(0, ...(words ?? []).map((w) => w.length));
   }
 
@@ -256,7 +256,3 @@ function mayBeRailsStarted(buf: Buffer, from: number, to: number): boolean {
   return quotes < 2;
 }
 
-/** `word` as a pattern that matches it literally: characters other than letters, digits and spaces by their code. */
-function literalPattern(word: string): string {
-  return word.replace(/[^A-Za-z0-9 ]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}

@@ -125,7 +125,8 @@ export function pollFails(rules: TrackerRules, status: number): boolean {
   return rules.pollFailureStatuses.has(status) || rules.pollFailureClasses.has(Math.floor(status / 100));
 }
 
-function escapeRegex(s: string): string {
+/** `s` as a pattern that matches it literally. */
+export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
