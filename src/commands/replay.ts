@@ -12,6 +12,7 @@ import type { WatchEvent } from '../model.js';
 import { Pipeline, pipelineOptions } from '../pipeline.js';
 import { LazyPipeline } from '../scan/lazy.js';
 import { HELP_FLAG, helpShown, onBrokenPipe, parseFlags, type Command } from './flags.js';
+import { fdOutput, writesOnPool } from './fd-output.js';
 import { openByteSource } from './replay-input.js';
 
 const REPLAY_HELP = `Usage: restore-watcher replay FILE [--json] [--explain] [--timezone TZ] [--config FILE]
@@ -76,8 +77,14 @@ export const replayCommand: Command = {
     // stdout is made at the first write: on a pipe that loads the socket and stream
     // libraries, which a replay with nothing to print never needs.
     const out = (): Writable => {
-      onBrokenPipe(process.stdout);
-      return process.stdout;
+      const stdout = (): Writable => {
+        onBrokenPipe(process.stdout);
+        return process.stdout;
+      };
+      if (!writesOnPool(1)) return stdout();
+      const pooled = fdOutput(1, stdout);
+      onBrokenPipe(pooled);
+      return pooled;
     };
     await replayFile(positionals[0]!, { json: values.json, explain: values.explain, config, out });
     return 0;
@@ -239,9 +246,10 @@ class BatchedWriter implements ByteSink {
     if (this.filled.length > 0) await this.write();
   }
 
+  /** Writes what is left and waits until all of it is written: replay's exit status says the output is complete. */
   async flush(): Promise<void> {
     this.spill();
-    await this.write();
+    await this.write(0);
   }
 
   /** The current buffer, if it holds anything, joins the filled ones; a spare or fresh one takes its place. */
@@ -253,23 +261,24 @@ class BatchedWriter implements ByteSink {
     this.used = 0;
   }
 
-  private async write(): Promise<void> {
-    if (this.filled.length === 0) return;
-    const out = (this.stream ??= typeof this.out === 'function' ? this.out() : this.out);
-    for (const { bytes, whole } of this.filled) {
-      this.unconfirmed += bytes.length;
-      out.write(bytes, (err) => {
-        this.unconfirmed -= bytes.length;
-        if (whole !== null && (err === null || err === undefined)) this.spare.push(whole);
-        const waiting = this.waiting;
-        this.waiting = null;
-        if (err !== null && err !== undefined) waiting?.reject(err);
-        else waiting?.resolve();
-      });
+  private async write(maxUnwritten = MAX_UNWRITTEN): Promise<void> {
+    if (this.filled.length > 0) {
+      const out = (this.stream ??= typeof this.out === 'function' ? this.out() : this.out);
+      for (const { bytes, whole } of this.filled) {
+        this.unconfirmed += bytes.length;
+        out.write(bytes, (err) => {
+          this.unconfirmed -= bytes.length;
+          if (whole !== null && (err === null || err === undefined)) this.spare.push(whole);
+          const waiting = this.waiting;
+          this.waiting = null;
+          if (err !== null && err !== undefined) waiting?.reject(err);
+          else waiting?.resolve();
+        });
+      }
+      this.filled.length = 0;
     }
-    this.filled.length = 0;
     // Waits for one batch to be written, not for all ('drain'): the reader always has the rest to read meanwhile.
-    while (this.unconfirmed > MAX_UNWRITTEN) {
+    while (this.unconfirmed > maxUnwritten) {
       await new Promise<void>((resolve, reject) => {
         this.waiting = { resolve, reject };
       });

@@ -1,12 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fdOutput } from '../../src/commands/fd-output.js';
 import { replayFile } from '../../src/commands/replay.js';
 import { defaultConfig } from '../../src/defaults.js';
 import { accessLine, rackTime } from '../../src/log-lines.js';
 import type { WatchEvent } from '../../src/model.js';
+import { cli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rw-replay-output-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,5 +54,62 @@ describe('replay --json output', () => {
     // Tens of megabytes went out through a few megabytes of buffers (a batch is 256 KiB, at most 4 MiB waits).
     expect(text.length).toBeGreaterThan(30_000_000);
     expect(memory.size).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('replay --json on a pipe', () => {
+  it('writes every byte in order, as replay into a stream of its own does', async () => {
+    const path = join(dir, 'piped.log');
+    writeFileSync(path, denseLog(20_000));
+    const chunks: Buffer[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _encoding, done): void {
+        chunks.push(Buffer.from(chunk));
+        done();
+      },
+    });
+    await replayFile(path, { json: true, config: defaultConfig(), out });
+    const expected = Buffer.concat(chunks);
+    // The command line's stdout is a pipe here, written on the thread pool (fd-output.ts).
+    const piped = await cli(['replay', '--json', path], { encoding: 'buffer', stripFinalNewline: false });
+    expect(piped.exitCode).toBe(0);
+    expect(expected.length).toBeGreaterThan(15_000_000);
+    expect(Buffer.compare(piped.stdout as Uint8Array, expected)).toBe(0);
+  });
+
+  it('hands the rest to the fallback stream when the descriptor is non-blocking and full, losing nothing', async () => {
+    // mkfifo is in coreutils. Opened non-blocking, a write to the full fifo fails with EAGAIN.
+    const fifo = join(dir, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const sent = Buffer.alloc(2 * 1024 * 1024);
+    for (let i = 0; i < sent.length; i++) sent[i] = (i * 7919) % 251;
+    const received: Buffer[] = [];
+    let fallbacks = 0;
+    let writer: Socket | null = null;
+    const reader = new Socket({ fd: readFd, readable: true, writable: false });
+    // Nothing is read until the stream has fallen back: the fifo is full when the pool's write meets it.
+    reader.pause();
+    const readAll = new Promise<void>((resolve) => {
+      let length = 0;
+      reader.on('data', (b: Buffer) => {
+        received.push(b);
+        length += b.length;
+        if (length === sent.length) resolve();
+      });
+    });
+    const out = fdOutput(writeFd, () => {
+      fallbacks++;
+      reader.resume();
+      writer = new Socket({ fd: writeFd, readable: false, writable: true });
+      return writer;
+    });
+    await new Promise<void>((resolve, reject) => out.write(sent, (err) => (err ? reject(err) : resolve())));
+    await readAll;
+    expect(fallbacks).toBe(1);
+    expect(Buffer.compare(Buffer.concat(received), sent)).toBe(0);
+    reader.destroy();
+    (writer as Socket | null)?.destroy();
   });
 });
