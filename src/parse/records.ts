@@ -113,32 +113,18 @@ export class RecordAssembler {
       }
     } else if (!line.cut) {
       if (this.pending !== null && isTraceLine(text)) return this.continuePending(line);
-      const parsed = this.accessParser.parse(text);
-      if (parsed.ok) {
-        const v = parsed.value;
-        let time = v.time;
-        if (v.zoneMinutes === null) {
+      const access = this.accessParser.record(line);
+      if (access !== null) {
+        const zoneMinutes = this.accessParser.zoneMinutes;
+        if (zoneMinutes === null) {
           // Rack ≤ 1.5 wrote no zone: the line is in the process's zone, as the logger's lines.
-          time = this.wallToEpoch(time);
+          access.time = this.wallToEpoch(access.time);
         } else if (this.auto) {
-          this.retimePending(v.zoneMinutes, time);
-          this.setOffset(v.zoneMinutes);
+          this.retimePending(zoneMinutes, access.time);
+          this.setOffset(zoneMinutes);
         }
-        this.lastAccessTime = time;
-        return this.after({
-          kind: 'access',
-          time,
-          host: v.host,
-          user: v.user,
-          method: v.method,
-          path: v.path,
-          query: v.query,
-          status: v.status,
-          size: v.size,
-          durationSeconds: v.durationSeconds,
-          line,
-          end: line.end,
-        });
+        this.lastAccessTime = access.time;
+        return this.after(access);
       }
       const dumped = parseDumpedException(text, this.toEpoch);
       if (dumped !== null) {

@@ -2,10 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SHAPE, generateLines } from '../../bench/generate.js';
 import { random } from '../helpers/random.js';
-import { parseAccessLine } from '../../src/parse/access.js';
+import { AccessParser, parseAccessLine } from '../../src/parse/access.js';
 import { parseLoggerLine } from '../../src/parse/logger.js';
 import { localTimeConverter } from '../../src/parse/timezone.js';
 import { referenceParseAccessLine, referenceParseLoggerLine } from '../helpers/reference-parsers.js';
+import { linesOf } from '../helpers/lines.js';
 
 // Characters that matter to the grammars, and some that only look like they might.
 const ALPHABET = [' ', '-', '"', '[', ']', '/', ':', '.', '?', '+', '#', ',', '0', '7', 'a', 'Z', 'I', 'E', '\t', '\r', '\u00a0', '\u2028', 'é'];
@@ -59,6 +60,48 @@ describe('the parsers agree with their reference regular expressions', () => {
       if (got.ok) parsed++;
     }
     expect(parsed).toBeGreaterThan(3000);
+  });
+
+  it(`one AccessParser over the ${lines.length} lines in turn, its records too`, () => {
+    // One parser for all: what it remembers of the lines before (the last stamp and its
+    // minute) must never change what it reads from the next.
+    const parser = new AccessParser();
+    const records = new AccessParser();
+    for (const line of linesOf(lines)) {
+      const want = referenceParseAccessLine(line.text);
+      expect(parser.parse(line.text), line.text).toEqual(want);
+      const record = records.record(line);
+      if (!want.ok) {
+        expect(record, line.text).toBeNull();
+        continue;
+      }
+      const { version: _version, zoneMinutes, ...fields } = want.value;
+      expect(record, line.text).toEqual({ kind: 'access', ...fields, line, end: line.end });
+      expect(records.zoneMinutes, line.text).toBe(zoneMinutes);
+    }
+  });
+
+  it('one AccessParser over stamps that differ from the last in one place each', () => {
+    const stamps = ['20/Nov/2018:12:12:30 +0000', '20/Nov/2018 12:12:30'];
+    for (const first of [...stamps]) {
+      for (let i = 0; i < first.length; i++) {
+        // Each character bent to a neighbour of the same kind, and to one of another kind.
+        for (const c of new Set([String.fromCharCode(first.charCodeAt(i) + 1), String.fromCharCode(first.charCodeAt(i) - 1), '9', 'a', ' ', 'é'])) {
+          stamps.push(first.slice(0, i) + c + first.slice(i + 1));
+        }
+      }
+    }
+    const rand = random(21);
+    const order = Array.from({ length: 4000 }, () => stamps[Math.floor(rand() * stamps.length)]!);
+    const parser = new AccessParser();
+    let parsed = 0;
+    for (const stamp of order) {
+      const line = `10.0.0.1 - admin [${stamp}] "POST /v1/order HTTP/1.1" 200 13 0.7541`;
+      const got = parser.parse(line);
+      expect(got, line).toEqual(referenceParseAccessLine(line));
+      if (got.ok) parsed++;
+    }
+    expect(parsed).toBeGreaterThan(1000);
   });
 
   it.each(['UTC', 'Europe/Berlin', 'America/St_Johns'])(`parseLoggerLine in %s, on real and bent lines`, (zone) => {
