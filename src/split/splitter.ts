@@ -8,7 +8,7 @@
 import type { Line, SourceFile } from '../model.js';
 
 // Not imported: node:buffer's ESM facade reads every export, and its File getter loads a module nothing here uses.
-const { isUtf8 } = process.getBuiltinModule('node:buffer');
+const { isAscii, isUtf8 } = process.getBuiltinModule('node:buffer');
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -51,7 +51,10 @@ export function splitChunk(state: SplitState, chunk: Buffer, file: SourceFile | 
   let skipping = state.skipping;
   // Checking the whole chunk once is much cheaper than checking each line; only a
   // chunk with invalid bytes (or a character split at its end) is checked line by line.
-  const chunkValid = isUtf8(chunk);
+  // ASCII (nearly every log) is valid UTF-8 too, and decodes as Latin-1 to the same
+  // string in less time (a line 60 ns as UTF-8, 45 as Latin-1).
+  const ascii = isAscii(chunk);
+  const chunkValid = ascii || isUtf8(chunk);
   let pos = 0;
 
   while (pos < chunk.length) {
@@ -78,7 +81,7 @@ export function splitChunk(state: SplitState, chunk: Buffer, file: SourceFile | 
         lines.push(makeLine(chunk.subarray(pos, pos + maxLineBytes), true, from, start, lineEnd, false));
       } else if (chunkValid) {
         lines.push({
-          text: chunk.toString('utf8', pos, stop),
+          text: chunk.toString(ascii ? 'latin1' : 'utf8', pos, stop),
           file: from.path,
           identity: from.identity,
           offset: start,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { flushSplit, initialSplitState, resumeOffset, splitChunk, type SplitState } from '../../src/split/splitter.js';
 import type { Line } from '../../src/model.js';
+import { random } from '../helpers/random.js';
 
 /** Feeds chunks in order; returns every line and the final state. */
 function feed(chunks: Buffer[], max = 64): { lines: Line[]; state: SplitState } {
@@ -43,6 +44,44 @@ describe('splitChunk', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]!.text).toBe('größe ✓');
       expect(lines[0]!.invalidUtf8).toBe(false);
+    }
+  });
+
+  it('decodes each line of a chunk as UTF-8 when some of the chunk is not ASCII', () => {
+    const { lines } = feed([b('plain\ngröße ✓\nplain again\n')]);
+    expect(lines.map((l) => l.text)).toEqual(['plain', 'größe ✓', 'plain again']);
+    expect(lines.every((l) => !l.invalidUtf8)).toBe(true);
+  });
+
+  it('makes the lines each line alone decodes to, however the bytes are cut into chunks', () => {
+    const rand = random(5);
+    const pieces = ['172.28.19.51 - admin "GET /v1/status" 200 13 0.7541', 'I, [2018-11-20T12:13:00] INFO -- : ok', '', '\r', 'größe ✓', '\u00e9'];
+    const invalid = [Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xe2, 0x9c])];
+    for (let round = 0; round < 200; round++) {
+      const parts: Buffer[] = [];
+      for (let n = 1 + Math.floor(rand() * 40); n > 0; n--) {
+        const r = rand();
+        parts.push(r < 0.05 ? invalid[Math.floor(rand() * invalid.length)]! : b(pieces[Math.floor(rand() * pieces.length)]!));
+        if (rand() < 0.5) parts.push(b(rand() < 0.2 ? '\r\n' : '\n'));
+      }
+      parts.push(b('\n'));
+      const bytes = Buffer.concat(parts);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + Math.floor(rand() * (rand() < 0.5 ? 8 : 400));
+        chunks.push(bytes.subarray(at, at + size));
+        at += size;
+      }
+      const want: Array<[string, boolean, number]> = [];
+      for (let at = 0; at < bytes.length; ) {
+        const nl = bytes.indexOf(0x0a, at);
+        let line = bytes.subarray(at, nl);
+        if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
+        want.push([line.toString('utf8'), !Buffer.from(line.toString('utf8')).equals(line), at]);
+        at = nl + 1;
+      }
+      const { lines } = feed(chunks, 1 << 20);
+      expect(lines.map((l) => [l.text, l.invalidUtf8, l.offset])).toEqual(want);
     }
   });
 
