@@ -246,19 +246,40 @@ function copy(buf: Buffer, p: number, bytes: Buffer): number {
   return p + bytes.length;
 }
 
-/** A number as JSON writes it (NaN and the infinities as null); whole numbers digit by digit. */
+/** Two ASCII digits for each of 0–99: whole numbers are written two digits a step. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+/** How many digits a whole number below 2^32 has. */
+function digitCount(n: number): number {
+  if (n < 100000) return n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  return n < 10000000 ? (n < 1000000 ? 6 : 7) : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+}
+
+/** A number as JSON writes it (NaN and the infinities as null); whole numbers below 2^32 from a digit table. */
 function writeNumber(buf: Buffer, p: number, n: number): number {
   if (!(n >= 0 && n <= 0xffffffff && n === Math.floor(n))) return p + buf.write(Number.isFinite(n) ? `${n}` : 'null', p, 'latin1');
-  let digits = 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  let q = p + digits;
-  let rest = n;
-  do {
-    const next = Math.floor(rest / 10);
-    buf[--q] = 48 + rest - next * 10;
+  const end = p + digitCount(n);
+  let q = end;
+  // Unsigned 32-bit arithmetic: n fits, and its quotients are whole without Math.floor.
+  let rest = n >>> 0;
+  while (rest >= 100) {
+    const next = (rest / 100) >>> 0;
+    const pair = (rest - next * 100) << 1;
+    buf[--q] = DIGIT_PAIRS[pair + 1]!;
+    buf[--q] = DIGIT_PAIRS[pair]!;
     rest = next;
-  } while (rest > 0);
-  return p + digits;
+  }
+  if (rest >= 10) {
+    buf[--q] = DIGIT_PAIRS[(rest << 1) + 1]!;
+    buf[--q] = DIGIT_PAIRS[rest << 1]!;
+  } else {
+    buf[--q] = 48 + rest;
+  }
+  return end;
 }
 
 /**
