@@ -11,9 +11,9 @@
  * event's text is the same as the last one's (the operation's id, times, host,
  * state); only its id, offsets, line and counters change from one order poll
  * to the next. So the text is cut at those values into segments, each
- * segment's bytes are kept while the fields it is made of stay the same, and
- * an event costs a few copies of kept bytes, its numbers and an escape of its
- * line and message. Schema serializers (fastify's fast-json-stringify) return
+ * segment's bytes are kept while the fields it is made of stay the same (or
+ * return to the values before), and an event costs a few copies of kept
+ * bytes, its numbers and an escape of its line. Schema serializers (fastify's fast-json-stringify) return
  * strings, write their schema's order and load a validator at start-up, which
  * replay avoids. test/unit/event-json.test.ts holds the text to
  * JSON.stringify's over every event of the fixtures, the corpus and awkward
@@ -68,30 +68,88 @@ const LINE_KEY = Buffer.from(',"line":');
 const SOURCE_END_LINE_KEY = Buffer.from('},"line":');
 const MESSAGE_KEY = Buffer.from(',"message":');
 
-/** The bytes of a segment of text and the field values they were made from. */
+/**
+ * The bytes of a segment of text and the field values they were made from,
+ * for the last two sets of values: events often alternate between two (an
+ * order poll's and a log message's, a millisecond apart), and each switch
+ * back would otherwise rebuild the bytes the segment had a moment ago.
+ */
 class Segment {
   bytes: Buffer = EMPTY;
-  /** The values, in a fixed order; compared by identity (strings, numbers, booleans, null, undefined). */
-  readonly of: unknown[];
+  /** The values the next event's bytes are made from, given by `want` before `holds`. */
+  private readonly wanted: unknown[];
+  /** The values `bytes` were made from, in `wanted`'s order; compared with `===`. */
+  private of: unknown[];
+  private spareBytes: Buffer = EMPTY;
+  private spareOf: unknown[];
 
   constructor(fields: number) {
+    this.wanted = new Array<unknown>(fields).fill(undefined);
     this.of = new Array<unknown>(fields).fill(Segment);
+    this.spareOf = new Array<unknown>(fields).fill(Segment);
   }
 
+  /**
+   * Gives six of the values the next bytes are made from, from field `at` on.
+   * Fixed arity: a rest parameter would make an array per call.
+   */
+  want(at: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): void {
+    const v = this.wanted;
+    v[at] = a;
+    v[at + 1] = b;
+    v[at + 2] = c;
+    v[at + 3] = d;
+    v[at + 4] = e;
+    v[at + 5] = f;
+  }
+
+  /** True when `bytes` are made of the wanted values, taking the spare bytes if they are. */
+  holds(): boolean {
+    if (equal(this.of, this.wanted)) return true;
+    if (!equal(this.spareOf, this.wanted)) return false;
+    this.swap();
+    return true;
+  }
+
+  /** `text` made of the wanted values; the bytes it replaces become the spare. */
   set(text: string): void {
-    this.bytes = Buffer.from(text);
+    this.keep(Buffer.from(text));
+  }
+
+  /** `bytes` (kept, not copied) made of the wanted values; the bytes they replace become the spare. */
+  keep(bytes: Buffer): void {
+    this.swap();
+    this.bytes = bytes;
+    const of = this.of;
+    const wanted = this.wanted;
+    for (let i = 0; i < of.length; i++) of[i] = wanted[i];
+  }
+
+  private swap(): void {
+    const of = this.of;
+    this.of = this.spareOf;
+    this.spareOf = of;
+    const bytes = this.bytes;
+    this.bytes = this.spareBytes;
+    this.spareBytes = bytes;
   }
 }
 
-/** Writes events as JSON Lines, one writer per run of events (it keeps the last one's segments). */
+function equal(a: unknown[], b: unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Writes events as JSON Lines, one writer per run of events (it keeps the last ones' segments). */
 export class EventJson {
-  // `{"id":N` then, each followed by a number: …`"offset":`, the source …`"offset":`, after the line and
-  // the message (written each time: a message is often made anew for each event, and comparing a
-  // joined string walks its parts) …`"orderPolls":`, …`"messages":`.
+  // `{"id":N` then, each followed by a number: …`"offset":`, the source …`"offset":`, after the line
+  // and the message …`"orderPolls":`, …`"messages":`.
   private readonly head = new Segment(6);
   private readonly source = new Segment(6);
+  /** `,"message":…`: an order poll's is made anew for each event but comes out the same. */
+  private readonly message = new Segment(6);
   private readonly middle = new Segment(12);
-  private readonly polls = new Segment(1);
+  private readonly polls = new Segment(6);
   private readonly tail = new Segment(6);
   /** For `stringify`: large enough for most events, grown for larger ones. */
   private scratch: Buffer | null = null;
@@ -150,8 +208,7 @@ export class EventJson {
       p = copy(buf, p, LINE_KEY);
     }
     p = writeString(buf, p, e.line);
-    p = copy(buf, p, MESSAGE_KEY);
-    p = writeString(buf, p, e.message);
+    p = this.writeMessage(buf, p, e.message);
     p = copy(buf, p, this.middle.bytes);
     p = writeNumber(buf, p, op.orderPolls);
     p = copy(buf, p, this.polls.bytes);
@@ -163,7 +220,8 @@ export class EventJson {
   /** `,"type":…,"offset":` */
   private refreshHead(e: WatchEvent): void {
     const seg = this.head;
-    if (!same(seg.of, 0, e.type, e.time, e.restoreId, e.backupId, e.state, e.file)) {
+    seg.want(0, e.type, e.time, e.restoreId, e.backupId, e.state, e.file);
+    if (!seg.holds()) {
       let s = `,"type":${JSON.stringify(e.type)},"time":${JSON.stringify(e.time)}`;
       if (e.restoreId !== undefined) s += `,"restoreId":${JSON.stringify(e.restoreId)}`;
       if (e.backupId !== undefined) s += `,"backupId":${JSON.stringify(e.backupId)}`;
@@ -176,18 +234,32 @@ export class EventJson {
     const seg = this.source;
     const identity = src.identity;
     // The identity object is kept by reference, and its values too in case it is reused with others.
-    if (!same(seg.of, 0, src.path, identity, identity?.dev, identity?.ino, undefined, undefined)) {
+    seg.want(0, src.path, identity, identity?.dev, identity?.ino, undefined, undefined);
+    if (!seg.holds()) {
       seg.set(`,"source":{"path":${JSON.stringify(src.path)},"identity":${JSON.stringify(identity)},"offset":`);
     }
+  }
+
+  /**
+   * `,"message":…`: the kept bytes of one of the last two messages, or the
+   * message escaped here and its bytes kept from the output (comparing costs
+   * less than escaping, and keeping these bytes less than building a segment).
+   */
+  private writeMessage(buf: Buffer, start: number, message: string): number {
+    const seg = this.message;
+    seg.want(0, message, undefined, undefined, undefined, undefined, undefined);
+    if (seg.holds()) return copy(buf, start, seg.bytes);
+    const end = writeString(buf, copy(buf, start, MESSAGE_KEY), message);
+    seg.keep(Buffer.from(buf.subarray(start, end)));
+    return end;
   }
 
   /** `,"operation":{…,"orderPolls":` */
   private refreshMiddle(op: Operation): void {
     const seg = this.middle;
-    // Both halves are compared, so that each takes the values the segment is made from.
-    const first = same(seg.of, 0, op.kind, op.id, op.state, op.requestedAt, op.requestSeen, op.requestedBy);
-    const second = same(seg.of, 6, op.requestedByUser, op.requestStatus, op.finishedAt, op.lastActivityAt, op.durationMs, undefined);
-    if (!first || !second) {
+    seg.want(0, op.kind, op.id, op.state, op.requestedAt, op.requestSeen, op.requestedBy);
+    seg.want(6, op.requestedByUser, op.requestStatus, op.finishedAt, op.lastActivityAt, op.durationMs, undefined);
+    if (!seg.holds()) {
       let s = `,"operation":{"kind":${JSON.stringify(op.kind)},"id":${JSON.stringify(op.id)}`;
       s += `,"state":${JSON.stringify(op.state)},"requestedAt":${JSON.stringify(op.requestedAt)}`;
       if (op.requestSeen !== undefined) s += `,"requestSeen":${op.requestSeen}`;
@@ -202,10 +274,10 @@ export class EventJson {
   /** `,"failedPolls":{…},"messages":` */
   private refreshPolls(failedPolls: Record<string, number> | undefined): void {
     const seg = this.polls;
-    // Kept only while there are none: a filled object is written anew (it is rare, and an object's contents cannot be compared by identity).
+    // Kept only while there are none: a filled object is written anew (it is rare, and an object's contents cannot be compared with `===`).
     const kept = failedPolls === undefined ? undefined : isEmpty(failedPolls) ? EMPTY : null;
-    if (kept === null || seg.of[0] !== kept) {
-      seg.of[0] = kept;
+    seg.want(0, kept, undefined, undefined, undefined, undefined, undefined);
+    if (kept === null || !seg.holds()) {
       seg.set(`${failedPolls !== undefined ? `,"failedPolls":${JSON.stringify(failedPolls)}` : ''},"messages":`);
     }
   }
@@ -215,8 +287,8 @@ export class EventJson {
     const seg = this.tail;
     // Warnings as for failed polls: kept only while there are none.
     const warnings = op.warnings === undefined ? undefined : op.warnings.length === 0 ? EMPTY : null;
-    const unchanged = same(seg.of, 0, op.lastMessage, op.failure, op.phase, op.namedBackupId, warnings, undefined);
-    if (warnings === null || !unchanged) {
+    seg.want(0, op.lastMessage, op.failure, op.phase, op.namedBackupId, warnings, undefined);
+    if (warnings === null || !seg.holds()) {
       let s = `,"lastMessage":${JSON.stringify(op.lastMessage)},"failure":${JSON.stringify(op.failure)}`;
       if (op.phase !== undefined) s += `,"phase":${JSON.stringify(op.phase)}`;
       if (op.namedBackupId !== undefined) s += `,"namedBackupId":${JSON.stringify(op.namedBackupId)}`;
@@ -224,21 +296,6 @@ export class EventJson {
       seg.set(`${s}}}\n`);
     }
   }
-}
-
-/**
- * True when `of` holds the six values from `at` on; else it takes them. Fixed
- * arity: a rest parameter would make an array per call.
- */
-function same(of: unknown[], at: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): boolean {
-  if (of[at] === a && of[at + 1] === b && of[at + 2] === c && of[at + 3] === d && of[at + 4] === e && of[at + 5] === f) return true;
-  of[at] = a;
-  of[at + 1] = b;
-  of[at + 2] = c;
-  of[at + 3] = d;
-  of[at + 4] = e;
-  of[at + 5] = f;
-  return false;
 }
 
 function copy(buf: Buffer, p: number, bytes: Buffer): number {
