@@ -69,88 +69,72 @@ const SOURCE_END_LINE_KEY = Buffer.from('},"line":');
 const MESSAGE_KEY = Buffer.from(',"message":');
 
 /**
- * The bytes of a segment of text and the field values they were made from,
- * for the last two sets of values: events often alternate between two (an
- * order poll's and a log message's, a millisecond apart), and each switch
+ * The bytes of a segment of text and the six field values they were made
+ * from, for the last two sets of values: events often alternate between two
+ * (an order poll's and a log message's, a millisecond apart), and each switch
  * back would otherwise rebuild the bytes the segment had a moment ago.
  */
 class Segment {
   bytes: Buffer = EMPTY;
-  /** The values the next event's bytes are made from, given by `want` before `holds`. */
-  private readonly wanted: unknown[];
-  /** The values `bytes` were made from, in `wanted`'s order; compared with `===`. */
-  private of: unknown[];
+  /** The values `bytes` were made from; compared with `===` (strings, numbers, booleans, null, undefined). */
+  private of: unknown[] = new Array<unknown>(6).fill(Segment);
   private spareBytes: Buffer = EMPTY;
-  private spareOf: unknown[];
-
-  constructor(fields: number) {
-    this.wanted = new Array<unknown>(fields).fill(undefined);
-    this.of = new Array<unknown>(fields).fill(Segment);
-    this.spareOf = new Array<unknown>(fields).fill(Segment);
-  }
+  private spareOf: unknown[] = new Array<unknown>(6).fill(Segment);
 
   /**
-   * Gives six of the values the next bytes are made from, from field `at` on.
-   * Fixed arity: a rest parameter would make an array per call.
+   * True when `bytes` are made of these values, taking the spare bytes if
+   * they are; else the values are recorded, and the caller gives their bytes
+   * with `set` or `keep`, which replace the older of the two. Values are
+   * stored only then: the arrays live long, and a store of each event's
+   * young strings into them would cost a write barrier and a remembered slot
+   * for the next scavenge. Fixed arity: a rest parameter would make an array
+   * per call.
    */
-  want(at: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): void {
-    const v = this.wanted;
-    v[at] = a;
-    v[at + 1] = b;
-    v[at + 2] = c;
-    v[at + 3] = d;
-    v[at + 4] = e;
-    v[at + 5] = f;
-  }
-
-  /** True when `bytes` are made of the wanted values, taking the spare bytes if they are. */
-  holds(): boolean {
-    if (equal(this.of, this.wanted)) return true;
-    if (!equal(this.spareOf, this.wanted)) return false;
-    this.swap();
-    return true;
-  }
-
-  /** `text` made of the wanted values; the bytes it replaces become the spare. */
-  set(text: string): void {
-    this.keep(Buffer.from(text));
-  }
-
-  /** `bytes` (kept, not copied) made of the wanted values; the bytes they replace become the spare. */
-  keep(bytes: Buffer): void {
-    this.swap();
+  holds(a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): boolean {
+    if (same(this.of, a, b, c, d, e, f)) return true;
+    const of = this.spareOf;
+    this.spareOf = this.of;
+    this.of = of;
+    const bytes = this.spareBytes;
+    this.spareBytes = this.bytes;
     this.bytes = bytes;
-    const of = this.of;
-    const wanted = this.wanted;
-    for (let i = 0; i < of.length; i++) of[i] = wanted[i];
+    if (same(of, a, b, c, d, e, f)) return true;
+    of[0] = a;
+    of[1] = b;
+    of[2] = c;
+    of[3] = d;
+    of[4] = e;
+    of[5] = f;
+    return false;
   }
 
-  private swap(): void {
-    const of = this.of;
-    this.of = this.spareOf;
-    this.spareOf = of;
-    const bytes = this.bytes;
-    this.bytes = this.spareBytes;
-    this.spareBytes = bytes;
+  /** `text` made of the values `holds` did not find. */
+  set(text: string): void {
+    this.bytes = Buffer.from(text);
+  }
+
+  /** `bytes` (kept, not copied) made of the values `holds` did not find. */
+  keep(bytes: Buffer): void {
+    this.bytes = bytes;
   }
 }
 
-function equal(a: unknown[], b: unknown[]): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function same(of: unknown[], a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): boolean {
+  return of[0] === a && of[1] === b && of[2] === c && of[3] === d && of[4] === e && of[5] === f;
 }
 
 /** Writes events as JSON Lines, one writer per run of events (it keeps the last ones' segments). */
 export class EventJson {
   // `{"id":N` then, each followed by a number: …`"offset":`, the source …`"offset":`, after the line
-  // and the message …`"orderPolls":`, …`"messages":`.
-  private readonly head = new Segment(6);
-  private readonly source = new Segment(6);
+  // and the message …`"orderPolls":` (the operation in two segments of six fields at most), …`"messages":`.
+  private readonly head = new Segment();
+  private readonly source = new Segment();
   /** `,"message":…`: an order poll's is made anew for each event but comes out the same. */
-  private readonly message = new Segment(6);
-  private readonly middle = new Segment(12);
-  private readonly polls = new Segment(6);
-  private readonly tail = new Segment(6);
+  private readonly message = new Segment();
+  private readonly operation = new Segment();
+  private readonly activity = new Segment();
+  private readonly polls = new Segment();
+  private readonly tail = new Segment();
   /** For `stringify`: large enough for most events, grown for larger ones. */
   private scratch: Buffer | null = null;
 
@@ -173,7 +157,8 @@ export class EventJson {
     this.refreshHead(e);
     const src = e.source;
     if (src !== undefined) this.refreshSource(src);
-    this.refreshMiddle(op);
+    this.refreshOperation(op);
+    this.refreshActivity(op);
     this.refreshPolls(op.failedPolls);
     this.refreshTail(op);
     const room =
@@ -183,7 +168,8 @@ export class EventJson {
       stringRoom(e.line) +
       MESSAGE_KEY.length +
       stringRoom(e.message) +
-      this.middle.bytes.length +
+      this.operation.bytes.length +
+      this.activity.bytes.length +
       this.polls.bytes.length +
       this.tail.bytes.length +
       4 * NUMBER_ROOM;
@@ -209,7 +195,8 @@ export class EventJson {
     }
     p = writeString(buf, p, e.line);
     p = this.writeMessage(buf, p, e.message);
-    p = copy(buf, p, this.middle.bytes);
+    p = copy(buf, p, this.operation.bytes);
+    p = copy(buf, p, this.activity.bytes);
     p = writeNumber(buf, p, op.orderPolls);
     p = copy(buf, p, this.polls.bytes);
     p = writeNumber(buf, p, op.messages);
@@ -220,8 +207,7 @@ export class EventJson {
   /** `,"type":…,"offset":` */
   private refreshHead(e: WatchEvent): void {
     const seg = this.head;
-    seg.want(0, e.type, e.time, e.restoreId, e.backupId, e.state, e.file);
-    if (!seg.holds()) {
+    if (!seg.holds(e.type, e.time, e.restoreId, e.backupId, e.state, e.file)) {
       let s = `,"type":${JSON.stringify(e.type)},"time":${JSON.stringify(e.time)}`;
       if (e.restoreId !== undefined) s += `,"restoreId":${JSON.stringify(e.restoreId)}`;
       if (e.backupId !== undefined) s += `,"backupId":${JSON.stringify(e.backupId)}`;
@@ -234,8 +220,7 @@ export class EventJson {
     const seg = this.source;
     const identity = src.identity;
     // The identity object is kept by reference, and its values too in case it is reused with others.
-    seg.want(0, src.path, identity, identity?.dev, identity?.ino, undefined, undefined);
-    if (!seg.holds()) {
+    if (!seg.holds(src.path, identity, identity?.dev, identity?.ino, undefined, undefined)) {
       seg.set(`,"source":{"path":${JSON.stringify(src.path)},"identity":${JSON.stringify(identity)},"offset":`);
     }
   }
@@ -247,37 +232,40 @@ export class EventJson {
    */
   private writeMessage(buf: Buffer, start: number, message: string): number {
     const seg = this.message;
-    seg.want(0, message, undefined, undefined, undefined, undefined, undefined);
-    if (seg.holds()) return copy(buf, start, seg.bytes);
+    if (seg.holds(message, undefined, undefined, undefined, undefined, undefined)) return copy(buf, start, seg.bytes);
     const end = writeString(buf, copy(buf, start, MESSAGE_KEY), message);
     seg.keep(Buffer.from(buf.subarray(start, end)));
     return end;
   }
 
-  /** `,"operation":{…,"orderPolls":` */
-  private refreshMiddle(op: Operation): void {
-    const seg = this.middle;
-    seg.want(0, op.kind, op.id, op.state, op.requestedAt, op.requestSeen, op.requestedBy);
-    seg.want(6, op.requestedByUser, op.requestStatus, op.finishedAt, op.lastActivityAt, op.durationMs, undefined);
-    if (!seg.holds()) {
+  /** `,"operation":{"kind":…,"requestedBy":…` */
+  private refreshOperation(op: Operation): void {
+    const seg = this.operation;
+    if (!seg.holds(op.kind, op.id, op.state, op.requestedAt, op.requestSeen, op.requestedBy)) {
       let s = `,"operation":{"kind":${JSON.stringify(op.kind)},"id":${JSON.stringify(op.id)}`;
       s += `,"state":${JSON.stringify(op.state)},"requestedAt":${JSON.stringify(op.requestedAt)}`;
       if (op.requestSeen !== undefined) s += `,"requestSeen":${op.requestSeen}`;
-      s += `,"requestedBy":${JSON.stringify(op.requestedBy)}`;
-      if (op.requestedByUser !== undefined) s += `,"requestedByUser":${JSON.stringify(op.requestedByUser)}`;
+      seg.set(`${s},"requestedBy":${JSON.stringify(op.requestedBy)}`);
+    }
+  }
+
+  /** `,"requestedByUser":…,"orderPolls":` */
+  private refreshActivity(op: Operation): void {
+    const seg = this.activity;
+    if (!seg.holds(op.requestedByUser, op.requestStatus, op.finishedAt, op.lastActivityAt, op.durationMs, undefined)) {
+      let s = op.requestedByUser !== undefined ? `,"requestedByUser":${JSON.stringify(op.requestedByUser)}` : '';
       s += `,"requestStatus":${JSON.stringify(op.requestStatus)},"finishedAt":${JSON.stringify(op.finishedAt)}`;
-      s += `,"lastActivityAt":${JSON.stringify(op.lastActivityAt)},"durationMs":${JSON.stringify(op.durationMs)},"orderPolls":`;
-      seg.set(s);
+      seg.set(`${s},"lastActivityAt":${JSON.stringify(op.lastActivityAt)},"durationMs":${JSON.stringify(op.durationMs)},"orderPolls":`);
     }
   }
 
   /** `,"failedPolls":{…},"messages":` */
   private refreshPolls(failedPolls: Record<string, number> | undefined): void {
     const seg = this.polls;
-    // Kept only while there are none: a filled object is written anew (it is rare, and an object's contents cannot be compared with `===`).
-    const kept = failedPolls === undefined ? undefined : isEmpty(failedPolls) ? EMPTY : null;
-    seg.want(0, kept, undefined, undefined, undefined, undefined, undefined);
-    if (kept === null || !seg.holds()) {
+    // Kept only while there are none: a filled object is written anew (it is rare, and an object's
+    // contents cannot be compared with `===`), so it stands as NaN, equal to nothing.
+    const kept = failedPolls === undefined ? undefined : isEmpty(failedPolls) ? EMPTY : Number.NaN;
+    if (!seg.holds(kept, undefined, undefined, undefined, undefined, undefined)) {
       seg.set(`${failedPolls !== undefined ? `,"failedPolls":${JSON.stringify(failedPolls)}` : ''},"messages":`);
     }
   }
@@ -286,9 +274,8 @@ export class EventJson {
   private refreshTail(op: Operation): void {
     const seg = this.tail;
     // Warnings as for failed polls: kept only while there are none.
-    const warnings = op.warnings === undefined ? undefined : op.warnings.length === 0 ? EMPTY : null;
-    seg.want(0, op.lastMessage, op.failure, op.phase, op.namedBackupId, warnings, undefined);
-    if (warnings === null || !seg.holds()) {
+    const warnings = op.warnings === undefined ? undefined : op.warnings.length === 0 ? EMPTY : Number.NaN;
+    if (!seg.holds(op.lastMessage, op.failure, op.phase, op.namedBackupId, warnings, undefined)) {
       let s = `,"lastMessage":${JSON.stringify(op.lastMessage)},"failure":${JSON.stringify(op.failure)}`;
       if (op.phase !== undefined) s += `,"phase":${JSON.stringify(op.phase)}`;
       if (op.namedBackupId !== undefined) s += `,"namedBackupId":${JSON.stringify(op.namedBackupId)}`;
