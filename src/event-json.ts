@@ -13,9 +13,9 @@
  * to the next. So the text is cut at those values into segments, each
  * segment's bytes are kept while the fields it is made of stay the same (or
  * return to the values before), and an event costs a few copies of kept
- * bytes, its numbers and an escape of its line. Schema serializers (fastify's fast-json-stringify) return
- * strings, write their schema's order and load a validator at start-up, which
- * replay avoids. test/unit/event-json.test.ts holds the text to
+ * bytes, its numbers and an escape of its line. Schema serializers (fastify's
+ * fast-json-stringify) return strings, write their schema's order and load a
+ * validator at start-up, which replay avoids. test/unit/event-json.test.ts holds the text to
  * JSON.stringify's over every event of the fixtures, the corpus and awkward
  * logs; the key lists below fail to compile when the model gains a field.
  */
