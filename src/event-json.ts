@@ -11,11 +11,11 @@
  * event's text is the same as the last one's (the operation's id, times, host,
  * state); only its id, offsets, line and counters change from one order poll
  * to the next. So the text is cut at those values into segments, each
- * segment's bytes are kept while the fields it is made of stay the same, and
- * an event costs a few copies of kept bytes, its numbers and an escape of its
- * line and message. Schema serializers (fastify's fast-json-stringify) return
- * strings, write their schema's order and load a validator at start-up, which
- * replay avoids. test/unit/event-json.test.ts holds the text to
+ * segment's bytes are kept while the fields it is made of stay the same (or
+ * return to the values before), and an event costs a few copies of kept
+ * bytes, its numbers and an escape of its line. Schema serializers (fastify's
+ * fast-json-stringify) return strings, write their schema's order and load a
+ * validator at start-up, which replay avoids. test/unit/event-json.test.ts holds the text to
  * JSON.stringify's over every event of the fixtures, the corpus and awkward
  * logs; the key lists below fail to compile when the model gains a field.
  */
@@ -68,31 +68,73 @@ const LINE_KEY = Buffer.from(',"line":');
 const SOURCE_END_LINE_KEY = Buffer.from('},"line":');
 const MESSAGE_KEY = Buffer.from(',"message":');
 
-/** The bytes of a segment of text and the field values they were made from. */
+/**
+ * The bytes of a segment of text and the six field values they were made
+ * from, for the last two sets of values: events often alternate between two
+ * (an order poll's and a log message's, a millisecond apart), and each switch
+ * back would otherwise rebuild the bytes the segment had a moment ago.
+ */
 class Segment {
   bytes: Buffer = EMPTY;
-  /** The values, in a fixed order; compared by identity (strings, numbers, booleans, null, undefined). */
-  readonly of: unknown[];
+  /** The values `bytes` were made from; compared with `===` (strings, numbers, booleans, null, undefined). */
+  private of: unknown[] = new Array<unknown>(6).fill(Segment);
+  private spareBytes: Buffer = EMPTY;
+  private spareOf: unknown[] = new Array<unknown>(6).fill(Segment);
 
-  constructor(fields: number) {
-    this.of = new Array<unknown>(fields).fill(Segment);
+  /**
+   * True when `bytes` are made of these values, taking the spare bytes if
+   * they are; else the values are recorded, and the caller gives their bytes
+   * with `set` or `keep`, which replace the older of the two. Values are
+   * stored only then: the arrays live long, and a store of each event's
+   * young strings into them would cost a write barrier and a remembered slot
+   * for the next scavenge. Fixed arity: a rest parameter would make an array
+   * per call.
+   */
+  holds(a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): boolean {
+    if (same(this.of, a, b, c, d, e, f)) return true;
+    const of = this.spareOf;
+    this.spareOf = this.of;
+    this.of = of;
+    const bytes = this.spareBytes;
+    this.spareBytes = this.bytes;
+    this.bytes = bytes;
+    if (same(of, a, b, c, d, e, f)) return true;
+    of[0] = a;
+    of[1] = b;
+    of[2] = c;
+    of[3] = d;
+    of[4] = e;
+    of[5] = f;
+    return false;
   }
 
+  /** `text` made of the values `holds` did not find. */
   set(text: string): void {
     this.bytes = Buffer.from(text);
   }
+
+  /** `bytes` (kept, not copied) made of the values `holds` did not find. */
+  keep(bytes: Buffer): void {
+    this.bytes = bytes;
+  }
 }
 
-/** Writes events as JSON Lines, one writer per run of events (it keeps the last one's segments). */
+function same(of: unknown[], a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): boolean {
+  return of[0] === a && of[1] === b && of[2] === c && of[3] === d && of[4] === e && of[5] === f;
+}
+
+/** Writes events as JSON Lines, one writer per run of events (it keeps the last ones' segments). */
 export class EventJson {
-  // `{"id":N` then, each followed by a number: …`"offset":`, the source …`"offset":`, after the line and
-  // the message (written each time: a message is often made anew for each event, and comparing a
-  // joined string walks its parts) …`"orderPolls":`, …`"messages":`.
-  private readonly head = new Segment(6);
-  private readonly source = new Segment(6);
-  private readonly middle = new Segment(12);
-  private readonly polls = new Segment(1);
-  private readonly tail = new Segment(6);
+  // `{"id":N` then, each followed by a number: …`"offset":`, the source …`"offset":`, after the line
+  // and the message …`"orderPolls":` (the operation in two segments of six fields at most), …`"messages":`.
+  private readonly head = new Segment();
+  private readonly source = new Segment();
+  /** `,"message":…`: an order poll's is made anew for each event but comes out the same. */
+  private readonly message = new Segment();
+  private readonly operation = new Segment();
+  private readonly activity = new Segment();
+  private readonly polls = new Segment();
+  private readonly tail = new Segment();
   /** For `stringify`: large enough for most events, grown for larger ones. */
   private scratch: Buffer | null = null;
 
@@ -115,7 +157,8 @@ export class EventJson {
     this.refreshHead(e);
     const src = e.source;
     if (src !== undefined) this.refreshSource(src);
-    this.refreshMiddle(op);
+    this.refreshOperation(op);
+    this.refreshActivity(op);
     this.refreshPolls(op.failedPolls);
     this.refreshTail(op);
     const room =
@@ -125,7 +168,8 @@ export class EventJson {
       stringRoom(e.line) +
       MESSAGE_KEY.length +
       stringRoom(e.message) +
-      this.middle.bytes.length +
+      this.operation.bytes.length +
+      this.activity.bytes.length +
       this.polls.bytes.length +
       this.tail.bytes.length +
       4 * NUMBER_ROOM;
@@ -150,9 +194,9 @@ export class EventJson {
       p = copy(buf, p, LINE_KEY);
     }
     p = writeString(buf, p, e.line);
-    p = copy(buf, p, MESSAGE_KEY);
-    p = writeString(buf, p, e.message);
-    p = copy(buf, p, this.middle.bytes);
+    p = this.writeMessage(buf, p, e.message);
+    p = copy(buf, p, this.operation.bytes);
+    p = copy(buf, p, this.activity.bytes);
     p = writeNumber(buf, p, op.orderPolls);
     p = copy(buf, p, this.polls.bytes);
     p = writeNumber(buf, p, op.messages);
@@ -163,7 +207,7 @@ export class EventJson {
   /** `,"type":…,"offset":` */
   private refreshHead(e: WatchEvent): void {
     const seg = this.head;
-    if (!same(seg.of, 0, e.type, e.time, e.restoreId, e.backupId, e.state, e.file)) {
+    if (!seg.holds(e.type, e.time, e.restoreId, e.backupId, e.state, e.file)) {
       let s = `,"type":${JSON.stringify(e.type)},"time":${JSON.stringify(e.time)}`;
       if (e.restoreId !== undefined) s += `,"restoreId":${JSON.stringify(e.restoreId)}`;
       if (e.backupId !== undefined) s += `,"backupId":${JSON.stringify(e.backupId)}`;
@@ -176,36 +220,52 @@ export class EventJson {
     const seg = this.source;
     const identity = src.identity;
     // The identity object is kept by reference, and its values too in case it is reused with others.
-    if (!same(seg.of, 0, src.path, identity, identity?.dev, identity?.ino, undefined, undefined)) {
+    if (!seg.holds(src.path, identity, identity?.dev, identity?.ino, undefined, undefined)) {
       seg.set(`,"source":{"path":${JSON.stringify(src.path)},"identity":${JSON.stringify(identity)},"offset":`);
     }
   }
 
-  /** `,"operation":{…,"orderPolls":` */
-  private refreshMiddle(op: Operation): void {
-    const seg = this.middle;
-    // Both halves are compared, so that each takes the values the segment is made from.
-    const first = same(seg.of, 0, op.kind, op.id, op.state, op.requestedAt, op.requestSeen, op.requestedBy);
-    const second = same(seg.of, 6, op.requestedByUser, op.requestStatus, op.finishedAt, op.lastActivityAt, op.durationMs, undefined);
-    if (!first || !second) {
+  /**
+   * `,"message":…`: the kept bytes of one of the last two messages, or the
+   * message escaped here and its bytes kept from the output (comparing costs
+   * less than escaping, and keeping these bytes less than building a segment).
+   */
+  private writeMessage(buf: Buffer, start: number, message: string): number {
+    const seg = this.message;
+    if (seg.holds(message, undefined, undefined, undefined, undefined, undefined)) return copy(buf, start, seg.bytes);
+    const end = writeString(buf, copy(buf, start, MESSAGE_KEY), message);
+    seg.keep(Buffer.from(buf.subarray(start, end)));
+    return end;
+  }
+
+  /** `,"operation":{"kind":…,"requestedBy":…` */
+  private refreshOperation(op: Operation): void {
+    const seg = this.operation;
+    if (!seg.holds(op.kind, op.id, op.state, op.requestedAt, op.requestSeen, op.requestedBy)) {
       let s = `,"operation":{"kind":${JSON.stringify(op.kind)},"id":${JSON.stringify(op.id)}`;
       s += `,"state":${JSON.stringify(op.state)},"requestedAt":${JSON.stringify(op.requestedAt)}`;
       if (op.requestSeen !== undefined) s += `,"requestSeen":${op.requestSeen}`;
-      s += `,"requestedBy":${JSON.stringify(op.requestedBy)}`;
-      if (op.requestedByUser !== undefined) s += `,"requestedByUser":${JSON.stringify(op.requestedByUser)}`;
+      seg.set(`${s},"requestedBy":${JSON.stringify(op.requestedBy)}`);
+    }
+  }
+
+  /** `,"requestedByUser":…,"orderPolls":` */
+  private refreshActivity(op: Operation): void {
+    const seg = this.activity;
+    if (!seg.holds(op.requestedByUser, op.requestStatus, op.finishedAt, op.lastActivityAt, op.durationMs, undefined)) {
+      let s = op.requestedByUser !== undefined ? `,"requestedByUser":${JSON.stringify(op.requestedByUser)}` : '';
       s += `,"requestStatus":${JSON.stringify(op.requestStatus)},"finishedAt":${JSON.stringify(op.finishedAt)}`;
-      s += `,"lastActivityAt":${JSON.stringify(op.lastActivityAt)},"durationMs":${JSON.stringify(op.durationMs)},"orderPolls":`;
-      seg.set(s);
+      seg.set(`${s},"lastActivityAt":${JSON.stringify(op.lastActivityAt)},"durationMs":${JSON.stringify(op.durationMs)},"orderPolls":`);
     }
   }
 
   /** `,"failedPolls":{…},"messages":` */
   private refreshPolls(failedPolls: Record<string, number> | undefined): void {
     const seg = this.polls;
-    // Kept only while there are none: a filled object is written anew (it is rare, and an object's contents cannot be compared by identity).
-    const kept = failedPolls === undefined ? undefined : isEmpty(failedPolls) ? EMPTY : null;
-    if (kept === null || seg.of[0] !== kept) {
-      seg.of[0] = kept;
+    // Kept only while there are none: a filled object is written anew (it is rare, and an object's
+    // contents cannot be compared with `===`), so it stands as NaN, equal to nothing.
+    const kept = failedPolls === undefined ? undefined : isEmpty(failedPolls) ? EMPTY : Number.NaN;
+    if (!seg.holds(kept, undefined, undefined, undefined, undefined, undefined)) {
       seg.set(`${failedPolls !== undefined ? `,"failedPolls":${JSON.stringify(failedPolls)}` : ''},"messages":`);
     }
   }
@@ -214,9 +274,8 @@ export class EventJson {
   private refreshTail(op: Operation): void {
     const seg = this.tail;
     // Warnings as for failed polls: kept only while there are none.
-    const warnings = op.warnings === undefined ? undefined : op.warnings.length === 0 ? EMPTY : null;
-    const unchanged = same(seg.of, 0, op.lastMessage, op.failure, op.phase, op.namedBackupId, warnings, undefined);
-    if (warnings === null || !unchanged) {
+    const warnings = op.warnings === undefined ? undefined : op.warnings.length === 0 ? EMPTY : Number.NaN;
+    if (!seg.holds(op.lastMessage, op.failure, op.phase, op.namedBackupId, warnings, undefined)) {
       let s = `,"lastMessage":${JSON.stringify(op.lastMessage)},"failure":${JSON.stringify(op.failure)}`;
       if (op.phase !== undefined) s += `,"phase":${JSON.stringify(op.phase)}`;
       if (op.namedBackupId !== undefined) s += `,"namedBackupId":${JSON.stringify(op.namedBackupId)}`;
@@ -226,39 +285,45 @@ export class EventJson {
   }
 }
 
-/**
- * True when `of` holds the six values from `at` on; else it takes them. Fixed
- * arity: a rest parameter would make an array per call.
- */
-function same(of: unknown[], at: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): boolean {
-  if (of[at] === a && of[at + 1] === b && of[at + 2] === c && of[at + 3] === d && of[at + 4] === e && of[at + 5] === f) return true;
-  of[at] = a;
-  of[at + 1] = b;
-  of[at + 2] = c;
-  of[at + 3] = d;
-  of[at + 4] = e;
-  of[at + 5] = f;
-  return false;
-}
-
 function copy(buf: Buffer, p: number, bytes: Buffer): number {
   buf.set(bytes, p);
   return p + bytes.length;
 }
 
-/** A number as JSON writes it (NaN and the infinities as null); whole numbers digit by digit. */
+/** Two ASCII digits for each of 0–99: whole numbers are written two digits a step. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+/** How many digits a whole number below 2^32 has. */
+function digitCount(n: number): number {
+  if (n < 100000) return n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  return n < 10000000 ? (n < 1000000 ? 6 : 7) : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+}
+
+/** A number as JSON writes it (NaN and the infinities as null); whole numbers below 2^32 from a digit table. */
 function writeNumber(buf: Buffer, p: number, n: number): number {
   if (!(n >= 0 && n <= 0xffffffff && n === Math.floor(n))) return p + buf.write(Number.isFinite(n) ? `${n}` : 'null', p, 'latin1');
-  let digits = 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  let q = p + digits;
-  let rest = n;
-  do {
-    const next = Math.floor(rest / 10);
-    buf[--q] = 48 + rest - next * 10;
+  const end = p + digitCount(n);
+  let q = end;
+  // Unsigned 32-bit arithmetic: n fits, and its quotients are whole without Math.floor.
+  let rest = n >>> 0;
+  while (rest >= 100) {
+    const next = (rest / 100) >>> 0;
+    const pair = (rest - next * 100) << 1;
+    buf[--q] = DIGIT_PAIRS[pair + 1]!;
+    buf[--q] = DIGIT_PAIRS[pair]!;
     rest = next;
-  } while (rest > 0);
-  return p + digits;
+  }
+  if (rest >= 10) {
+    buf[--q] = DIGIT_PAIRS[(rest << 1) + 1]!;
+    buf[--q] = DIGIT_PAIRS[rest << 1]!;
+  } else {
+    buf[--q] = 48 + rest;
+  }
+  return end;
 }
 
 /**

@@ -119,4 +119,65 @@ describe('EventJson writes what JSON.stringify writes', () => {
     // Twice through one writer: what it keeps from the last event must never leak into the next.
     expect(written([...variants, ...variants])).toEqual([...variants, ...variants].map((e) => JSON.stringify(e)));
   });
+
+  // Text that each fast path of the writer must leave to JSON.stringify's rules.
+  const awkwardStrings = [
+    '',
+    'a',
+    '"',
+    '\\',
+    '""\\\\"',
+    'GET /v1/status?q="a\\b" HTTP/1.1',
+    '\u0000\u0001\u0008\u0009\u000a\u000b\u000c\u000d\u001f',
+    'tab\there\r\n',
+    'del \u007f',
+    'naïve café \u00ff\u0100',
+    '\u2028\u2029',
+    'emoji 🙂 and a pair \ud83d\ude42',
+    'lone \ud800 high',
+    'lone \udc00 low',
+    'ends high \ud83d',
+    '"'.repeat(70_000),
+    `${'x'.repeat(300_000)}"`,
+    `${'\\'.repeat(40_000)}é`,
+  ];
+  const awkwardNumbers = [0, 9, 10, 99, 100, 101, 12_345, 999_999_999, 1_000_000_000, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -1, -0, 0.5, 1e21, 1e-7, Number.NaN, Number.POSITIVE_INFINITY];
+
+  it('for awkward lines, messages and last messages, each after a plain one', () => {
+    const variants: WatchEvent[] = [];
+    for (const s of awkwardStrings) {
+      variants.push(event, { ...event, line: s }, { ...event, message: s }, { ...event, operation: { ...operation, lastMessage: s } });
+    }
+    expect(written(variants)).toEqual(variants.map((e) => JSON.stringify(e)));
+  });
+
+  it('for awkward numbers in every number field', () => {
+    const variants: WatchEvent[] = [];
+    for (const n of awkwardNumbers) {
+      variants.push(
+        { ...event, id: n },
+        { ...event, offset: n },
+        { ...event, source: { ...event.source!, offset: n } },
+        { ...event, operation: { ...operation, orderPolls: n, messages: n, requestStatus: n, durationMs: n } },
+      );
+    }
+    expect(written(variants)).toEqual(variants.map((e) => JSON.stringify(e)));
+  });
+
+  it('for runs that switch between two or three sets of values, with messages made anew', () => {
+    // A poll and a log message a millisecond apart, then a third: the writer keeps the last two of each part.
+    const made = (text: string): string => [...text].join('');
+    const poll = (id: number): WatchEvent => ({ ...event, id, message: made('POST /v1/order answered 200'), operation: { ...operation, orderPolls: id } });
+    const logged = (id: number, ms: string): WatchEvent => ({
+      ...event,
+      id,
+      time: `2018-11-20T12:12:31.${ms}Z`,
+      message: made(`step ${id}`),
+      operation: { ...operation, lastActivityAt: `2018-11-20T12:12:31.${ms}Z`, lastMessage: `step ${id}`, messages: id },
+    });
+    const third: WatchEvent = { ...event, type: 'backup.failed', state: 'failed', message: 'failed', operation: { ...operation, state: 'failed', failure: 'broken' } };
+    const run: WatchEvent[] = [];
+    for (let id = 1; id <= 12; id++) run.push(poll(id), poll(id), logged(id, id % 3 === 0 ? '002' : '001'), poll(id), id % 4 === 0 ? third : poll(id));
+    expect(written(run)).toEqual(run.map((e) => JSON.stringify(e)));
+  });
 });
