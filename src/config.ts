@@ -11,9 +11,9 @@ import { SEVERITIES } from './model.js';
 import { closest } from './text.js';
 import { z } from './validation.js';
 
-const nonEmpty = (): z.ZodMiniString => z.string().check(z.minLength(1));
+const nonEmpty = (): z.ZodMiniString<string> => z.string().check(z.minLength(1));
 /** A number within [min, max] (either may be absent), an integer if `int`. */
-const numberIn = (o: { int?: boolean; min?: number; max?: number; positive?: boolean }): z.ZodMiniNumber => {
+const numberIn = (o: { int?: boolean; min?: number; max?: number; positive?: boolean }): z.ZodMiniNumber<number> => {
   const checks: z.core.$ZodCheck<number>[] = [];
   if (o.int === true) checks.push(z.int());
   if (o.positive === true) checks.push(z.positive());
