@@ -44,19 +44,28 @@ export async function startService(config: Config, options: ServiceOptions = {})
   assertSecureBind(config);
   const tls = await loadTls(config.http.tls);
   // Before anything in the state directory is read or written: one agent per directory.
-  // Taken again if the directory is deleted while the agent runs.
-  const lock = new StateDirKeeper(await lockStateDir(config.stateDir));
-  const agent = new Agent({ config, logger, beforeWrite: () => lock.check(), ...(options.now ? { now: options.now } : {}) });
+  // Taken again if the directory is deleted while the agent runs. The lock is held by a
+  // child process (see state-lock.ts), which starts while the server is built: nothing
+  // before `listen` reads or writes the directory, and the lock is held by then.
+  const locking = lockStateDir(config.stateDir).then((held) => new StateDirKeeper(held));
+  // Refused, it is thrown where it is awaited: until then it is not an unhandled rejection.
+  locking.catch(() => undefined);
+  let lock: StateDirKeeper | null = null;
+  const checkLock = (): void => {
+    if (lock === null) throw new Error(`state directory ${config.stateDir} is not locked yet`);
+    lock.check();
+  };
+  const agent = new Agent({ config, logger, beforeWrite: checkLock, ...(options.now ? { now: options.now } : {}) });
   const probe = new ReadinessProbe(config.probe, options.now);
   const hooks = config.hooks.commands.length > 0 ? await startHooks(config, agent, logger) : null;
   let server: WatcherServer | null = null;
-  /** Undoes a start that failed: writes nothing, lets the lock go. */
+  /** Undoes a start that failed: writes nothing, lets the lock go (taken or not, its child process ends). */
   const abandon = async (): Promise<void> => {
     await server?.app.close().catch(() => undefined);
     await hooks?.stop();
     await probe.stop();
     await agent.stop({ checkpoint: false });
-    await lock.release();
+    await (await locking.catch(() => null))?.release();
     logOutput?.close();
   };
   let url: string;
@@ -73,6 +82,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       ...(logOutput !== null ? { logOutput: () => logOutput.counters } : {}),
       ...(hooks !== null ? { hooks: () => hooks.counters } : {}),
     });
+    lock = await locking;
     // Listen before the state is loaded: a start that cannot listen has read and written nothing.
     ({ url, port } = await listen(server, config, tls !== null));
     // A write the state directory refuses is reported by the agent (persistence), never thrown.
@@ -84,13 +94,18 @@ export async function startService(config: Config, options: ServiceOptions = {})
     hooks?.start(agent.journal);
   } catch (err) {
     await abandon();
-    throw err;
+    // A refused lock is said first, as when nothing else had started before it was taken.
+    throw await locking.then(
+      () => err,
+      (refused: unknown) => refused,
+    );
   }
   logger.info(
     { address: url, log: config.log.path, stateDir: config.stateDir, auth: config.auth.password !== null, tls: tls !== null },
     'restore-watcher listening',
   );
   const running = server;
+  const held = lock;
   // Caught up: what /metrics needs is made now, off the start-up's path, if no scrape made it.
   setImmediate(() => void running.metrics.prepare().catch(() => undefined));
   let closing: Promise<void> | null = null;
@@ -108,7 +123,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await hooks?.stop();
         await probe.stop();
         await agent.stop();
-        await lock.release();
+        await held.release();
         logOutput?.close();
       })();
       return closing;

@@ -203,7 +203,11 @@ export class Agent {
     await this.follower.start();
     this.endRebuild();
     this.caughtUp = true;
-    this.checkpoint();
+    // The first read's end was checkpointed as the follower settled after it: another now
+    // would write the same position and state again, three fsyncs before the agent says it
+    // caught up. One is written if something is still to be covered (a deferred or refused
+    // checkpoint, ids shifted by the rebuild's end).
+    if (this.persistence.wanted) this.checkpoint();
     if (this.options.watch !== false) {
       const every = Math.min(1000, (config.track.stallAfterSeconds * 1000) / 10);
       this.tickTimer = setInterval(() => this.tick(), every);
@@ -305,7 +309,10 @@ export class Agent {
     if (this.rebuilding === null) return;
     this.rebuilding = null;
     const next = this.journal.lastId + 1;
-    if (this.pipe.trackerState.nextEventId < next) this.pipe.shiftEventIds(next - this.pipe.trackerState.nextEventId);
+    if (this.pipe.trackerState.nextEventId < next) {
+      this.pipe.shiftEventIds(next - this.pipe.trackerState.nextEventId);
+      this.persistence.touch();
+    }
   }
 
   private file(made: readonly WatchEvent[]): void {

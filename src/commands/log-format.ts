@@ -31,11 +31,15 @@ export interface LoggerOptions {
   out?: NodeJS.WritableStream;
 }
 
-/** The agent's logger, at level info, writing `format` to `out` (stdout). */
-export async function agentLogger(o: LoggerOptions): Promise<Logger> {
+/**
+ * The agent's logger for pretty lines, at level info, writing to `out` (stdout); null
+ * for JSON, which the service writes itself through its bounded output
+ * (log-output.ts): asynchronously, so that the agent never waits for the reader of
+ * its stdout (a pipe, as bpm reads it), and past a bound drops and counts lines.
+ */
+export async function agentLogger(o: LoggerOptions): Promise<Logger | null> {
+  if (o.format === 'json') return null;
   const out = o.out ?? process.stdout;
-  const base = { level: 'info', base: { name: 'restore-watcher' } };
-  if (o.format === 'json') return pino(base, out);
   const { prettyFactory } = (await import('pino-pretty')).default;
   const pretty = prettyFactory({
     colorize: o.colour,
@@ -43,5 +47,5 @@ export async function agentLogger(o: LoggerOptions): Promise<Logger> {
     ignore: 'pid,hostname,name',
     singleLine: true,
   });
-  return pino(base, { write: (line: string) => void out.write(pretty(line)) });
+  return pino({ level: 'info', base: { name: 'restore-watcher' } }, { write: (line: string) => void out.write(pretty(line)) });
 }

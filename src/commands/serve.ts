@@ -92,7 +92,7 @@ async function serve(args: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
-  service = await withStateDirHint(config, () => startService(config, { logger }));
+  service = await withStateDirHint(config, () => startService(config, logger !== null ? { logger } : {}));
   process.stderr.write(`restore-watcher: following ${config.log.path}, serving ${service.url}\n`);
   await stopped;
   return 0;

@@ -14,11 +14,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { EVENT_TYPES, type WatchEvent } from '../model.js';
 import type { ZoneState } from '../parse/records.js';
 import type { FilePosition } from '../tail/identity.js';
 import type { TrackerState } from '../track/tracker.js';
+import { z } from '../validation.js';
 import { writeFileAtomic } from './durable-file.js';
 
 export const CHECKPOINT_FORMAT = 'restore-watcher.checkpoint';
@@ -51,64 +51,63 @@ export interface Checkpoint {
 let fileSchema: ReturnType<typeof makeFileSchema> | null = null;
 
 function makeFileSchema() {
-  const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
-  const time = z.number().finite();
-  const iso = z.string().min(1);
+  const base64 = z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/));
+  const time = z.number();
+  const iso = z.string().check(z.minLength(1));
+  const count = () => z.number().check(z.int(), z.minimum(0));
+  const states = z.enum(['requested', 'running', 'stalled', 'succeeded', 'failed']);
   // Every field the tracker and the HTTP layer read is checked: a wrong-typed one
   // would otherwise make the tracker throw on every line while the agent looks up.
   const operationSchema = z.looseObject({
     kind: z.enum(['restore', 'backup']),
-    id: z.string().min(1),
-    state: z.enum(['requested', 'running', 'stalled', 'succeeded', 'failed']),
+    id: z.string().check(z.minLength(1)),
+    state: states,
     requestedAt: iso,
     requestedBy: z.string(),
-    requestStatus: z.number().int(),
-    finishedAt: iso.nullable(),
+    requestStatus: z.number().check(z.int()),
+    finishedAt: z.nullable(iso),
     lastActivityAt: iso,
-    durationMs: z.number().nullable(),
-    orderPolls: z.number().int().min(0),
-    messages: z.number().int().min(0),
-    lastMessage: z.string().nullable(),
-    failure: z.string().nullable(),
+    durationMs: z.nullable(z.number()),
+    orderPolls: count(),
+    messages: count(),
+    lastMessage: z.nullable(z.string()),
+    failure: z.nullable(z.string()),
   });
   const trackerSchema = z.looseObject({
-    nextEventId: z.number().int().min(1),
-    active: z.looseObject({ op: operationSchema, requestedMs: time, lastActivityMs: time }).nullable(),
-    latestRestore: operationSchema.nullable(),
-    latestBackup: operationSchema.nullable(),
-    lastOperationId: z.string().nullable(),
-    clock: time.nullable(),
+    nextEventId: z.number().check(z.int(), z.minimum(1)),
+    active: z.nullable(z.looseObject({ op: operationSchema, requestedMs: time, lastActivityMs: time })),
+    latestRestore: z.nullable(operationSchema),
+    latestBackup: z.nullable(operationSchema),
+    lastOperationId: z.nullable(z.string()),
+    clock: z.nullable(time),
   });
   const eventSchema = z.looseObject({
-    id: z.number().int().min(1),
+    id: z.number().check(z.int(), z.minimum(1)),
     type: z.enum(EVENT_TYPES),
     time: iso,
-    state: z.enum(['requested', 'running', 'stalled', 'succeeded', 'failed']),
+    state: states,
     file: z.string(),
-    offset: z.number().int().min(0),
+    offset: count(),
     line: z.string(),
     message: z.string(),
     operation: operationSchema,
   });
   return z.object({
     format: z.literal(CHECKPOINT_FORMAT),
-    version: z.number().int(),
+    version: z.number().check(z.int()),
     path: z.string(),
-    position: z
-      .object({
-        dev: z.number().int().min(0),
-        ino: z.number().int().min(0),
+    position: z.nullable(
+      z.object({
+        dev: count(),
+        ino: count(),
         head: base64,
         tail: base64,
-        offset: z.number().int().min(0),
-      })
-      .nullable(),
+        offset: count(),
+      }),
+    ),
     knownCopies: z.array(base64),
     tracker: trackerSchema,
-    zone: z
-      .object({ offset: z.number().int().min(-24 * 60).max(24 * 60), lastAccessTime: time.nullable() })
-      .nullable()
-      .optional(),
+    zone: z.optional(z.nullable(z.object({ offset: z.number().check(z.int(), z.minimum(-24 * 60), z.maximum(24 * 60)), lastAccessTime: z.nullable(time) }))),
     events: z.array(eventSchema),
     writtenAt: z.string(),
   });

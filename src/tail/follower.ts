@@ -78,7 +78,9 @@ export class FileFollower {
   private stopped = false;
   private openedOnce = false;
   private readonly pathCondition = new PathCondition();
+  /** Where reads go, two by turns: one is handed on while the next is read into the other. */
   private readonly buffer: Buffer;
+  private readonly spare: Buffer;
   /** Bytes handed to the sink at a time (`readSize`). */
   private readonly slice: number;
   private readonly now: () => number;
@@ -89,6 +91,7 @@ export class FileFollower {
   ) {
     this.slice = options.readSize ?? 64 * 1024;
     this.buffer = Buffer.allocUnsafe(Math.max(this.slice, options.readAheadSize ?? 1024 * 1024));
+    this.spare = Buffer.allocUnsafe(this.buffer.length);
     this.now = options.now ?? Date.now;
     this.resume = options.resume ?? null;
     this.copies = new RotatedCopies(options.path, options.maxRotatedCopies ?? 7, sink, this.counters);
@@ -382,25 +385,47 @@ export class FileFollower {
     return true;
   }
 
+  /**
+   * Reads the current file to its end (or `budget` bytes), handing it on a slice at a
+   * time. The next read runs in the thread pool while the slices of the last one are
+   * handed on: on a long first read the sink's work hides the reads' round trips,
+   * which otherwise left the thread waiting for each.
+   */
   private async readAvailable(cur: OpenFile, budget = Infinity): Promise<'done' | 'paused'> {
+    let buffer = this.buffer;
+    let spare = this.spare;
+    let at = cur.position.offset;
     let read = 0;
-    for (;;) {
-      if (read >= budget) return 'paused';
-      const at = cur.position.offset;
-      const { bytesRead } = await cur.handle.read(this.buffer, 0, Math.min(this.buffer.length, budget - read), at);
-      if (bytesRead === 0) return 'done';
-      read += bytesRead;
-      // One read from the file, handed on a slice at a time, one turn of the event loop apart:
-      // what each slice makes is filed, and the stream clients' sockets drain, before the next.
-      for (let start = 0; start < bytesRead; start += this.slice) {
-        if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-        const chunk = this.buffer.subarray(start, Math.min(bytesRead, start + this.slice));
-        cur.position.advance(chunk);
-        this.counters.bytesRead += chunk.length;
-        this.sink.data(chunk, at + start, cur.from);
-        if (this.stopped) return 'done';
+    let next: Promise<number> | null = this.readAt(cur, buffer, at, budget);
+    try {
+      while (next !== null) {
+        const bytesRead: number = await next;
+        if (bytesRead === 0) return 'done';
+        read += bytesRead;
+        next = read < budget ? this.readAt(cur, spare, at + bytesRead, budget - read) : null;
+        // One read from the file, handed on a slice at a time, one turn of the event loop apart:
+        // what each slice makes is filed, and the stream clients' sockets drain, before the next.
+        for (let start = 0; start < bytesRead; start += this.slice) {
+          if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+          const chunk = buffer.subarray(start, Math.min(bytesRead, start + this.slice));
+          cur.position.advance(chunk);
+          this.counters.bytesRead += chunk.length;
+          this.sink.data(chunk, at + start, cur.from);
+          if (this.stopped) return 'done';
+        }
+        at += bytesRead;
+        [buffer, spare] = [spare, buffer];
       }
+      return 'paused';
+    } finally {
+      // However this ends, no read may still be writing into the buffers: the next check reuses them.
+      await next?.catch(() => 0);
     }
   }
 
+  /** Reads up to `max` bytes at `at` into `buffer`; resolves with how many were read. */
+  private async readAt(cur: OpenFile, buffer: Buffer, at: number, max: number): Promise<number> {
+    const { bytesRead } = await cur.handle.read(buffer, 0, Math.min(buffer.length, max), at);
+    return bytesRead;
+  }
 }

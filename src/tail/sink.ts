@@ -34,6 +34,8 @@ export interface FollowerOptions {
    * Bytes read from the file at a time (default 1 MiB; at least `readSize`), handed on
    * in slices of `readSize`. A read goes through the thread pool: on a long first read,
    * a read per 64 KiB cost more time in those round trips than the slices took to parse.
+   * The follower keeps two buffers of this size: the next read is made into one while
+   * the other is handed on.
    */
   readAheadSize?: number;
   /**

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { onTestFinished } from 'vitest';
 import { parseConfig, type ConfigInput } from '../../src/config.js';
+import type { RestoreWatcherError } from '../../src/errors.js';
 import { startService, type RunningService } from '../../src/service.js';
 
 export interface TestService extends RunningService {
@@ -48,4 +49,14 @@ export async function serviceForTest(overrides: ConfigInput = {}, options: { log
   const service = await startTestService(overrides, options);
   onTestFinished(() => service.dispose());
   return service;
+}
+
+/** The error a start that must fail throws; fails the test when it starts. */
+export async function startError(promise: Promise<unknown>): Promise<RestoreWatcherError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as RestoreWatcherError;
+  }
+  throw new Error('expected the service to refuse to start');
 }

@@ -3,10 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RestoreWatcherError } from '../../src/errors.js';
 import { cli } from '../helpers/cli.js';
 import { basic } from '../helpers/log.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { startError, startTestService, type TestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp.js';
 import { haveTool } from '../helpers/tools.js';
 
@@ -16,15 +15,6 @@ afterEach(async () => {
   await service?.dispose();
   service = undefined;
 });
-
-async function startError(promise: Promise<unknown>): Promise<RestoreWatcherError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as RestoreWatcherError;
-  }
-  throw new Error('expected the service to refuse to start');
-}
 
 describe('secure default', () => {
   it('serve refuses a public address without a password, saying how to set one', async () => {
