@@ -64,7 +64,7 @@ describe('AccessParser from bytes', () => {
   // Fields chosen to sit at the edges of the format: shapes the expression reads one way
   // only, shapes it reads by backtracking, and shapes it refuses.
   const HOSTS = ['172.28.19.51', '2001:db8::1', '10.0.0.1, 10.0.0.2', '::1', '-', 'a - b', 'h\rx', ' ', 'x"y', '\r'];
-  const USERS = ['-', 'admin', 'poll-1', 'a"b', '', 'a b', '- -', 'a\tb', '[x]'];
+  const USERS = ['-', 'admin', 'poll-1', 'a"b', '', 'a b', '- -', 'a\tb', '[x]', 'a\r', 'a\v', 'a\f'];
   const STAMPS = [
     '20/Nov/2018:12:00:00 +0000',
     '20/Nov/2018:12:00:01 +0000',
@@ -80,14 +80,14 @@ describe('AccessParser from bytes', () => {
     '20/Nov/2018:12:00:00 +000',
     '20/Nov/2018T12:00:00 +0000',
   ];
-  const METHODS = ['GET', 'POST', '', 'G"T', 'G\tT'];
-  const TARGETS = ['/v1/order', '/v1/order?id=5&x=1', '/a"b', '/a b', '', '/?', '/x?y?z', '"', '/a\tb', '/v1/status?'];
+  const METHODS = ['GET', 'POST', '', 'G"T', 'G\tT', 'G\vT', 'GET\r'];
+  const TARGETS = ['/v1/order', '/v1/order?id=5&x=1', '/a"b', '/a b', '', '/?', '/x?y?z', '"', '/a\tb', '/v1/status?', '/a\fb', '/a\r'];
   const VERSIONS = [null, '', 'HTTP/1.1', 'HT"TP', 'a b', 'H\rT', '"'];
   const STATUSES = ['200', '204', '20', '2000', '-', '2x0'];
   const SIZES = ['13', '-', '', '--', '1.5', '1234567890123456789', '0'];
   const DURATIONS = ['0.7541', '1', '.5', '5.', '1.2.3', '12345678901234567.25', '0.1234567890123456789', '123456789012345', '0.0023', ''];
   const ENDS = ['', '', '', '', ' ', ' ', '  ', '\t', '\r', '"'];
-  const EDITS = ' -"?[]:./+\t\r0123456789aZ';
+  const EDITS = ' -"?[]:./+\t\r\v\f0123456789aZ';
 
   function awkwardLines(seed: number, count: number): string[] {
     const rand = random(seed);
@@ -115,7 +115,7 @@ describe('AccessParser from bytes', () => {
   }
 
   it.each([1, 2, 3, 4, 5])('reads seeded awkward access lines (seed %i) as the expression does', (seed) => {
-    const texts = awkwardLines(seed, 20_000);
+    const texts = awkwardLines(seed, 8000);
     const accepted = compare(texts, random(seed + 100));
     // The lines are awkward, not all refused: most must be records for the test to say anything.
     expect(accepted).toBeGreaterThan(texts.length / 4);
