@@ -133,15 +133,18 @@ export class Pipeline {
    */
   push(chunk: Buffer, from?: SourceFile): WatchEvent[] {
     if (from !== undefined) this.from = from;
-    const { state, lines } = splitChunk(this.split, chunk, this.from, this.options.maxLineBytes);
+    const chunkOffset = this.split.offset;
+    const { state, lines, ascii } = splitChunk(this.split, chunk, this.from, this.options.maxLineBytes);
     this.split = state;
     if (lines.length === 0) return [];
     const events: WatchEvent[] = [];
+    // The parser reads an access line from its bytes where it can; the chunk is not kept.
+    const bytes = ascii ? chunk : null;
     for (const line of lines) {
       this.counters.lines++;
       if (line.cut) this.counters.cutLines++;
       this.onLine?.(line);
-      this.trackAll(this.assembler.push(line), events);
+      this.trackAll(this.assembler.push(line, bytes, chunkOffset), events);
     }
     return events;
   }

@@ -8,11 +8,14 @@
  * `AccessParser` keeps is the last stamp it read and its minute, to save work on the
  * next line.
  *
- * Matched by the expression, not by hand: a hand-written matcher reading the line a
- * character at a time measured slower (240 ns a line against 175).
+ * Matched by the expression, and, where the caller has the line's bytes (an ASCII chunk),
+ * first by hand from those bytes: reading a string a character at a time measured slower
+ * than the expression (240 ns a line against 175), reading its bytes faster. The hand
+ * reading takes only the shape the expression gives one reading of (see `fromBytes`) and
+ * leaves every other line to the expression.
  */
 import type { AccessRecord, Line } from '../model.js';
-import { decimal, digits } from './digits.js';
+import { byteDigits, decimal, digits, withFraction } from './digits.js';
 
 /** What an access line says: the record's fields, and two the tracker has no use for. */
 export type AccessFields = Pick<
@@ -48,6 +51,49 @@ const NO_LINE: Line = Object.freeze({ text: '', file: '', identity: null, offset
 
 const DASH = 45;
 const COLON = 58;
+const SPACE = 32;
+const CR = 13;
+const QUOTE = 34;
+const DOT = 46;
+const QUESTION = 63;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
+/** What `fromBytes` returns when the line is not of the shape it reads: the expression decides. */
+const UNREAD = undefined;
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= 48 && c <= 57;
+}
+
+/** The expression's `\s` among ASCII bytes. */
+function isBlank(c: number | undefined): boolean {
+  return c === SPACE || (c !== undefined && c >= 9 && c <= 13);
+}
+
+/**
+ * The stamp's two forms, a character a class: `d` a digit, `A` an upper-case letter, `a` a
+ * lower-case one, `s` a sign; anything else itself.
+ */
+const ZONED_STAMP = 'dd/Aaa/dddd:dd:dd:dd sdddd';
+const BARE_STAMP = 'dd/Aaa/dddd dd:dd:dd';
+
+/** True when the bytes at `at` have the shape of `form` (one of the two above). */
+function stampShape(b: Buffer, at: number, form: string): boolean {
+  for (let i = 0; i < form.length; i++) {
+    const c = b[at + i];
+    if (c === undefined) return false;
+    const f = form.charCodeAt(i);
+    const ok =
+      f === 100 ? isDigit(c)
+      : f === 65 ? c >= 65 && c <= 90
+      : f === 97 ? c >= 97 && c <= 122
+      : f === 115 ? c === 43 || c === DASH
+      : c === f;
+    if (!ok) return false;
+  }
+  return true;
+}
 
 /** Parses access lines; remembers the last stamp it read and its minute, as lines come in time order. */
 export class AccessParser {
@@ -84,7 +130,11 @@ export class AccessParser {
    * other lines that get here (neither logger lines nor backtraces) are rare; on them
    * the expression fails in 15 to 60 ns, 0.4 ns a character on a long line without ` - `.
    */
-  record(line: Line): AccessRecord | null {
+  record(line: Line, bytes: Buffer | null = null, at = -1): AccessRecord | null {
+    if (bytes !== null && at >= 0) {
+      const read = this.fromBytes(line, bytes, at);
+      if (read !== UNREAD) return read;
+    }
     const m = ACCESS.exec(line.text);
     if (m === null) return null;
     const record = this.fromMatch(line.text, m, line);
@@ -122,6 +172,109 @@ export class AccessParser {
       line,
       end: line.end,
     };
+  }
+
+  /**
+   * The record `line` is, read from its bytes `b[s, s + line.text.length)` (ASCII, a
+   * character a byte), or UNREAD for a line of another shape than the one read here.
+   * Exactly the expression's reading: the closing quote is the line's last `"` (the
+   * expression's tail has none); the host ends at the first ` - ` (`.+?` takes the
+   * shortest host the rest fits, and the rest is tried only there: anything else is
+   * UNREAD); user and method end at the first blank, which must be a space; between
+   * method and quote, the target ends at the first blank, which must be a space
+   * followed by a version without blanks. A stamp with the last stamp's bytes has the
+   * shape the last one was checked to have.
+   */
+  private fromBytes(line: Line, b: Buffer, s: number): AccessRecord | null | undefined {
+    const text = line.text;
+    let p = s + text.length;
+    // The tail, from the end: ` ?`, duration, size, status, quote.
+    if (b[p - 1] === SPACE) p--;
+    const end = p - s;
+    let d = p;
+    while (d > s && isDigit(b[d - 1])) d--;
+    if (d === p) return UNREAD;
+    let dot = -1;
+    if (b[d - 1] === DOT) {
+      dot = --d;
+      while (d > s && isDigit(b[d - 1])) d--;
+      if (d === dot) return UNREAD;
+    }
+    const sizeEnd = d - 1;
+    if (sizeEnd <= s || b[sizeEnd] !== SPACE) return UNREAD;
+    let z = sizeEnd;
+    if (b[z - 1] === DASH) z--;
+    else while (z > s && isDigit(b[z - 1])) z--;
+    const close = z - 6;
+    // The shortest head: `h - u [` a stamp `] "M `.
+    if (z === sizeEnd || close < s + 32) return UNREAD;
+    if (b[z - 1] !== SPACE || !isDigit(b[z - 2]) || !isDigit(b[z - 3]) || !isDigit(b[z - 4]) || b[z - 5] !== SPACE || b[close] !== QUOTE) {
+      return UNREAD;
+    }
+    // The head, from the start: none of its reads passes the quote.
+    if (b[s] === CR) return UNREAD;
+    let h = s + 1;
+    for (; ; h++) {
+      if (h + 3 > close) return UNREAD;
+      const c = b[h];
+      if (c === SPACE && b[h + 1] === DASH && b[h + 2] === SPACE) break;
+      if (c === CR) return UNREAD;
+    }
+    const userAt = h + 3;
+    let u = userAt;
+    while (u < close && !isBlank(b[u])) u++;
+    if (u === userAt || b[u] !== SPACE || b[u + 1] !== OPEN_BRACKET) return UNREAD;
+    const at = u + 2;
+    const length = b[at + 11] === COLON ? 26 : 20;
+    const methodAt = at + length + 3;
+    if (methodAt >= close || b[methodAt - 3] !== CLOSE_BRACKET || b[methodAt - 2] !== SPACE || b[methodAt - 1] !== QUOTE) return UNREAD;
+    const same = this.sameBytes(b, at, length);
+    if (!same && !stampShape(b, at, length === 26 ? ZONED_STAMP : BARE_STAMP)) return UNREAD;
+    let m = methodAt;
+    while (m < close && !isBlank(b[m])) m++;
+    if (m === methodAt || b[m] !== SPACE) return UNREAD;
+    const targetAt = m + 1;
+    let t = targetAt;
+    let q = -1;
+    for (; t < close; t++) {
+      const c = b[t]!;
+      if (isBlank(c)) break;
+      if (c === QUESTION && q === -1) q = t;
+    }
+    if (t < close) {
+      if (b[t] !== SPACE) return UNREAD;
+      for (let v = t + 1; v < close; v++) if (isBlank(b[v])) return UNREAD;
+    }
+    let time = this.stampTime;
+    if (!same) {
+      const read = this.timeOf(text, at - s, length);
+      if (typeof read === 'string') return null;
+      time = read;
+    }
+    const statusAt = z - 4;
+    return {
+      kind: 'access',
+      time,
+      host: text.slice(0, h - s),
+      user: u === userAt + 1 && b[userAt] === DASH ? null : text.slice(userAt - s, u - s),
+      method: text.slice(methodAt - s, m - s),
+      path: text.slice(targetAt - s, (q === -1 ? t : q) - s),
+      query: q === -1 ? null : text.slice(q + 1 - s, t - s),
+      status: (b[statusAt]! - 48) * 100 + (b[statusAt + 1]! - 48) * 10 + b[statusAt + 2]! - 48,
+      size: b[z] === DASH ? null : sizeEnd - z <= 15 ? byteDigits(b, z, sizeEnd) : decimal(text, z - s, sizeEnd - s),
+      durationSeconds:
+        p - d > 15 ? decimal(text, d - s, end) : dot === -1 ? byteDigits(b, d, p) : withFraction(byteDigits(b, d, dot), byteDigits(b, dot + 1, p), p - dot - 1),
+      line,
+      end: line.end,
+    };
+  }
+
+  /** True when the `length` bytes at `at` are the last stamp's. From the end, where consecutive stamps differ. */
+  private sameBytes(b: Buffer, at: number, length: number): boolean {
+    if (length !== this.stampLength) return false;
+    const codes = this.stampCodes;
+    for (let i = length - 1; i >= 0; i--) if (b[at + i] !== codes[i]) return false;
+    return true;
   }
 
   /**

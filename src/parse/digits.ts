@@ -20,6 +20,18 @@ export function decimal(text: string, start: number, end: number): number {
   // At most 15 digits make an exact integer and a power of ten up to 10^22 is exact, so one
   // division rounds once: to the double nearest the decimal, which is what Number() gives.
   if (end - start - 1 > 15) return Number(text.slice(start, end));
-  const scale = POWERS_OF_TEN[fraction]!;
-  return (digits(text, start, dot - start) * scale + digits(text, dot + 1, fraction)) / scale;
+  return withFraction(digits(text, start, dot - start), digits(text, dot + 1, fraction), fraction);
+}
+
+/** The number a decimal writes with the integer `whole` before its point and `places` digits writing `fraction` after (at most 15 digits in all). */
+export function withFraction(whole: number, fraction: number, places: number): number {
+  const scale = POWERS_OF_TEN[places]!;
+  return (whole * scale + fraction) / scale;
+}
+
+/** The decimal number the ASCII digits `bytes[start, end)` write (the caller has checked they are digits). */
+export function byteDigits(bytes: Buffer, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) n = n * 10 + bytes[i]! - 48;
+  return n;
 }

@@ -86,8 +86,12 @@ export class RecordAssembler {
     return { offset: this.pending === null ? this.offset : this.pendingZone, lastAccessTime: this.lastAccessTime };
   }
 
-  /** Takes one line; returns the records it completes (usually zero or one). */
-  push(line: Line): LogRecord[] {
+  /**
+   * Takes one line; returns the records it completes (usually zero or one). `bytes`, when
+   * given, is an ASCII chunk holding the bytes of the file from offset `bytesOffset`: a line
+   * wholly inside it is read from its bytes where that is faster. Neither is kept.
+   */
+  push(line: Line, bytes: Buffer | null = null, bytesOffset = 0): LogRecord[] {
     const text = line.text;
     // A cut logger line still has its prefix, so it stays a logger record with its head kept.
     if (looksLikeLoggerLine(text)) {
@@ -113,7 +117,7 @@ export class RecordAssembler {
       }
     } else if (!line.cut) {
       if (this.pending !== null && isTraceLine(text)) return this.continuePending(line);
-      const access = this.accessParser.record(line);
+      const access = this.accessParser.record(line, bytes, line.offset - bytesOffset);
       if (access !== null) {
         const zoneMinutes = this.accessParser.zoneMinutes;
         if (zoneMinutes === null) {

@@ -74,8 +74,8 @@ export interface LazyLimits {
 export const LAZY_LIMITS: LazyLimits = { trimAt: 4 * 1024 * 1024, maxRing: 8 * 1024 * 1024, maxPartial: 1024 * 1024 };
 /** How much of the ring the pipeline is given at a time. */
 const RING_SLICE = 64 * 1024;
-/** Lines given to the pipeline at a time while it reads every line (see `process`). */
-const PARSE_RUN = 16;
+/** Bytes (whole lines, about 16 of a log's access lines) given to the pipeline at a time while it reads every line (see `process`). */
+const PARSE_RUN_BYTES = 1536;
 /** Severities a request line may claim out of order (the tracker's `isTrouble`, with exception reports). */
 const TROUBLE: ReadonlySet<string> = new Set(['WARN', 'ERROR', 'FATAL']);
 /** First letters of the other severities' logger lines (DEBUG, INFO, ANY). */
@@ -260,20 +260,26 @@ export class LazyPipeline {
 
   private process(buf: Buffer, end: number, base: number, start: number, events: WatchEvent[]): void {
     let pos = start;
-    let run = PARSE_RUN;
+    let oneLine = false;
     while (pos < end) {
       if (!this.skipping) {
         // While an operation runs, lines go to the pipeline a few at a time: a call per
         // line cost more than its parse on a log dense with events. Skipping may then
         // begin a few lines after the tracker fell idle, which only parses those lines;
         // once it is idle, a line at a time until the record being read is complete.
-        let next = pos;
-        for (let n = 0; n < run && next < end; n++) next = buf.indexOf(LF, next) + 1;
+        // A run is cut at the last newline of its bytes (`buf[end - 1]` is one): a search
+        // for each of its lines' newlines found them all a second time, as the splitter does.
+        let next = end;
+        if (oneLine) next = buf.indexOf(LF, pos) + 1;
+        else if (end - pos > PARSE_RUN_BYTES) {
+          const last = buf.lastIndexOf(LF, pos + PARSE_RUN_BYTES - 1);
+          next = last >= pos ? last + 1 : buf.indexOf(LF, pos) + 1;
+        }
         this.deliver(events, this.pipeline.push(buf.subarray(pos, next)));
         pos = next;
         const may = this.skipState();
         if (may === 'skip') this.startSkipping(base + pos);
-        run = may === 'unfinished' ? 1 : PARSE_RUN;
+        oneLine = may === 'unfinished';
         continue;
       }
       const stop = this.scan!.firstThatMatters(buf, pos, end, this.ringState!.operationCount === 0);

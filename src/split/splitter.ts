@@ -27,6 +27,11 @@ export interface SplitState {
 export interface SplitResult {
   state: SplitState;
   lines: Line[];
+  /**
+   * True when the chunk was ASCII: each line begun in it is then its bytes, one character a
+   * byte, at `line.offset - chunk's offset`.
+   */
+  ascii: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -118,16 +123,17 @@ export function splitChunk(state: SplitState, chunk: Buffer, file: SourceFile | 
   return {
     state: { offset: chunkStart + chunk.length, pending, pendingStart, skipping },
     lines,
+    ascii,
   };
 }
 
 /** Ends the input: a last line without a newline is returned as a line of its own (for files that are complete). */
 export function flushSplit(state: SplitState, file: SourceFile | string): SplitResult {
-  if (state.pending.length === 0 && !state.skipping) return { state, lines: [] };
+  if (state.pending.length === 0 && !state.skipping) return { state, lines: [], ascii: false };
   let bytes = state.pending;
   if (!state.skipping && bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
   const line = makeLine(bytes, state.skipping, sourceFile(file), state.pendingStart, state.offset, true);
-  return { state: initialSplitState(state.offset), lines: [line] };
+  return { state: initialSplitState(state.offset), lines: [line], ascii: false };
 }
 
 function makeLine(bytes: Buffer, cut: boolean, from: SourceFile, offset: number, end: number, check: boolean): Line {

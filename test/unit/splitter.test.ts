@@ -37,6 +37,20 @@ describe('splitChunk', () => {
     expect(lines.every((l) => !l.cut && !l.invalidUtf8 && l.file === 'f.log')).toBe(true);
   });
 
+  it('says a chunk is ASCII only when it is, and then each line begun in it is its bytes at its offset', () => {
+    const chunk = b('tail of an earlier line\r\nabc\r\nd"e f\n\nlast, unfinished');
+    const state = { ...initialSplitState(100), pending: b('head '), pendingStart: 95 };
+    const r = splitChunk(state, chunk, 'f.log', 64);
+    expect(r.ascii).toBe(true);
+    const begun = r.lines.filter((l) => l.offset >= 100);
+    expect(begun.map((l) => l.text)).toEqual(['abc', 'd"e f', '']);
+    for (const l of begun) expect(chunk.toString('latin1', l.offset - 100, l.offset - 100 + l.text.length)).toBe(l.text);
+    expect(r.lines[0]).toMatchObject({ text: 'head tail of an earlier line', offset: 95 });
+    expect(splitChunk(initialSplitState(), b('abc\nd\u00e9f\n'), 'f.log', 64).ascii).toBe(false);
+    expect(splitChunk(initialSplitState(), Buffer.from([0x61, 0x0a, 0xff, 0x0a]), 'f.log', 64).ascii).toBe(false);
+    expect(flushSplit(r.state, 'f.log').ascii).toBe(false);
+  });
+
   it('joins a UTF-8 character split across chunks', () => {
     const bytes = b('größe ✓\n');
     for (let cut = 1; cut < bytes.length - 1; cut++) {
