@@ -9,7 +9,7 @@ import type { AccessRecord, LoggerRecord, Operation, OperationKind } from '../mo
 import { iso } from '../format.js';
 import { findRequest, pollFails, type RequestMatcher } from './rules.js';
 import { releaseHeld, takeHeld, heldTroubleWithin } from './held.js';
-import { applyTo, decide, decideAt, emit, fail, isTrouble, namedBackup, newOperation, replaceActive, source, type Ctx } from './operations.js';
+import { applyTo, decide, decideAt, emit, fail, isTrouble, namedBackup, newOperation, NO_IDS, replaceActive, source, type Ctx } from './operations.js';
 import {
   change,
   MAX_HELD,
@@ -78,7 +78,7 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
     for (const id of twin.toldTo) decide(ctx, r, id, why);
     return change(state, { requests  });
   }
-  ctx.toldTo = [];
+  ctx.toldTo = NO_IDS;
   const s = tellRequestLine(
     state,
     {
@@ -107,9 +107,18 @@ export function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): Tr
   const { rules } = ctx;
   const restore = findRequest(rules.restoreRequests, q.method, q.path);
   const start = restore ?? findRequest(rules.backupRequests, q.method, q.path);
-  ctx.toldTo = [];
+  ctx.toldTo = NO_IDS;
   const s = tellRequestLine(state, q, ctx, restore, start, start === null ? findRequest(rules.progressRequests, q.method, q.path) : null);
   return rememberRequest(s, q.path, ctx);
+}
+
+/**
+ * Notes that the request line being told was told to `id`; nothing outside a request line.
+ * Nearly always one id: an array of one, not an empty one grown by a push (room for 17).
+ */
+function told(ctx: Ctx, id: string): void {
+  const ids = ctx.toldTo;
+  if (ids !== null) ctx.toldTo = ids.length === 0 ? [id] : [...ids, id];
 }
 
 /** The state remembering the request line just told and the operations it was told to (`ctx.toldTo`). */
@@ -142,7 +151,7 @@ function tellRequestLine(
       // Rails logs the exception after `Completed`: the refusal waits for it.
       return change(state, { refusal: { ...q, kind, rule: start.name } });
     }
-    const [claimed, s0] = takeHeld(state, (h) => inWindow(q, h));
+    const [claimed, s0] = takeHeld(state, inWindowOf(q, false));
     const s1 = releaseHeld(s0, Infinity, ctx);
     return onStart(s1, kind, start.name, q, claimed, ctx);
   }
@@ -153,7 +162,7 @@ function tellRequestLine(
     return onPoll(s0, poll, q, ctx);
   }
   // Another request (a status check, a 404): its errors are its own, never an operation's.
-  const [claimed, s0] = takeHeld(state, (h) => inWindow(q, h) && isTrouble(h));
+  const [claimed, s0] = takeHeld(state, inWindowOf(q, true));
   if (ctx.decisions !== null) {
     for (const h of claimed) decide(ctx, h, null, `belongs to request ${q.method} ${q.path} ${q.status} (logged within its time window)`);
     decide(ctx, q.record, null, `no rule for ${q.method} ${q.path}`);
@@ -161,9 +170,15 @@ function tellRequestLine(
   return state.held.length > 0 && s0.operations.length > 0 ? releaseHeld(s0, Infinity, ctx) : s0;
 }
 
-/** What the handler logged came first: records in the request's window (or with its tag) are its own. */
-function inWindow(q: RequestLine, h: HeldRecord): boolean {
-  return q.tag !== null ? h.kind === 'logger' && h.tags.includes(q.tag) : h.time >= q.time - q.durationMs - 1 && h.time < q.time + SECOND;
+/**
+ * What the handler logged came first: records in the request's window (or with its tag) are
+ * its own, or only its errors (`trouble`). Made here, not in tellRequestLine: a closure there
+ * over `q` made every order poll allocate a context for it.
+ */
+function inWindowOf(q: RequestLine, trouble: boolean): (h: HeldRecord) => boolean {
+  return (h) =>
+    (q.tag !== null ? h.kind === 'logger' && h.tags.includes(q.tag) : h.time >= q.time - q.durationMs - 1 && h.time < q.time + SECOND) &&
+    (!trouble || isTrouble(h));
 }
 
 function onStart(
@@ -200,7 +215,7 @@ function onStart(
   if (!accepted) {
     // A refused request has a beginning and an end at the same moment, and never becomes active.
     decide(ctx, q.record, id, `${rule}: refused (${q.status})`);
-    ctx.toldTo?.push(id);
+    told(ctx, id);
     s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx, false);
     const why = claimed.filter(isTrouble).map((h) => h.message);
     for (const h of claimed) decide(ctx, h, id, `logged within the window of the refused ${kind} request`);
@@ -222,7 +237,7 @@ function onStart(
     s = fail(s, same, q.time, q.time, q.src, failure, ctx);
   }
   decide(ctx, q.record, id, rule);
-  ctx.toldTo?.push(id);
+  told(ctx, id);
   s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx);
   for (const h of claimed) {
     const why = q.tag !== null ? `tagged with the request id ${q.tag}` : `logged within the ${kind} request's time window`;
@@ -258,7 +273,7 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
       continue;
     }
     decide(ctx, q.record, active.op.id, good ? rule.name : `${rule.name}: answered ${q.status}, not progress`);
-    ctx.toldTo?.push(active.op.id);
+    told(ctx, active.op.id);
     if (good) {
       // The one event of nearly every poll: copied field by field (see copyOperation), not spread.
       const op = copyOperation(active.op);
