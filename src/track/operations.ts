@@ -26,6 +26,8 @@ export interface Ctx {
 
 /** The source of events made by silence (a stall on a tick): no line made them. */
 export const NO_SOURCE: Source = { file: '', offset: -1, line: '' };
+/** The operations a request line was told to, before it was told to any; never written to (`told` replaces it). */
+export const NO_IDS = Object.freeze([]) as unknown as string[];
 /** Shared by every result without events; never written to (`emit` replaces it first). */
 export const NO_EVENTS = Object.freeze([]) as unknown as WatchEvent[];
 

@@ -9,7 +9,7 @@ import type { AccessRecord, LoggerRecord, Operation, OperationKind } from '../mo
 import { iso } from '../format.js';
 import { findRequest, pollFails, type RequestMatcher } from './rules.js';
 import { releaseHeld, takeHeld, heldTroubleWithin } from './held.js';
-import { applyTo, decide, decideAt, emit, fail, isTrouble, namedBackup, newOperation, replaceActive, source, type Ctx } from './operations.js';
+import { applyTo, decide, decideAt, emit, fail, isTrouble, namedBackup, newOperation, NO_IDS, replaceActive, source, type Ctx } from './operations.js';
 import {
   change,
   MAX_HELD,
@@ -32,36 +32,32 @@ export function tellRefusal(state: TrackerState, ctx: Ctx): TrackerState {
 
 /** An access line: a request told once, unless the Rails request log already told it. */
 export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState {
+  // The request's rule is found once here and handed on: an order poll was matched against the lists six times.
+  const rules = ctx.rules;
+  const restore = findRequest(rules.restoreRequests, r.method, r.path);
+  const start = restore ?? findRequest(rules.backupRequests, r.method, r.path);
   // Most lines of a production.log are order polls and status checks while nothing runs: told without allocating.
   // Told as the general path below would tell them: nothing held could begin an operation or be this request's error.
   if (
+    start === null &&
     state.operations.length === 0 &&
     (state.held.length === 0 || (state.operationCount > 0 && !heldTroubleWithin(state.held, r))) &&
     state.requests.length === 0 &&
     state.failedByPolls === null &&
     state.lastRequest === null
   ) {
-    const rules = ctx.rules;
-    if (findRequest(rules.restoreRequests, r.method, r.path) === null && findRequest(rules.backupRequests, r.method, r.path) === null) {
-      if (ctx.decisions !== null) {
-        const poll = findRequest(rules.progressRequests, r.method, r.path);
-        decide(ctx, r, null, poll !== null ? `${poll.name}: no operation active` : `no rule for ${r.method} ${r.path}`);
-      }
-      return state;
+    if (ctx.decisions !== null) {
+      const poll = findRequest(rules.progressRequests, r.method, r.path);
+      decide(ctx, r, null, poll !== null ? `${poll.name}: no operation active` : `no rule for ${r.method} ${r.path}`);
     }
+    return state;
   }
+  const poll = start === null ? findRequest(rules.progressRequests, r.method, r.path) : null;
   // A request no rule knows, with nothing held and no Rails request open (the status checks
   // between order polls): told as the general path below would tell it, without allocating.
-  if (state.held.length === 0 && state.requests.length === 0) {
-    const rules = ctx.rules;
-    if (
-      findRequest(rules.restoreRequests, r.method, r.path) === null &&
-      findRequest(rules.backupRequests, r.method, r.path) === null &&
-      findRequest(rules.progressRequests, r.method, r.path) === null
-    ) {
-      if (ctx.decisions !== null) decide(ctx, r, null, `no rule for ${r.method} ${r.path}`);
-      return state.lastRequest === null ? state : change(state, { lastRequest: null });
-    }
+  if (start === null && poll === null && state.held.length === 0 && state.requests.length === 0) {
+    if (ctx.decisions !== null) decide(ctx, r, null, `no rule for ${r.method} ${r.path}`);
+    return state.lastRequest === null ? state : change(state, { lastRequest: null });
   }
   const railsTwin = state.requests.length === 0 ? -1 : state.requests.findIndex(
     (q) =>
@@ -82,7 +78,8 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
     for (const id of twin.toldTo) decide(ctx, r, id, why);
     return change(state, { requests  });
   }
-  return onRequestLine(
+  ctx.toldTo = NO_IDS;
+  const s = tellRequestLine(
     state,
     {
       method: r.method,
@@ -98,19 +95,40 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
       record: r,
     },
     ctx,
+    restore,
+    start,
+    poll,
   );
+  return rememberRequest(s, r.path, ctx);
 }
 
 /** A request line, from the access log or a Rails `Completed`; remembers what it was told to for the server's echo of it. */
 export function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
-  const toldTo: string[] = [];
-  ctx.toldTo = toldTo;
-  const s = tellRequestLine(state, q, ctx);
+  const { rules } = ctx;
+  const restore = findRequest(rules.restoreRequests, q.method, q.path);
+  const start = restore ?? findRequest(rules.backupRequests, q.method, q.path);
+  ctx.toldTo = NO_IDS;
+  const s = tellRequestLine(state, q, ctx, restore, start, start === null ? findRequest(rules.progressRequests, q.method, q.path) : null);
+  return rememberRequest(s, q.path, ctx);
+}
+
+/**
+ * Notes that the request line being told was told to `id`; nothing outside a request line.
+ * Nearly always one id: an array of one, not an empty one grown by a push (room for 17).
+ */
+function told(ctx: Ctx, id: string): void {
+  const ids = ctx.toldTo;
+  if (ids !== null) ctx.toldTo = ids.length === 0 ? [id] : [...ids, id];
+}
+
+/** The state remembering the request line just told and the operations it was told to (`ctx.toldTo`). */
+function rememberRequest(s: TrackerState, path: string, ctx: Ctx): TrackerState {
+  const toldTo = ctx.toldTo!;
   const last = s.lastRequest;
   if (toldTo.length === 0 && last === null) return s;
   // Order polls follow one another: the same path told to the same operations is kept as it was.
-  if (last !== null && toldTo.length > 0 && last.path === q.path && sameIds(last.toldTo, toldTo)) return s;
-  return change(s, { lastRequest: toldTo.length === 0 ? null : { path: q.path, toldTo } });
+  if (last !== null && toldTo.length > 0 && last.path === path && sameIds(last.toldTo, toldTo)) return s;
+  return change(s, { lastRequest: toldTo.length === 0 ? null : { path, toldTo } });
 }
 
 function sameIds(a: readonly string[], b: readonly string[]): boolean {
@@ -119,24 +137,24 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-function tellRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
-  const { rules } = ctx;
-  const restore = findRequest(rules.restoreRequests, q.method, q.path);
-  const start = restore ?? findRequest(rules.backupRequests, q.method, q.path);
-  // What the handler logged came first: records in the request's window (or with its tag) are its own.
-  const inWindow = (h: HeldRecord): boolean =>
-    q.tag !== null ? h.kind === 'logger' && h.tags.includes(q.tag) : h.time >= q.time - q.durationMs - 1 && h.time < q.time + SECOND;
+function tellRequestLine(
+  state: TrackerState,
+  q: RequestLine,
+  ctx: Ctx,
+  restore: RequestMatcher | null,
+  start: RequestMatcher | null,
+  poll: RequestMatcher | null,
+): TrackerState {
   if (start !== null) {
     const kind: OperationKind = restore !== null ? 'restore' : 'backup';
     if (q.rails !== null && q.tag !== null && (q.status < 200 || q.status >= 300)) {
       // Rails logs the exception after `Completed`: the refusal waits for it.
       return change(state, { refusal: { ...q, kind, rule: start.name } });
     }
-    const [claimed, s0] = takeHeld(state, inWindow);
+    const [claimed, s0] = takeHeld(state, inWindowOf(q, false));
     const s1 = releaseHeld(s0, Infinity, ctx);
     return onStart(s1, kind, start.name, q, claimed, ctx);
   }
-  const poll = findRequest(rules.progressRequests, q.method, q.path);
   if (poll !== null) {
     // What came before a poll is told first; while nothing runs it stays held for a request that
     // may start something, unless it could itself begin an operation (see `tell`).
@@ -144,12 +162,23 @@ function tellRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): Tracker
     return onPoll(s0, poll, q, ctx);
   }
   // Another request (a status check, a 404): its errors are its own, never an operation's.
-  const [claimed, s0] = takeHeld(state, (h) => inWindow(h) && isTrouble(h));
+  const [claimed, s0] = takeHeld(state, inWindowOf(q, true));
   if (ctx.decisions !== null) {
     for (const h of claimed) decide(ctx, h, null, `belongs to request ${q.method} ${q.path} ${q.status} (logged within its time window)`);
     decide(ctx, q.record, null, `no rule for ${q.method} ${q.path}`);
   }
   return state.held.length > 0 && s0.operations.length > 0 ? releaseHeld(s0, Infinity, ctx) : s0;
+}
+
+/**
+ * What the handler logged came first: records in the request's window (or with its tag) are
+ * its own, or only its errors (`trouble`). Made here, not in tellRequestLine: a closure there
+ * over `q` made every order poll allocate a context for it.
+ */
+function inWindowOf(q: RequestLine, trouble: boolean): (h: HeldRecord) => boolean {
+  return (h) =>
+    (q.tag !== null ? h.kind === 'logger' && h.tags.includes(q.tag) : h.time >= q.time - q.durationMs - 1 && h.time < q.time + SECOND) &&
+    (!trouble || isTrouble(h));
 }
 
 function onStart(
@@ -186,7 +215,7 @@ function onStart(
   if (!accepted) {
     // A refused request has a beginning and an end at the same moment, and never becomes active.
     decide(ctx, q.record, id, `${rule}: refused (${q.status})`);
-    ctx.toldTo?.push(id);
+    told(ctx, id);
     s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx, false);
     const why = claimed.filter(isTrouble).map((h) => h.message);
     for (const h of claimed) decide(ctx, h, id, `logged within the window of the refused ${kind} request`);
@@ -208,7 +237,7 @@ function onStart(
     s = fail(s, same, q.time, q.time, q.src, failure, ctx);
   }
   decide(ctx, q.record, id, rule);
-  ctx.toldTo?.push(id);
+  told(ctx, id);
   s = emit(s, fresh, 'requested', startMs, q.src, `${kind} requested by ${who}: ${q.method} ${q.path} answered ${q.status}`, ctx);
   for (const h of claimed) {
     const why = q.tag !== null ? `tagged with the request id ${q.tag}` : `logged within the ${kind} request's time window`;
@@ -236,15 +265,15 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
     return state.failedByPolls !== null ? change(state, { failedByPolls: null  }) : state;
   }
   let s = state;
+  const message = answered(q);
   for (const active of state.operations) {
-    const message = `${q.method} ${q.path} answered ${q.status}`;
     if (good && active.pendingError !== null) {
       const deferredPolls = [...active.deferredPolls, { file: q.src.file, offset: q.src.offset }].slice(-MAX_HELD);
       s = replaceActive(s, { ...active, deferredPolls });
       continue;
     }
     decide(ctx, q.record, active.op.id, good ? rule.name : `${rule.name}: answered ${q.status}, not progress`);
-    ctx.toldTo?.push(active.op.id);
+    told(ctx, active.op.id);
     if (good) {
       // The one event of nearly every poll: copied field by field (see copyOperation), not spread.
       const op = copyOperation(active.op);
@@ -273,6 +302,25 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
     s = emit(s, { ...active, op, failingPolls }, 'error', q.time, q.src, message, ctx);
   }
   return s;
+}
+
+/**
+ * The last poll message made, kept while the polls repeat it as iso() keeps the last
+ * time's: nearly every event is such a poll, and a message made per event was also a
+ * new string for the JSON writer to flatten.
+ */
+const lastAnswer = { method: '', path: '', status: 0, message: '' };
+
+/** `POST /v1/order answered 200`: what a poll's event says. */
+function answered(q: RequestLine): string {
+  const a = lastAnswer;
+  if (q.status !== a.status || q.path !== a.path || q.method !== a.method) {
+    a.method = q.method;
+    a.path = q.path;
+    a.status = q.status;
+    a.message = `${q.method} ${q.path} answered ${q.status}`;
+  }
+  return a.message;
 }
 
 function linkRequest(state: TrackerState, request: RailsRequest, id: string | null, toldTo: string[]): TrackerState {
