@@ -229,13 +229,13 @@ export class NeedleScan {
     // A short first chunk (a live log read as it is written) says little: chosen again on the next.
     if (sample.length === SAMPLE_BYTES) {
       this.probes = probes;
-      if (this.useSimd) this.simd = SimdScan.create(needles.map((n) => choosePair(n, sample, count)), LINE_FIRST);
+      if (this.useSimd) this.simd = SimdScan.create(needles.map((n) => choosePair(n, sample, count)), LINE_FIRST, needles.length - 1);
     }
     return probes;
   }
 
   /** firstThatMatters by the one-pass scan: the same answer, from the scan's stops. */
-  private firstBySimd(simd: SimdScan, probes: Probe[], buf: Buffer, pos: number, end: number, beforeFirstOperation: boolean): { at: number; lines: number } {
+  private firstBySimd(simd: SimdScan, probes: readonly Probe[], buf: Buffer, pos: number, end: number, beforeFirstOperation: boolean): { at: number; lines: number } {
     let to = end;
     if (beforeFirstOperation && this.words !== null) {
       const k = probes.length;
@@ -261,10 +261,6 @@ export class NeedleScan {
         if (this.lineStartMatters(buf, stop.at, mask)) return { at: stop.at, lines };
         // Resumed at the line's start: the newline before it, already counted, is not seen again.
         from = stop.at;
-        continue;
-      }
-      if (stop.which === probes.length - 1 && !mayBeRailsStarted(buf, stop.at + STARTED.length, buf.indexOf(LF, stop.at))) {
-        from = stop.at + 1;
         continue;
       }
       return { at: buf.lastIndexOf(LF, stop.at) + 1, lines };
