@@ -177,7 +177,7 @@ export class NeedleScan {
    */
   firstThatMatters(buf: Buffer, pos: number, end: number, beforeFirstOperation = false): { at: number; lines: number } {
     const probes = this.probes ?? this.chooseProbes(buf, pos, end);
-    if (this.simd !== null) return this.firstBySimd(this.simd, probes, buf, pos, end, beforeFirstOperation);
+    if (this.simd !== null) return this.firstBySimd(this.simd, buf, pos, end, beforeFirstOperation);
     if (this.hitsIn !== buf) {
       this.hitsIn = buf;
       this.hits = new Array<number>(probes.length + 1).fill(-2);
@@ -220,25 +220,29 @@ export class NeedleScan {
     return -1;
   }
 
+  /**
+   * What the needles are searched with, chosen on the first chunk: the one-pass scan, or
+   * where it cannot be made the probes (then none: the one-pass scan takes no probes).
+   */
   private chooseProbes(buf: Buffer, pos: number, end: number): Probe[] {
     const sample = buf.subarray(pos, Math.min(end, pos + SAMPLE_BYTES));
     const count = new Uint32Array(256);
     for (let i = 0; i < sample.length; i++) count[sample[i]!]!++;
     const needles = [...this.needles.starts, STARTED];
-    const probes = needles.map((n) => probeFor(n, sample, count));
     // A short first chunk (a live log read as it is written) says little: chosen again on the next.
-    if (sample.length === SAMPLE_BYTES) {
-      this.probes = probes;
-      if (this.useSimd) this.simd = SimdScan.create(needles.map((n) => choosePair(n, sample, count)), LINE_FIRST, needles.length - 1);
-    }
+    const full = sample.length === SAMPLE_BYTES;
+    if (full && this.useSimd) this.simd = SimdScan.create(needles.map((n) => choosePair(n, sample, count)), LINE_FIRST, needles.length - 1);
+    const probes = this.simd !== null ? [] : needles.map((n) => probeFor(n, sample, count));
+    if (full) this.probes = probes;
     return probes;
   }
 
   /** firstThatMatters by the one-pass scan: the same answer, from the scan's stops. */
-  private firstBySimd(simd: SimdScan, probes: readonly Probe[], buf: Buffer, pos: number, end: number, beforeFirstOperation: boolean): { at: number; lines: number } {
+  private firstBySimd(simd: SimdScan, buf: Buffer, pos: number, end: number, beforeFirstOperation: boolean): { at: number; lines: number } {
     let to = end;
     if (beforeFirstOperation && this.words !== null) {
-      const k = probes.length;
+      // Where the indexOf scan keeps the word's hit: after each needle's.
+      const k = this.needles.starts.length + 1;
       if (this.hitsIn !== buf) {
         this.hitsIn = buf;
         this.hits = new Array<number>(k + 1).fill(-2);

@@ -126,14 +126,14 @@ export interface PairedNeedle {
 export function choosePair(needle: Buffer, sample: Buffer, count: Uint32Array): PairedNeedle {
   let o1 = 0;
   for (let i = 1; i < needle.length; i++) if (count[needle[i]!]! < count[needle[o1]!]!) o1 = i;
+  const starts: number[] = [];
+  for (let h = sample.indexOf(needle[o1]!); h !== -1; h = sample.indexOf(needle[o1]!, h + 1)) starts.push(h - o1);
   let o2 = o1;
   let best = Infinity;
   for (let j = 0; j < needle.length; j++) {
     if (j === o1 && needle.length > 1) continue;
     let both = 0;
-    for (let h = sample.indexOf(needle[o1]!); h !== -1; h = sample.indexOf(needle[o1]!, h + 1)) {
-      if (sample[h - o1 + j] === needle[j]) both++;
-    }
+    for (const s of starts) if (sample[s + j] === needle[j]) both++;
     const cost = both * 256 * 1024 + count[needle[j]!]!;
     if (cost < best) {
       best = cost;
