@@ -1,7 +1,7 @@
 /**
  * The idle scan's one pass over a chunk, as a WebAssembly function using 128-bit
  * SIMD: it counts newlines, checks each line's first byte against a table, and
- * finds the next occurrence of any needle, 16 bytes at a step.
+ * finds the next occurrence of any needle, 32 bytes (two vectors) at a step.
  *
  * Why hand-written WebAssembly: in JavaScript each of those is a pass of its own
  * (Buffer.indexOf per line to count lines, one indexOf pass per needle), and on a
@@ -49,6 +49,8 @@ const TABLE = 0;
 const OUT = 256;
 const DATA = 1024;
 const PAGE = 64 * 1024;
+/** Bytes a step looks at: two vectors (one a step ran 7 % more instructions scanning a 1,000,000-line log, reads included). */
+const STEP = 32;
 
 // A few WebAssembly opcodes (the binary format of the WebAssembly core specification, with its SIMD proposal).
 const I32 = 0x7f;
@@ -77,6 +79,7 @@ const op = {
   sub: [0x6b],
   and: [0x71],
   or: [0x72],
+  shl: [0x74],
   shrU: [0x76],
   v128load: (offset: number) => [0xfd, 0x00, 0, ...uleb(offset)],
   i8x16splat: [0xfd, 0x0f],
@@ -170,18 +173,23 @@ function scanBody(needles: readonly PairedNeedle[], railsStarted: number): numbe
   };
 
   emit(op.get(FROM), op.set(P), op.const(0), op.set(LINES));
-  emit(op.block, op.loop); // one step of 16 bytes at p
+  emit(op.block, op.loop); // one step of STEP bytes at p, two vectors
   emit(op.get(P), op.get(TO), op.geU, op.brIf(1));
   // LF: the positions of newlines; CAND: where both compared bytes of some needle match.
-  emit(op.get(P), op.v128load(0), op.const(0x0a), op.i8x16splat, op.i8x16eq, op.i8x16bitmask, op.set(LF));
-  if (needles.length === 0) emit(op.const(0));
-  needles.forEach((n, k) => {
-    emit(op.get(P), op.v128load(n.o1), op.const(n.bytes[n.o1]!), op.i8x16splat, op.i8x16eq);
-    emit(op.get(P), op.v128load(n.o2), op.const(n.bytes[n.o2]!), op.i8x16splat, op.i8x16eq, op.v128and);
-    if (k > 0) emit(op.v128or);
-  });
-  if (needles.length > 0) emit(op.i8x16bitmask);
-  emit(op.tee(CAND), op.get(LF), op.or, op.set(BITS));
+  for (let half = 0; half < STEP; half += 16) {
+    const merge = (into: number): void => emit(...(half === 0 ? [] : [op.const(half), op.shl, op.get(into), op.or]), op.set(into));
+    emit(op.get(P), op.v128load(half), op.const(0x0a), op.i8x16splat, op.i8x16eq, op.i8x16bitmask);
+    merge(LF);
+    if (needles.length === 0) emit(op.const(0));
+    needles.forEach((n, k) => {
+      emit(op.get(P), op.v128load(half + n.o1), op.const(n.bytes[n.o1]!), op.i8x16splat, op.i8x16eq);
+      emit(op.get(P), op.v128load(half + n.o2), op.const(n.bytes[n.o2]!), op.i8x16splat, op.i8x16eq, op.v128and);
+      if (k > 0) emit(op.v128or);
+    });
+    if (needles.length > 0) emit(op.i8x16bitmask);
+    merge(CAND);
+  }
+  emit(op.get(CAND), op.get(LF), op.or, op.set(BITS));
   // Each marked position in order, lowest first.
   emit(op.block, op.loop);
   emit(op.get(BITS), op.eqz, op.brIf(1));
@@ -206,7 +214,7 @@ function scanBody(needles: readonly PairedNeedle[], railsStarted: number): numbe
   emit(op.end, op.end, op.end, op.end);
   emit(op.get(BITS), op.get(BITS), op.const(1), op.sub, op.and, op.set(BITS), op.br(0));
   emit(op.end, op.end);
-  emit(op.get(P), op.const(16), op.add, op.set(P), op.br(0));
+  emit(op.get(P), op.const(STEP), op.add, op.set(P), op.br(0));
   emit(op.end, op.end);
   stop(op.const(LINE_START), op.get(TO));
   return [...vec([[...uleb(12), I32]]), ...code, ...op.end];
@@ -259,7 +267,7 @@ export class SimdScan {
    */
   static create(needles: readonly PairedNeedle[], table: Uint8Array, railsStarted: number): SimdScan | null {
     if (typeof WebAssembly !== 'object') return null;
-    const pad = Math.max(8, ...needles.map((n) => n.bytes.length)) + 16;
+    const pad = Math.max(8, ...needles.map((n) => n.bytes.length)) + STEP;
     let instance: WasmInstance;
     try {
       instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(needles, railsStarted, 1)), {});
