@@ -8,7 +8,7 @@
  * production.log every byte of a start needle is common (`"POST /v1/restore` shares
  * all but a few bytes with the order polls on half the lines), so each needle's pass
  * stopped a million times on its first byte: 15 ms for the line count and 10-12 ms
- * per needle over 100 MB, against about 25 ms here for all of them. The module is
+ * per needle over 100 MB, against about 20 ms here for all of them. The module is
  * generated for the needles at hand (their bytes are constants in the code), so it
  * is built here from named instructions rather than shipped as a binary.
  *
@@ -19,10 +19,11 @@
  * log (`choosePair`), so that both rarely match together.
  *
  * One call scans from `from` and stops at the first of: a needle's start (the needle
- * lying wholly before `to`; for `Started `, on a line that may be a Rails request), or a line start after a newline whose first byte's table
- * entry has a bit of `mask` (entry DIGIT only when the line's fifth byte is `-`:
- * Sinatra's exception report); or at `to`. It writes the newlines it passed and what
- * it stopped at (a needle's index, or -1 for a line start) to OUT.
+ * lying wholly before `to`; for `Started `, on a line that may be a Rails request),
+ * or a line start after a newline whose first byte's table entry has a bit of `mask`
+ * (entry DIGIT only when the line's fifth byte is `-`: Sinatra's exception report);
+ * or at `to`. It writes the newlines it passed and what it stopped at (a needle's
+ * index, or -1 for a line start) to OUT.
  */
 
 // Node's global WebAssembly, which the TypeScript libraries this project compiles with (no DOM) do not declare.
@@ -245,7 +246,7 @@ export class SimdScan {
   private bytes: Uint8Array;
   private out: Int32Array;
   private readonly scanFn: (from: number, to: number, mask: number) => number;
-  /** Bytes past a copy that loads may read: the farthest compared byte plus a vector. */
+  /** Bytes past a copy that the scan may read: the longest needle (or the DIGIT check) plus a step. */
   private readonly pad: number;
   private copied: Buffer | null = null;
   private copiedFrom = 0;
