@@ -6,11 +6,17 @@
  * few characters and are then checked with the banner parser itself; and before
  * the first operation, the words a message that would begin one contains and
  * Sinatra's exception reports.
+ *
+ * Where WebAssembly has SIMD (every Node this runs on, on x86-64 and arm64), the
+ * needles, the line starts and the line count are found in one pass over a chunk
+ * by simd-scan.ts; the probes below are what is left without it, and the answer
+ * of the two is the same (test/unit/needles.test.ts compares them).
  */
 import { parseBanner } from '../parse/server.js';
 import { fixedOffsetConverter } from '../parse/timezone.js';
 import { escapeRegex, type TrackerRules } from '../track/rules.js';
 import { requiredWords } from './required-words.js';
+import { BANNER, choosePair, DIGIT, LINE_START, SimdScan } from './simd-scan.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -18,8 +24,6 @@ const UTC = fixedOffsetConverter(0);
 
 /** What a line's first byte may start: a server banner (parse/server.ts: P, [, *, U, >, =), Sinatra's exception report (a digit). */
 const LINE_FIRST = new Uint8Array(256);
-const BANNER = 1;
-const DIGIT = 2;
 for (const c of 'P[*U>=') LINE_FIRST[c.charCodeAt(0)] = BANNER;
 for (const c of '0123456789') LINE_FIRST[c.charCodeAt(0)] = DIGIT;
 
@@ -125,24 +129,37 @@ function findNeedle(buf: Buffer, p: Probe, pos: number, end: number): number {
   return -1;
 }
 
-/** Scans chunks for the first line that matters, keeping each needle's next hit across calls on one chunk. */
+/**
+ * Scans chunks for the first line that matters, keeping each needle's next hit (or
+ * the chunk's copy for the one-pass scan) across calls on one chunk: a chunk is one
+ * Buffer object, whose bytes from the scanned position on stay as they were.
+ */
 export class NeedleScan {
   /** Needle hits in the buffer being scanned, cached across calls (-1: none left). */
   private hits: number[] = [];
   private hitsIn: Buffer | null = null;
   /** The start needles, then `Started `; chosen on the first chunk. */
   private probes: Probe[] | null = null;
+  /** The one-pass scan (simd-scan.ts), made with the probes; null where WebAssembly SIMD is missing or not wanted. */
+  private simd: SimdScan | null = null;
   /** `unrequested` as one expression, and the length of its longest word. */
   private readonly words: RegExp | null;
   private readonly longestWord: number;
 
+  /** `useSimd`: false scans with Buffer.indexOf alone (the two are compared in tests). */
   constructor(
     private readonly needles: Needles,
     private readonly maxLineBytes: number,
+    private readonly useSimd = true,
   ) {
     const words = needles.unrequested;
     this.words = words === null || words.length === 0 ? null : new RegExp(words.map(escapeRegex).join('|'), 'i');
     this.longestWord = Math.max(0, ...(words ?? []).map((w) => w.length));
+  }
+
+  /** True once the one-pass scan is made and used (from the first full sample on). */
+  get scansInOnePass(): boolean {
+    return this.simd !== null;
   }
 
   /** True when lines may be skipped before the first operation (see `firstThatMatters`). */
@@ -160,6 +177,7 @@ export class NeedleScan {
    */
   firstThatMatters(buf: Buffer, pos: number, end: number, beforeFirstOperation = false): { at: number; lines: number } {
     const probes = this.probes ?? this.chooseProbes(buf, pos, end);
+    if (this.simd !== null) return this.firstBySimd(this.simd, buf, pos, end, beforeFirstOperation);
     if (this.hitsIn !== buf) {
       this.hitsIn = buf;
       this.hits = new Array<number>(probes.length + 1).fill(-2);
@@ -184,8 +202,7 @@ export class NeedleScan {
     let lines = 0;
     let p = pos;
     while (p < limit) {
-      const kind = LINE_FIRST[buf[p]!]! & mask;
-      if (kind !== 0 && (kind === BANNER ? this.isBanner(buf, p) : buf[p + 4] === 0x2d)) return { at: p, lines };
+      if (this.lineStartMatters(buf, p, mask)) return { at: p, lines };
       p = buf.indexOf(LF, p) + 1;
       lines++;
     }
@@ -203,14 +220,61 @@ export class NeedleScan {
     return -1;
   }
 
+  /**
+   * What the needles are searched with, chosen on the first chunk: the one-pass scan, or
+   * where it cannot be made the probes (then none: the one-pass scan takes no probes).
+   */
   private chooseProbes(buf: Buffer, pos: number, end: number): Probe[] {
     const sample = buf.subarray(pos, Math.min(end, pos + SAMPLE_BYTES));
     const count = new Uint32Array(256);
     for (let i = 0; i < sample.length; i++) count[sample[i]!]!++;
-    const probes = [...this.needles.starts, STARTED].map((n) => probeFor(n, sample, count));
+    const needles = [...this.needles.starts, STARTED];
     // A short first chunk (a live log read as it is written) says little: chosen again on the next.
-    if (sample.length === SAMPLE_BYTES) this.probes = probes;
+    const full = sample.length === SAMPLE_BYTES;
+    if (full && this.useSimd) this.simd = SimdScan.create(needles.map((n) => choosePair(n, sample, count)), LINE_FIRST, needles.length - 1);
+    const probes = this.simd !== null ? [] : needles.map((n) => probeFor(n, sample, count));
+    if (full) this.probes = probes;
     return probes;
+  }
+
+  /** firstThatMatters by the one-pass scan: the same answer, from the scan's stops. */
+  private firstBySimd(simd: SimdScan, buf: Buffer, pos: number, end: number, beforeFirstOperation: boolean): { at: number; lines: number } {
+    let to = end;
+    if (beforeFirstOperation && this.words !== null) {
+      // Where the indexOf scan keeps the word's hit: after each needle's.
+      const k = this.needles.starts.length + 1;
+      if (this.hitsIn !== buf) {
+        this.hitsIn = buf;
+        this.hits = new Array<number>(k + 1).fill(-2);
+      }
+      let h = this.hits[k]!;
+      if (h === -2 || (h !== -1 && h < pos)) h = this.hits[k] = this.nextWord(buf, pos, end);
+      // A needle or line start on the word's line or after it stops no earlier than the line's start.
+      if (h !== -1) to = buf.lastIndexOf(LF, h) + 1;
+    }
+    if (pos >= to) return { at: to, lines: 0 };
+    const mask = beforeFirstOperation ? BANNER | DIGIT : BANNER;
+    if (this.lineStartMatters(buf, pos, mask)) return { at: pos, lines: 0 };
+    let lines = 0;
+    let from = pos;
+    for (;;) {
+      const stop = simd.scan(buf, from, to, mask);
+      lines += stop.lines;
+      if (stop.at >= to) return { at: to, lines };
+      if (stop.which === LINE_START) {
+        if (this.lineStartMatters(buf, stop.at, mask)) return { at: stop.at, lines };
+        // Resumed at the line's start: the newline before it, already counted, is not seen again.
+        from = stop.at;
+        continue;
+      }
+      return { at: buf.lastIndexOf(LF, stop.at) + 1, lines };
+    }
+  }
+
+  /** Whether the line at `p` is a banner, or with DIGIT in `mask` an exception report's first line. */
+  private lineStartMatters(buf: Buffer, p: number, mask: number): boolean {
+    const kind = LINE_FIRST[buf[p]!]! & mask;
+    return kind !== 0 && (kind === BANNER ? this.isBanner(buf, p) : buf[p + 4] === 0x2d);
   }
 
   /**
