@@ -9,18 +9,7 @@ import { DEFAULT_CONFIG as D } from './defaults.js';
 import { RestoreWatcherError } from './errors.js';
 import { SEVERITIES } from './model.js';
 import { closest } from './text.js';
-import { z } from './validation.js';
-
-const nonEmpty = (): z.ZodMiniString<string> => z.string().check(z.minLength(1));
-/** A number within [min, max] (either may be absent), an integer if `int`. */
-const numberIn = (o: { int?: boolean; min?: number; max?: number; positive?: boolean }): z.ZodMiniNumber<number> => {
-  const checks: z.core.$ZodCheck<number>[] = [];
-  if (o.int === true) checks.push(z.int());
-  if (o.positive === true) checks.push(z.positive());
-  if (o.min !== undefined) checks.push(z.minimum(o.min));
-  if (o.max !== undefined) checks.push(z.maximum(o.max));
-  return z.number().check(...checks);
-};
+import { nonEmpty, numberIn, z } from './validation.js';
 
 const regexSource = z.string().check(
   z.refine(

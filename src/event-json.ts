@@ -135,22 +135,6 @@ export class EventJson {
   private readonly activity = new Segment();
   private readonly polls = new Segment();
   private readonly tail = new Segment();
-  /** For `stringify`: large enough for most events, grown for larger ones. */
-  private scratch: Buffer | null = null;
-
-  /** `JSON.stringify(e)`. */
-  stringify(e: WatchEvent): string {
-    const sink: ByteSink = {
-      bytes: (this.scratch ??= Buffer.allocUnsafe(64 * 1024)),
-      used: 0,
-      reserve: (size) => {
-        if (size > sink.bytes.length) sink.bytes = this.scratch = Buffer.allocUnsafe(size);
-      },
-    };
-    this.write(e, sink);
-    return sink.bytes.toString('utf8', 0, sink.used - 1);
-  }
-
   /** Writes `JSON.stringify(e)` and a newline into `sink`. */
   write(e: WatchEvent, sink: ByteSink): void {
     const op = e.operation;

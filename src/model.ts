@@ -147,7 +147,8 @@ export interface UnknownRecord {
 export type LogRecord = AccessRecord | LoggerRecord | BannerRecord | ExceptionRecord | EchoRecord | UnknownRecord;
 
 export type OperationKind = 'restore' | 'backup';
-export type OperationState = 'requested' | 'running' | 'stalled' | 'succeeded' | 'failed';
+export const OPERATION_STATES = ['requested', 'running', 'stalled', 'succeeded', 'failed'] as const;
+export type OperationState = (typeof OPERATION_STATES)[number];
 export const TERMINAL_STATES: readonly OperationState[] = ['succeeded', 'failed'];
 
 /** A restore or backup in one of these states is over and never changes again. */

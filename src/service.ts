@@ -8,7 +8,8 @@ import { Agent } from './agent/agent.js';
 import { lockStateDir, StateDirKeeper } from './agent/state-lock.js';
 import type { Config } from './config.js';
 import { RestoreWatcherError } from './errors.js';
-import type { HookRunner } from './hooks/runner.js';
+import { HookLedger } from './hooks/ledger.js';
+import { HookRunner } from './hooks/runner.js';
 import { createLogOutput, type LogOutput } from './log-output.js';
 import type { WatchEvent } from './model.js';
 import { forgottenBackups } from './report/forgotten.js';
@@ -57,7 +58,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   };
   const agent = new Agent({ config, logger, beforeWrite: checkLock, ...(options.now ? { now: options.now } : {}) });
   const probe = new ReadinessProbe(config.probe, options.now);
-  const hooks = config.hooks.commands.length > 0 ? await startHooks(config, agent, logger) : null;
+  const hooks = config.hooks.commands.length > 0 ? startHooks(config, agent, logger) : null;
   let server: WatcherServer | null = null;
   /** Undoes a start that failed: writes nothing, lets the lock go (taken or not, its child process ends). */
   const abandon = async (): Promise<void> => {
@@ -148,12 +149,8 @@ async function listen(server: WatcherServer, config: Config, tls: boolean): Prom
   return { url: `${tls ? 'https' : 'http'}://${host}:${addr.port}`, port: addr.port };
 }
 
-/**
- * The hook runner, loaded only when hooks are configured: it brings execa and its
- * dependencies, which cost every start of an agent without hooks tens of milliseconds.
- */
-async function startHooks(config: Config, agent: Agent, logger: Logger): Promise<HookRunner> {
-  const [{ HookRunner }, { HookLedger }] = await Promise.all([import('./hooks/runner.js'), import('./hooks/ledger.js')]);
+/** The hook runner for the configured hooks (it loads execa itself, at the first run). */
+function startHooks(config: Config, agent: Agent, logger: Logger): HookRunner {
   return new HookRunner(config.hooks, {
     ledger: new HookLedger(config.stateDir),
     logger,

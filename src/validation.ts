@@ -20,3 +20,16 @@ z.config(z.locales.en());
 z.config({ jitless: true });
 
 export { z };
+
+/** A string of at least one character. */
+export const nonEmpty = (): z.ZodMiniString<string> => z.string().check(z.minLength(1));
+
+/** A number within [min, max] (either may be absent), an integer if `int`, above 0 if `positive`. */
+export const numberIn = (o: { int?: boolean; min?: number; max?: number; positive?: boolean }): z.ZodMiniNumber<number> => {
+  const checks: z.core.$ZodCheck<number>[] = [];
+  if (o.int === true) checks.push(z.int());
+  if (o.positive === true) checks.push(z.positive());
+  if (o.min !== undefined) checks.push(z.minimum(o.min));
+  if (o.max !== undefined) checks.push(z.maximum(o.max));
+  return z.number().check(...checks);
+};

@@ -14,11 +14,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EVENT_TYPES, type WatchEvent } from '../model.js';
+import { EVENT_TYPES, OPERATION_STATES, type WatchEvent } from '../model.js';
 import type { ZoneState } from '../parse/records.js';
 import type { FilePosition } from '../tail/identity.js';
 import type { TrackerState } from '../track/tracker.js';
-import { z } from '../validation.js';
+import { nonEmpty, numberIn, z } from '../validation.js';
 import { writeFileAtomic } from './durable-file.js';
 
 export const CHECKPOINT_FORMAT = 'restore-watcher.checkpoint';
@@ -53,9 +53,9 @@ let fileSchema: ReturnType<typeof makeFileSchema> | null = null;
 function makeFileSchema() {
   const base64 = z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/));
   const time = z.number();
-  const iso = z.string().check(z.minLength(1));
-  const count = () => z.number().check(z.int(), z.minimum(0));
-  const states = z.enum(['requested', 'running', 'stalled', 'succeeded', 'failed']);
+  const iso = nonEmpty();
+  const count = () => numberIn({ int: true, min: 0 });
+  const states = z.enum(OPERATION_STATES);
   // Every field the tracker and the HTTP layer read is checked: a wrong-typed one
   // would otherwise make the tracker throw on every line while the agent looks up.
   const operationSchema = z.looseObject({

@@ -45,7 +45,7 @@
  */
 import type { TrackerState } from '../track/tracker.js';
 import type { TrackerRules } from '../track/rules.js';
-import type { LogRecord, WatchEvent } from '../model.js';
+import type { Line, LogRecord, WatchEvent } from '../model.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { AccessParser } from '../parse/access.js';
 import { looksLikeLoggerLine } from '../parse/logger.js';
@@ -388,12 +388,18 @@ export class LazyPipeline {
   }
 
   private isZonedAccess(start: number): boolean {
+    // What isZonedAccessLine refuses by its first bytes is refused before the line is made.
     const c = this.ring[start]!;
     if (c === 0x09 || (this.ring[start + 1] === 0x2c && this.ring[start + 3] === 0x5b)) return false;
-    const line = this.lineAt(start);
-    if (line.cut || looksLikeLoggerLine(line.text) || isTraceLine(line.text)) return false;
-    const parsed = this.accessParser.parse(line.text);
-    return parsed.ok && parsed.value.zoneMinutes !== null;
+    return this.isZonedAccessLine(this.lineAt(start));
+  }
+
+  /** True when `line` is read as an access line with a zone in its stamp. */
+  private isZonedAccessLine(line: Line): boolean {
+    const t = line.text;
+    if (line.cut || t.charCodeAt(0) === 0x09 || (t.charCodeAt(1) === 0x2c && t.charCodeAt(3) === 0x5b)) return false;
+    if (looksLikeLoggerLine(t) || isTraceLine(t)) return false;
+    return this.accessParser.record(line) !== null && this.accessParser.zoneMinutes !== null;
   }
 
   private tryCut(a: number, end: number): boolean {
@@ -437,36 +443,25 @@ export class LazyPipeline {
       for (const r of records) if (r.line.offset < aOffset && r.kind === 'logger' && !TROUBLE.has(r.severity)) quiet++;
       if (quiet < MAX_HELD) return 'too few';
     }
-    let newest = -Infinity;
-    let pid: number | null = fromEntry ? state.pid : null;
-    let clock: number | null = fromEntry ? state.clock : null;
-    if (fromEntry) for (const h of state.held) newest = Math.max(newest, h.time);
+    const seen: Seen = { newest: -Infinity, pid: fromEntry ? state.pid : null, clock: fromEntry ? state.clock : null };
+    if (fromEntry) for (const h of state.held) seen.newest = Math.max(seen.newest, h.time);
     let i = 0;
-    for (; i < records.length && records[i]!.line.offset < aOffset; i++) {
-      const r = records[i]!;
-      if (r.kind === 'unknown') continue;
-      if (r.time !== null) clock = r.time;
-      if (r.kind === 'logger' || r.kind === 'exception') newest = Math.max(newest, r.time);
-      if (r.kind === 'logger') pid = r.pid;
-    }
-    if (pid === null && !fromEntry) return false;
-    if (Number.isNaN(newest)) return false;
-    if (!dropsHeld(records, i, newest)) return false;
+    for (; i < records.length && records[i]!.line.offset < aOffset; i++) see(records[i]!, seen);
+    if (seen.pid === null && !fromEntry) return false;
+    if (Number.isNaN(seen.newest)) return false;
+    if (!dropsHeld(records, i, seen.newest)) return false;
     // A later zoned access line the same holds for is as good a cut, and leaves fewer lines to read again.
     let cut = a;
-    let cutPid = pid;
-    let cutClock = clock;
+    let cutPid = seen.pid;
+    let cutClock = seen.clock;
     for (let k = i; k < records.length; k++) {
       const r = records[k]!;
-      if (k > i && r.kind === 'access' && dropsHeld(records, k, newest) && this.isZonedAccess(r.line.offset - this.ringOffset)) {
+      if (k > i && r.kind === 'access' && this.isZonedAccessLine(r.line) && dropsHeld(records, k, seen.newest)) {
         cut = r.line.offset - this.ringOffset;
-        cutPid = pid;
-        cutClock = clock;
+        cutPid = seen.pid;
+        cutClock = seen.clock;
       }
-      if (r.kind === 'unknown') continue;
-      if (r.time !== null) clock = r.time;
-      if (r.kind === 'logger' || r.kind === 'exception') newest = Math.max(newest, r.time);
-      if (r.kind === 'logger') pid = r.pid;
+      see(r, seen);
     }
     const kept = countLines(this.ring, cut, this.ringLength);
     this.ringState = { ...state, held: [], heldChars: 0, pid: cutPid, clock: cutClock };
@@ -493,6 +488,21 @@ export class LazyPipeline {
     if (this.onEvents !== null) this.onEvents(events);
     else for (const e of events) to.push(e);
   }
+}
+
+/** What the records read up to a point say of the tracker there: its clock, its pid, the newest record it may hold. */
+interface Seen {
+  newest: number;
+  pid: number | null;
+  clock: number | null;
+}
+
+/** Takes what `r` says into `seen`. */
+function see(r: LogRecord, seen: Seen): void {
+  if (r.kind === 'unknown') return;
+  if (r.time !== null) seen.clock = r.time;
+  if (r.kind === 'logger' || r.kind === 'exception') seen.newest = Math.max(seen.newest, r.time);
+  if (r.kind === 'logger') seen.pid = r.pid;
 }
 
 /**

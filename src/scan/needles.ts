@@ -178,10 +178,7 @@ export class NeedleScan {
   firstThatMatters(buf: Buffer, pos: number, end: number, beforeFirstOperation = false): { at: number; lines: number } {
     const probes = this.probes ?? this.chooseProbes(buf, pos, end);
     if (this.simd !== null) return this.firstBySimd(this.simd, buf, pos, end, beforeFirstOperation);
-    if (this.hitsIn !== buf) {
-      this.hitsIn = buf;
-      this.hits = new Array<number>(probes.length + 1).fill(-2);
-    }
+    this.hitsFor(buf);
     let first = end;
     const k = probes.length - 1;
     for (let i = 0; i <= k; i++) {
@@ -193,8 +190,7 @@ export class NeedleScan {
     }
     const mask = beforeFirstOperation ? BANNER | DIGIT : BANNER;
     if (beforeFirstOperation && this.words !== null) {
-      let h = this.hits[k + 1]!;
-      if (h === -2 || (h !== -1 && h < pos)) h = this.hits[k + 1] = this.nextWord(buf, pos, end);
+      const h = this.wordHit(buf, pos, end);
       if (h !== -1 && h < first) first = h;
     }
     const limit = first >= end ? end : buf.lastIndexOf(LF, first) + 1;
@@ -207,6 +203,27 @@ export class NeedleScan {
       lines++;
     }
     return { at: limit, lines };
+  }
+
+  /**
+   * The hits kept for `buf` (a slot per start needle, one for `Started `, one for the words,
+   * -2 for none searched yet), made anew for another buffer.
+   */
+  private hitsFor(buf: Buffer): number[] {
+    if (this.hitsIn !== buf) {
+      this.hitsIn = buf;
+      this.hits = new Array<number>(this.needles.starts.length + 2).fill(-2);
+    }
+    return this.hits;
+  }
+
+  /** The next of `unrequested`'s words in buf[pos, end) or -1, kept until `pos` passes it. */
+  private wordHit(buf: Buffer, pos: number, end: number): number {
+    const hits = this.hitsFor(buf);
+    const k = this.needles.starts.length + 1;
+    let h = hits[k]!;
+    if (h === -2 || (h !== -1 && h < pos)) h = hits[k] = this.nextWord(buf, pos, end);
+    return h;
   }
 
   /** The next of `unrequested`'s words in buf[pos, end), or -1. */
@@ -241,14 +258,7 @@ export class NeedleScan {
   private firstBySimd(simd: SimdScan, buf: Buffer, pos: number, end: number, beforeFirstOperation: boolean): { at: number; lines: number } {
     let to = end;
     if (beforeFirstOperation && this.words !== null) {
-      // Where the indexOf scan keeps the word's hit: after each needle's.
-      const k = this.needles.starts.length + 1;
-      if (this.hitsIn !== buf) {
-        this.hitsIn = buf;
-        this.hits = new Array<number>(k + 1).fill(-2);
-      }
-      let h = this.hits[k]!;
-      if (h === -2 || (h !== -1 && h < pos)) h = this.hits[k] = this.nextWord(buf, pos, end);
+      const h = this.wordHit(buf, pos, end);
       // A needle or line start on the word's line or after it stops no earlier than the line's start.
       if (h !== -1) to = buf.lastIndexOf(LF, h) + 1;
     }

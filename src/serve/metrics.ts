@@ -13,7 +13,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { AgentStatus } from '../agent/status.js';
-import { EVENT_TYPES, type Operation, type OperationKind, type OperationState } from '../model.js';
+import { EVENT_TYPES, OPERATION_STATES, type Operation, type OperationKind } from '../model.js';
 import type { ProbeStatus } from '../probe/readiness.js';
 import type { LogOutputCounters } from '../log-output.js';
 import type { ConnectionGuard } from './connections.js';
@@ -38,7 +38,6 @@ export interface MetricsSources {
   hooks?: () => HookCounters;
 }
 
-const STATES: readonly OperationState[] = ['requested', 'running', 'stalled', 'succeeded', 'failed'];
 
 type Labels = Record<string, string>;
 type Sample = [Labels, number];
@@ -307,7 +306,7 @@ function operationMetrics(target: Target, kind: OperationKind, status: () => Age
   const name = (suffix: string): string => `latest_${kind}_${suffix}`;
   readGauge(target, name('state'), `The latest ${kind}'s state: 1 on its state, 0 on the others; absent before the first ${kind}.`, ['state'], () => {
     const op = latest();
-    return op === null ? [] : STATES.map((state) => [{ state }, op.state === state ? 1 : 0]);
+    return op === null ? [] : OPERATION_STATES.map((state) => [{ state }, op.state === state ? 1 : 0]);
   });
   readGauge(target, name('info'), `The latest ${kind}'s id; always 1.`, ['id'], () => {
     const op = latest();

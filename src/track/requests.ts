@@ -78,8 +78,7 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
     for (const id of twin.toldTo) decide(ctx, r, id, why);
     return change(state, { requests  });
   }
-  ctx.toldTo = NO_IDS;
-  const s = tellRequestLine(
+  return tellAndRemember(
     state,
     {
       method: r.method,
@@ -99,7 +98,6 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
     start,
     poll,
   );
-  return rememberRequest(s, r.path, ctx);
 }
 
 /** A request line, from the access log or a Rails `Completed`; remembers what it was told to for the server's echo of it. */
@@ -107,9 +105,20 @@ export function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): Tr
   const { rules } = ctx;
   const restore = findRequest(rules.restoreRequests, q.method, q.path);
   const start = restore ?? findRequest(rules.backupRequests, q.method, q.path);
+  return tellAndRemember(state, q, ctx, restore, start, start === null ? findRequest(rules.progressRequests, q.method, q.path) : null);
+}
+
+/** Tells a request line whose rules were found, and remembers what it was told to. */
+function tellAndRemember(
+  state: TrackerState,
+  q: RequestLine,
+  ctx: Ctx,
+  restore: RequestMatcher | null,
+  start: RequestMatcher | null,
+  poll: RequestMatcher | null,
+): TrackerState {
   ctx.toldTo = NO_IDS;
-  const s = tellRequestLine(state, q, ctx, restore, start, start === null ? findRequest(rules.progressRequests, q.method, q.path) : null);
-  return rememberRequest(s, q.path, ctx);
+  return rememberRequest(tellRequestLine(state, q, ctx, restore, start, poll), q.path, ctx);
 }
 
 /**
@@ -265,7 +274,7 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
     return state.failedByPolls !== null ? change(state, { failedByPolls: null  }) : state;
   }
   let s = state;
-  const message = answered(q);
+  const message = `${q.method} ${q.path} answered ${q.status}`;
   for (const active of state.operations) {
     if (good && active.pendingError !== null) {
       const deferredPolls = [...active.deferredPolls, { file: q.src.file, offset: q.src.offset }].slice(-MAX_HELD);
@@ -302,25 +311,6 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
     s = emit(s, { ...active, op, failingPolls }, 'error', q.time, q.src, message, ctx);
   }
   return s;
-}
-
-/**
- * The last poll message made, kept while the polls repeat it as iso() keeps the last
- * time's: nearly every event is such a poll, and a message made per event was also a
- * new string for the JSON writer to flatten.
- */
-const lastAnswer = { method: '', path: '', status: 0, message: '' };
-
-/** `POST /v1/order answered 200`: what a poll's event says. */
-function answered(q: RequestLine): string {
-  const a = lastAnswer;
-  if (q.status !== a.status || q.path !== a.path || q.method !== a.method) {
-    a.method = q.method;
-    a.path = q.path;
-    a.status = q.status;
-    a.message = `${q.method} ${q.path} answered ${q.status}`;
-  }
-  return a.message;
 }
 
 function linkRequest(state: TrackerState, request: RailsRequest, id: string | null, toldTo: string[]): TrackerState {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/defaults.js';
-import { EventJson } from '../../src/event-json.js';
+import { EventJson, type ByteSink } from '../../src/event-json.js';
 import type { Operation, WatchEvent } from '../../src/model.js';
 import { Pipeline, pipelineOptions } from '../../src/pipeline.js';
 import { awkwardLog } from '../helpers/awkward-log.js';
@@ -12,10 +12,21 @@ function eventsOf(bytes: Buffer): WatchEvent[] {
   return [...p.push(bytes), ...p.finish()];
 }
 
-/** Every event's text from one writer, in order, as replay writes them. */
+/** Every event's text from one writer, in order, as replay writes them (each into a buffer of its own). */
 function written(events: WatchEvent[]): string[] {
   const json = new EventJson();
-  return events.map((e) => json.stringify(e));
+  return events.map((e) => {
+    const sink: ByteSink = {
+      bytes: Buffer.alloc(0),
+      used: 0,
+      reserve(size) {
+        if (size > this.bytes.length - this.used) this.bytes = Buffer.allocUnsafe(size);
+      },
+    };
+    json.write(e, sink);
+    // Without the newline each event ends with.
+    return sink.bytes.toString('utf8', 0, sink.used - 1);
+  });
 }
 
 const operation: Operation = {
