@@ -6,7 +6,7 @@
  * request takes its own errors. Built on held.ts and operations.ts.
  */
 import type { AccessRecord, LoggerRecord, Operation, OperationKind } from '../model.js';
-import { iso } from '../format.js';
+import { answered, iso } from '../format.js';
 import { findRequest, pollFails, type RequestMatcher } from './rules.js';
 import { releaseHeld, takeHeld, heldTroubleWithin } from './held.js';
 import { applyTo, decide, decideAt, emit, fail, isTrouble, namedBackup, newOperation, NO_IDS, replaceActive, source, type Ctx } from './operations.js';
@@ -274,7 +274,7 @@ function onPoll(state: TrackerState, rule: RequestMatcher, q: RequestLine, ctx: 
     return state.failedByPolls !== null ? change(state, { failedByPolls: null  }) : state;
   }
   let s = state;
-  const message = `${q.method} ${q.path} answered ${q.status}`;
+  const message = answered(q.method, q.path, q.status);
   for (const active of state.operations) {
     if (good && active.pendingError !== null) {
       const deferredPolls = [...active.deferredPolls, { file: q.src.file, offset: q.src.offset }].slice(-MAX_HELD);
