@@ -3,8 +3,11 @@
  * bytes by offset from an open handle and handing them on in order, each byte once.
  *
  * A file is known by device and inode plus a fingerprint of its content (see
- * Fingerprinter). On each check the follower looks at its open file and at the
- * path, then reads the open file to the end:
+ * Fingerprinter). A check first reads what was appended to the open file, with the
+ * bytes just before its offset in the same read, and hands it on at once when those
+ * are unchanged: a live append reaches the sink before anything else is looked at.
+ * Then the follower looks at its open file and at the path, and reads the open file
+ * to the end:
  * - the same inode, but smaller than what was read, or no longer holding the bytes
  *   we read just before our offset: the file was truncated in place (copytruncate,
  *   `: > file`), possibly refilled since. What we had not read yet is in the copy
@@ -39,6 +42,7 @@
  * opening files and wording why not (fs.ts). At a little over 350 lines it keeps
  * one check's cases together in `checkOnce`, where they read as the paragraph above.
  */
+import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { RotatedCopies, type QueuedFile } from './copies.js';
 import { Fingerprinter } from './fingerprint.js';
@@ -208,6 +212,17 @@ export class FileFollower {
       if (!(await this.openPath())) return;
     }
     const cur = this.current!;
+    // Live, a wake-up is nearly always an append to the file being read: it is read first,
+    // with the bytes before the offset in the same read. While those are unchanged the file
+    // was not emptied in place, and what follows them is handed on at once, before the four
+    // round trips to the thread pool that look for rotation and truncation.
+    const step = this.options.maxBytesPerStep ?? 16 * 1024 * 1024;
+    let appended = 0;
+    if (!this.successors.rotatedAway && cur.position.offset > 0) {
+      const handed = await this.readAppended(cur, step);
+      if (handed === null) return;
+      appended = handed;
+    }
     const atPath = await statOrNull(path);
     const pathIsCurrent = atPath !== null && sameFile(cur.from.identity, identityOf(atPath));
 
@@ -225,8 +240,8 @@ export class FileFollower {
       }
     }
     // Only a file still at the path and not rotated may be left mid-way: nothing else is in flux then.
-    const budget = pathIsCurrent && !this.successors.rotatedAway ? (this.options.maxBytesPerStep ?? 16 * 1024 * 1024) : Infinity;
-    if ((await this.readAvailable(cur, budget)) === 'paused') {
+    const budget = pathIsCurrent && !this.successors.rotatedAway ? step - appended : Infinity;
+    if (budget <= 0 || (await this.readAvailable(cur, budget)) === 'paused') {
       this.checks.breathe();
       return;
     }
@@ -403,16 +418,7 @@ export class FileFollower {
         if (bytesRead === 0) return 'done';
         read += bytesRead;
         next = read < budget ? this.readAt(cur, spare, at + bytesRead, budget - read) : null;
-        // One read from the file, handed on a slice at a time, one turn of the event loop apart:
-        // what each slice makes is filed, and the stream clients' sockets drain, before the next.
-        for (let start = 0; start < bytesRead; start += this.slice) {
-          if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-          const chunk = buffer.subarray(start, Math.min(bytesRead, start + this.slice));
-          cur.position.advance(chunk);
-          this.counters.bytesRead += chunk.length;
-          this.sink.data(chunk, at + start, cur.from);
-          if (this.stopped) return 'done';
-        }
+        if (!(await this.handOn(cur, buffer.subarray(0, bytesRead), at))) return 'done';
         at += bytesRead;
         [buffer, spare] = [spare, buffer];
       }
@@ -421,6 +427,43 @@ export class FileFollower {
       // However this ends, no read may still be writing into the buffers: the next check reuses them.
       await next?.catch(() => 0);
     }
+  }
+
+  /**
+   * Reads what follows the offset together with the bytes just before it (the
+   * fingerprint's tail) and hands on up to `max` bytes of it when those are unchanged.
+   * Resolves with how many were handed on; null once stopped.
+   */
+  private async readAppended(cur: OpenFile, max: number): Promise<number | null> {
+    const tail = cur.position.tail;
+    const at = cur.position.offset;
+    // A synchronous read, as tail -F makes: an append of a few lines is in the page cache,
+    // and its pread costs microseconds where a round trip to the thread pool costs two
+    // wake-ups of threads, each a chance to wait for a core. The agent writes its journal
+    // synchronously already. At most one slice: a longer backlog is read in the pool.
+    const length = Math.min(this.slice, max) + tail.length;
+    const bytesRead = readSync(cur.handle.fd, this.buffer, 0, length, at - tail.length);
+    // Fewer bytes, or others: truncated, which the checks that follow find and see to.
+    if (bytesRead <= tail.length || this.buffer.compare(tail, 0, tail.length, 0, tail.length) !== 0) return 0;
+    const handed = this.buffer.subarray(tail.length, bytesRead);
+    return (await this.handOn(cur, handed, at)) ? handed.length : null;
+  }
+
+  /**
+   * Hands on `bytes`, read at `at`, a slice at a time, one turn of the event loop apart:
+   * what each slice makes is filed, and the stream clients' sockets drain, before the
+   * next. False once stopped.
+   */
+  private async handOn(cur: OpenFile, bytes: Buffer, at: number): Promise<boolean> {
+    for (let start = 0; start < bytes.length; start += this.slice) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      const chunk = bytes.subarray(start, Math.min(bytes.length, start + this.slice));
+      cur.position.advance(chunk);
+      this.counters.bytesRead += chunk.length;
+      this.sink.data(chunk, at + start, cur.from);
+      if (this.stopped) return false;
+    }
+    return true;
   }
 
   /** Reads up to `max` bytes at `at` into `buffer`; resolves with how many were read. */

@@ -142,6 +142,33 @@ describe('FileFollower alone', () => {
     expect(f.counters.truncations).toBe(1);
   });
 
+  it('after a truncation refilled past its offset reads the new content from 0, not from the old offset', async () => {
+    writeFileSync(log, line('a') + line('b'));
+    const { f, sink, waker } = follower();
+    await f.start();
+    // Emptied and written again, longer than before, before the next check: the bytes at the
+    // old offset are there, but they are the middle of another content.
+    truncateStep(log);
+    appendFileSync(log, line('x') + line('y') + line('z'));
+    await waker.wake();
+    expect(sink.texts()).toEqual([text('a'), text('b'), text('x'), text('y'), text('z')]);
+    expect(sink.notices).toContainEqual(expect.objectContaining({ kind: 'truncated', at: 2 * line('a').length }));
+    expect(sink.lines.at(-1)).toMatchObject({ path: log, offset: 2 * line('x').length });
+  });
+
+  it('hands on an append as the check starts, before the path is looked at', async () => {
+    writeFileSync(log, line('a'));
+    const { f, sink, waker } = follower();
+    await f.start();
+    appendFileSync(log, line('b'));
+    // The check's first step is synchronous: the line is handed on before the wake-up's first
+    // await, where looking at the path (a round trip to the thread pool) would come first.
+    const checked = waker.wake();
+    expect(sink.texts()).toEqual([text('a'), text('b')]);
+    await checked;
+    expect(sink.texts()).toEqual([text('a'), text('b')]);
+  });
+
   it('after a deletion drains the old file, waits, and follows the file re-created at the path', async () => {
     writeFileSync(log, line('a'));
     const { f, sink, waker } = follower();
