@@ -276,6 +276,9 @@ class BatchedWriter implements ByteSink {
         });
       }
       this.filled.length = 0;
+      // One turn of the event loop: a write the pool finished is called back, and the stream
+      // starts the next one, which would otherwise wait for replay's next pause.
+      if (this.unconfirmed > 0) await new Promise((resolve) => setImmediate(resolve));
     }
     // Waits for one batch to be written, not for all ('drain'): the reader always has the rest to read meanwhile.
     while (this.unconfirmed > maxUnwritten) {

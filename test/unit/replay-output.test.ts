@@ -78,38 +78,71 @@ describe('replay --json on a pipe', () => {
   });
 
   it('hands the rest to the fallback stream when the descriptor is non-blocking and full, losing nothing', async () => {
-    // mkfifo is in coreutils. Opened non-blocking, a write to the full fifo fails with EAGAIN.
-    const fifo = join(dir, 'out.fifo');
-    execFileSync('mkfifo', [fifo]);
-    const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     const sent = Buffer.alloc(2 * 1024 * 1024);
     for (let i = 0; i < sent.length; i++) sent[i] = (i * 7919) % 251;
-    const received: Buffer[] = [];
-    let fallbacks = 0;
-    let writer: Socket | null = null;
-    const reader = new Socket({ fd: readFd, readable: true, writable: false });
-    // Nothing is read until the stream has fallen back: the fifo is full when the pool's write meets it.
-    reader.pause();
-    const readAll = new Promise<void>((resolve) => {
-      let length = 0;
-      reader.on('data', (b: Buffer) => {
-        received.push(b);
-        length += b.length;
-        if (length === sent.length) resolve();
-      });
+    const fifo = fullFifo('out.fifo', sent.length);
+    await new Promise<void>((resolve, reject) => fifo.out.write(sent, (err) => (err ? reject(err) : resolve())));
+    expect(Buffer.compare(await fifo.received, sent)).toBe(0);
+    expect(fifo.fallbacks()).toBe(1);
+    fifo.close();
+  });
+
+  it('writes queued batches in one call, and after a partial one goes on from the byte it stopped at', async () => {
+    // Batches of odd sizes, each its own pattern: the fifo (64 KiB) takes part of the first call
+    // and stops inside a batch; what it did not take goes on from there, to the fallback.
+    const batches = Array.from({ length: 6 }, (_, b) => {
+      const bytes = Buffer.alloc(50_000 + b * 7_001);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + b * 17) % 251;
+      return bytes;
     });
-    const out = fdOutput(writeFd, () => {
-      fallbacks++;
-      reader.resume();
-      writer = new Socket({ fd: writeFd, readable: false, writable: true });
-      return writer;
-    });
-    await new Promise<void>((resolve, reject) => out.write(sent, (err) => (err ? reject(err) : resolve())));
-    await readAll;
-    expect(fallbacks).toBe(1);
-    expect(Buffer.compare(Buffer.concat(received), sent)).toBe(0);
-    reader.destroy();
-    (writer as Socket | null)?.destroy();
+    const sent = Buffer.concat(batches);
+    const fifo = fullFifo('batches.fifo', sent.length);
+    // Corked, the stream hands all six to one writev.
+    fifo.out.cork();
+    const written = batches.map((b) => new Promise<void>((resolve, reject) => fifo.out.write(b, (err) => (err ? reject(err) : resolve()))));
+    fifo.out.uncork();
+    await Promise.all(written);
+    expect(Buffer.compare(await fifo.received, sent)).toBe(0);
+    fifo.close();
   });
 });
+
+/**
+ * An fdOutput on a fifo opened non-blocking (mkfifo is in coreutils), read by nobody until
+ * the output falls back: the pool's write meets a full fifo and fails with EAGAIN. Resolves
+ * `received` with the first `length` bytes read, or more if more came.
+ */
+function fullFifo(name: string, length: number): { out: Writable; received: Promise<Buffer>; fallbacks(): number; close(): void } {
+  const fifo = join(dir, name);
+  execFileSync('mkfifo', [fifo]);
+  const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  const chunks: Buffer[] = [];
+  let fallbacks = 0;
+  let writer: Socket | null = null;
+  const reader = new Socket({ fd: readFd, readable: true, writable: false });
+  reader.pause();
+  const received = new Promise<Buffer>((resolve) => {
+    let have = 0;
+    reader.on('data', (b: Buffer) => {
+      chunks.push(b);
+      have += b.length;
+      if (have >= length) resolve(Buffer.concat(chunks));
+    });
+  });
+  const out = fdOutput(writeFd, () => {
+    fallbacks++;
+    reader.resume();
+    writer = new Socket({ fd: writeFd, readable: false, writable: true });
+    return writer;
+  });
+  return {
+    out,
+    received,
+    fallbacks: () => fallbacks,
+    close() {
+      reader.destroy();
+      (writer as Socket | null)?.destroy();
+    },
+  };
+}
