@@ -5,7 +5,7 @@
  * `replay --explain` shows. The lowest layer that tells anything: it calls
  * nothing above it.
  */
-import { isTerminal, type EventType, type LogRecord, type Operation, type OperationKind, type WatchEvent } from '../model.js';
+import { EVENT_TYPES, isTerminal, type EventType, type LogRecord, type Operation, type OperationKind, type WatchEvent } from '../model.js';
 import { formatDuration, iso } from '../format.js';
 import type { TrackerRules } from './rules.js';
 import { change, MAX_EVENT_LINE_CHARS, withEmitted, type ActiveOperation, type Decision, type HeldRecord, type PendingFailure, type Source, type TrackerState } from './state.js';
@@ -228,27 +228,17 @@ export function replaceActive(state: TrackerState, next: ActiveOperation): Track
   return change(state, { operations, active: operations[0] ?? null  });
 }
 
-type Step = 'requested' | 'progress' | 'stalled' | 'error' | 'succeeded' | 'failed';
+type Step = EventType extends `${OperationKind}.${infer S}` ? S : never;
 
-/** Each event type as one string: a type joined per event was a new string, compared in full by whoever kept the last. */
-const EVENT_TYPE: Record<OperationKind, Record<Step, EventType>> = {
-  restore: {
-    requested: 'restore.requested',
-    progress: 'restore.progress',
-    stalled: 'restore.stalled',
-    error: 'restore.error',
-    succeeded: 'restore.succeeded',
-    failed: 'restore.failed',
-  },
-  backup: {
-    requested: 'backup.requested',
-    progress: 'backup.progress',
-    stalled: 'backup.stalled',
-    error: 'backup.error',
-    succeeded: 'backup.succeeded',
-    failed: 'backup.failed',
-  },
-};
+/**
+ * Each event type by kind and step, the strings of EVENT_TYPES themselves: a type joined
+ * per event was a new string, compared in full by whoever kept the last.
+ */
+const EVENT_TYPE = { restore: {}, backup: {} } as Record<OperationKind, Record<Step, EventType>>;
+for (const type of EVENT_TYPES) {
+  const [kind, step] = type.split('.') as [OperationKind, Step];
+  EVENT_TYPE[kind][step] = type;
+}
 
 /** Appends the event for `next`'s new state and files the operation under active/latest. */
 export function emit(
