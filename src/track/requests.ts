@@ -108,7 +108,10 @@ export function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): Tr
   return tellAndRemember(state, q, ctx, restore, start, start === null ? findRequest(rules.progressRequests, q.method, q.path) : null);
 }
 
-/** Tells a request line whose rules were found, and remembers what it was told to. */
+/**
+ * Tells a request line whose rules were found (`start` a restore's or a backup's, `poll` a
+ * poll's, or neither), and remembers what it was told to.
+ */
 function tellAndRemember(
   state: TrackerState,
   q: RequestLine,
@@ -118,7 +121,11 @@ function tellAndRemember(
   poll: RequestMatcher | null,
 ): TrackerState {
   ctx.toldTo = NO_IDS;
-  return rememberRequest(tellRequestLine(state, q, ctx, restore, start, poll), q.path, ctx);
+  const told =
+    start !== null ? tellStart(state, q, ctx, restore !== null ? 'restore' : 'backup', start)
+    : poll !== null ? tellPoll(state, q, ctx, poll)
+    : tellOther(state, q, ctx);
+  return rememberRequest(told, q.path, ctx);
 }
 
 /**
@@ -146,31 +153,27 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-function tellRequestLine(
-  state: TrackerState,
-  q: RequestLine,
-  ctx: Ctx,
-  restore: RequestMatcher | null,
-  start: RequestMatcher | null,
-  poll: RequestMatcher | null,
-): TrackerState {
-  if (start !== null) {
-    const kind: OperationKind = restore !== null ? 'restore' : 'backup';
-    if (q.rails !== null && q.tag !== null && (q.status < 200 || q.status >= 300)) {
-      // Rails logs the exception after `Completed`: the refusal waits for it.
-      return change(state, { refusal: { ...q, kind, rule: start.name } });
-    }
-    const [claimed, s0] = takeHeld(state, inWindowOf(q, false));
-    const s1 = releaseHeld(s0, Infinity, ctx);
-    return onStart(s1, kind, start.name, q, claimed, ctx);
+/** A request that starts a restore or backup (or is refused). */
+function tellStart(state: TrackerState, q: RequestLine, ctx: Ctx, kind: OperationKind, rule: RequestMatcher): TrackerState {
+  if (q.rails !== null && q.tag !== null && (q.status < 200 || q.status >= 300)) {
+    // Rails logs the exception after `Completed`: the refusal waits for it.
+    return change(state, { refusal: { ...q, kind, rule: rule.name } });
   }
-  if (poll !== null) {
-    // What came before a poll is told first; while nothing runs it stays held for a request that
-    // may start something, unless it could itself begin an operation (see `tell`).
-    const s0 = state.operations.length > 0 || state.operationCount === 0 ? releaseHeld(state, Infinity, ctx) : state;
-    return onPoll(s0, poll, q, ctx);
-  }
-  // Another request (a status check, a 404): its errors are its own, never an operation's.
+  const [claimed, s0] = takeHeld(state, inWindowOf(q, false));
+  const s1 = releaseHeld(s0, Infinity, ctx);
+  return onStart(s1, kind, rule.name, q, claimed, ctx);
+}
+
+/** An order poll. */
+function tellPoll(state: TrackerState, q: RequestLine, ctx: Ctx, rule: RequestMatcher): TrackerState {
+  // What came before a poll is told first; while nothing runs it stays held for a request that
+  // may start something, unless it could itself begin an operation (see `tell`).
+  const s0 = state.operations.length > 0 || state.operationCount === 0 ? releaseHeld(state, Infinity, ctx) : state;
+  return onPoll(s0, rule, q, ctx);
+}
+
+/** Another request (a status check, a 404): its errors are its own, never an operation's. */
+function tellOther(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
   const [claimed, s0] = takeHeld(state, inWindowOf(q, true));
   if (ctx.decisions !== null) {
     for (const h of claimed) decide(ctx, h, null, `belongs to request ${q.method} ${q.path} ${q.status} (logged within its time window)`);
@@ -181,8 +184,8 @@ function tellRequestLine(
 
 /**
  * What the handler logged came first: records in the request's window (or with its tag) are
- * its own, or only its errors (`trouble`). Made here, not in tellRequestLine: a closure there
- * over `q` made every order poll allocate a context for it.
+ * its own, or only its errors (`trouble`). Made here, not inline: a closure over `q` in the
+ * function that told every request line made each order poll allocate a context for it.
  */
 function inWindowOf(q: RequestLine, trouble: boolean): (h: HeldRecord) => boolean {
   return (h) =>
