@@ -245,7 +245,7 @@ export class Pipeline {
     this.tracker = result.state;
     if (result.events.length > 0) {
       this.counters.events += result.events.length;
-      for (const e of result.events) events.push(e);
+      for (let i = 0; i < result.events.length; i++) events.push(result.events[i]!);
     }
   }
 }

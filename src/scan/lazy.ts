@@ -48,8 +48,6 @@ import type { TrackerRules } from '../track/rules.js';
 import type { Line, LogRecord, WatchEvent } from '../model.js';
 import { Pipeline, type PipelineOptions } from '../pipeline.js';
 import { AccessParser } from '../parse/access.js';
-import { looksLikeLoggerLine } from '../parse/logger.js';
-import { isTraceLine } from '../parse/server.js';
 import { initialSplitState, splitChunk } from '../split/splitter.js';
 import { IDLE_HOLD_MS, MAX_HELD } from '../track/tracker.js';
 import { RecordAssembler, type ZoneState } from '../parse/records.js';
@@ -397,8 +395,8 @@ export class LazyPipeline {
   /** True when `line` is read as an access line with a zone in its stamp. */
   private isZonedAccessLine(line: Line): boolean {
     const t = line.text;
+    // A trace line starts with a tab; a logger line has `,` and `[` after its severity letter.
     if (line.cut || t.charCodeAt(0) === 0x09 || (t.charCodeAt(1) === 0x2c && t.charCodeAt(3) === 0x5b)) return false;
-    if (looksLikeLoggerLine(t) || isTraceLine(t)) return false;
     return this.accessParser.record(line) !== null && this.accessParser.zoneMinutes !== null;
   }
 
@@ -477,7 +475,7 @@ export class LazyPipeline {
   }
 
   /** The ring's line at `start` as the splitter makes it. */
-  private lineAt(start: number): ReturnType<typeof splitChunk>['lines'][number] {
+  private lineAt(start: number): Line {
     const end = this.ring.indexOf(LF, start) + 1;
     const { lines } = splitChunk(initialSplitState(this.ringOffset + start), this.ring.subarray(start, end), this.file, this.options.maxLineBytes);
     return lines[0]!;
@@ -486,7 +484,7 @@ export class LazyPipeline {
   private deliver(to: WatchEvent[], events: WatchEvent[]): void {
     if (events.length === 0) return;
     if (this.onEvents !== null) this.onEvents(events);
-    else for (const e of events) to.push(e);
+    else for (let i = 0; i < events.length; i++) to.push(events[i]!);
   }
 }
 

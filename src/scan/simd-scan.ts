@@ -221,13 +221,14 @@ function scanBody(needles: readonly PairedNeedle[], railsStarted: number): numbe
   return [...vec([[...uleb(12), I32]]), ...code, ...op.end];
 }
 
-function moduleBytes(needles: readonly PairedNeedle[], railsStarted: number, pages: number): Uint8Array {
+/** The module: one page of memory at first (`copy` grows it), the scan function. */
+function moduleBytes(needles: readonly PairedNeedle[], railsStarted: number): Uint8Array {
   const body = scanBody(needles, railsStarted);
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32]]), ...vec([[I32]])]])),
     ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, ...uleb(pages)]])),
+    ...section(5, vec([[0x00, ...uleb(1)]])),
     ...section(7, vec([[...name('memory'), 0x02, 0], [...name('scan'), 0x00, 0]])),
     ...section(10, vec([[...uleb(body.length), ...body]])),
   ]);
@@ -250,7 +251,6 @@ export class SimdScan {
   private readonly pad: number;
   private copied: Buffer | null = null;
   private copiedFrom = 0;
-  private copiedTo = 0;
   readonly stop: SimdStop = { at: 0, lines: 0, which: LINE_START };
 
   private constructor(instance: WasmInstance, pad: number) {
@@ -271,7 +271,7 @@ export class SimdScan {
     const pad = Math.max(8, ...needles.map((n) => n.bytes.length)) + STEP;
     let instance: WasmInstance;
     try {
-      instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(needles, railsStarted, 1)), {});
+      instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(needles, railsStarted)), {});
     } catch {
       return null;
     }
@@ -286,7 +286,8 @@ export class SimdScan {
    * read too, as the table's DIGIT check does. Sets and returns `stop`.
    */
   scan(buf: Buffer, from: number, to: number, mask: number): SimdStop {
-    if (buf !== this.copied || from < this.copiedFrom || to > this.copiedTo) this.copy(buf, from, to);
+    // A chunk is copied once, to its end: the scans of one chunk go on from where the last stopped.
+    if (buf !== this.copied || from < this.copiedFrom) this.copy(buf, from);
     const shift = DATA - this.copiedFrom;
     const at = this.scanFn(from + shift, to + shift, mask);
     this.stop.at = at - shift;
@@ -296,8 +297,8 @@ export class SimdScan {
   }
 
   /** Copies buf[from, buf.length) into memory, past the end zeros (a byte past buf reads as none). */
-  private copy(buf: Buffer, from: number, to: number): void {
-    const end = Math.max(to, buf.length);
+  private copy(buf: Buffer, from: number): void {
+    const end = buf.length;
     const need = DATA + (end - from) + this.pad;
     if (need > this.bytes.length) {
       this.memory.grow(Math.ceil((need - this.bytes.length) / PAGE));
@@ -308,6 +309,5 @@ export class SimdScan {
     this.bytes.fill(0, DATA + (end - from), DATA + (end - from) + this.pad);
     this.copied = buf;
     this.copiedFrom = from;
-    this.copiedTo = end;
   }
 }

@@ -25,7 +25,7 @@ export interface Ctx {
 }
 
 /** The source of events made by silence (a stall on a tick): no line made them. */
-export const NO_SOURCE: Source = { file: '', offset: -1, line: '' };
+const NO_SOURCE: Source = { file: '', offset: -1, line: '' };
 /** The operations a request line was told to, before it was told to any; never written to (`told` replaces it). */
 export const NO_IDS = Object.freeze([]) as unknown as string[];
 /** Shared by every result without events; never written to (`emit` replaces it first). */
@@ -273,22 +273,16 @@ export function emit(
   else ctx.events.push(event);
   let operations = state.operations;
   if (track) {
-    let at = -1;
-    for (let i = 0; i < operations.length && at === -1; i++) if (operations[i]!.op.id === op.id) at = i;
+    let index = -1;
+    for (let i = 0; i < operations.length && index === -1; i++) if (operations[i]!.op.id === op.id) index = i;
     if (isTerminal(op.state)) {
-      if (at !== -1) operations = operations.filter((_, i) => i !== at);
-    } else if (at === -1) {
+      if (index !== -1) operations = operations.filter((_, i) => i !== index);
+    } else if (index === -1) {
       operations = [...operations, next];
     } else {
       operations = operations.slice();
-      operations[at] = next;
+      operations[index] = next;
     }
   }
-  return withEmitted(
-    state,
-    state.nextEventId + 1,
-    operations,
-    op.kind === 'restore' ? op : state.latestRestore,
-    op.kind === 'backup' ? op : state.latestBackup,
-  );
+  return withEmitted(state, operations, op);
 }

@@ -253,20 +253,17 @@ function withClockAndHeld(s: TrackerState, clock: number | null, held: HeldRecor
   };
 }
 
-/** The state after an event: every event does this, so it is spelled out as `withClock` is. */
-export function withEmitted(
-  s: TrackerState,
-  nextEventId: number,
-  operations: ActiveOperation[],
-  latestRestore: Operation | null,
-  latestBackup: Operation | null,
-): TrackerState {
+/**
+ * The state after the event of `op`, with `operations` active: every event does this, so it is
+ * spelled out as `withClock` is. The next event id moves on and `op` is the latest of its kind.
+ */
+export function withEmitted(s: TrackerState, operations: ActiveOperation[], op: Operation): TrackerState {
   return {
-    nextEventId,
+    nextEventId: s.nextEventId + 1,
     active: operations[0] ?? null,
     operations,
-    latestRestore,
-    latestBackup,
+    latestRestore: op.kind === 'restore' ? op : s.latestRestore,
+    latestBackup: op.kind === 'backup' ? op : s.latestBackup,
     lastOperationId: s.lastOperationId,
     lastOperationMs: s.lastOperationMs,
     operationCount: s.operationCount,
@@ -284,8 +281,8 @@ export function withEmitted(
 }
 
 /**
- * The state with `c`'s fields changed. Every state is built here (or in `withClockAndHeld`,
- * spelled out) so that all have one shape: states of mixed shapes
+ * The state with `c`'s fields changed. Every state is built here (or, spelled out, in
+ * `withClockAndHeld` and `withEmitted`) so that all have one shape: states of mixed shapes
  * make V8 take its slow path on every field read.
  */
 export function change(s: TrackerState, c: Partial<TrackerState>): TrackerState {
