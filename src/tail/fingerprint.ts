@@ -3,8 +3,9 @@
  * keeps, for the file being read, the offset read up to, the content's first bytes
  * (its head) and the bytes just before the offset (its tail). From them it tells
  * whether the file was truncated in place (smaller than the offset, or no longer
- * holding the tail there), names a position for a checkpoint, and recognises,
- * after a restart, a file that still holds a checkpointed position.
+ * holding the tail there), reads on from the offset in the same read that finds the
+ * tail still there, names a position for a checkpoint, and recognises, after a
+ * restart, a file that still holds a checkpointed position.
  */
 import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -59,6 +60,23 @@ export class Fingerprinter {
 
   mark(): ContentMark {
     return { head: this.head, tail: this.tail, offset: this.offset };
+  }
+
+  /**
+   * Reads, into `into`, the tail together with up to `max` bytes after the offset:
+   * the bytes after it (possibly none) when the tail is still there, null when the
+   * file was truncated in place (too short to hold it, or other bytes there).
+   */
+  readOn(fd: number, into: Buffer, max: number): Buffer | null {
+    const tail = this.tail;
+    // A synchronous read, as tail -F makes: an append of a few lines is in the page cache,
+    // and its pread costs microseconds where a round trip to the thread pool costs two
+    // wake-ups of threads, each a chance to wait for a core. The agent writes its journal
+    // synchronously already. Kept short by the caller: a longer backlog is read in the pool.
+    const length = Math.min(max, into.length - tail.length) + tail.length;
+    const bytesRead = readSync(fd, into, 0, length, this.offset - tail.length);
+    if (bytesRead < tail.length || into.compare(tail, 0, tail.length, 0, tail.length) !== 0) return null;
+    return into.subarray(tail.length, bytesRead);
   }
 
   /** Same inode, `size` bytes now: was it truncated (smaller than our offset, or other bytes before it)? */

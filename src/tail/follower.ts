@@ -5,9 +5,10 @@
  * A file is known by device and inode plus a fingerprint of its content (see
  * Fingerprinter). A check first reads what was appended to the open file, with the
  * bytes just before its offset in the same read, and hands it on at once when those
- * are unchanged: a live append reaches the sink before anything else is looked at.
- * Then the follower looks at its open file and at the path, and reads the open file
- * to the end:
+ * are unchanged: a live append reaches the sink before anything else is looked at,
+ * and the open file is known not to have been truncated. Then the follower looks at
+ * the path (and at the open file, unless that read found it intact), and reads the
+ * open file to the end:
  * - the same inode, but smaller than what was read, or no longer holding the bytes
  *   we read just before our offset: the file was truncated in place (copytruncate,
  *   `: > file`), possibly refilled since. What we had not read yet is in the copy
@@ -42,7 +43,6 @@
  * opening files and wording why not (fs.ts). At a little over 350 lines it keeps
  * one check's cases together in `checkOnce`, where they read as the paragraph above.
  */
-import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { RotatedCopies, type QueuedFile } from './copies.js';
 import { Fingerprinter } from './fingerprint.js';
@@ -214,20 +214,27 @@ export class FileFollower {
     const cur = this.current!;
     // Live, a wake-up is nearly always an append to the file being read: it is read first,
     // with the bytes before the offset in the same read. While those are unchanged the file
-    // was not emptied in place, and what follows them is handed on at once, before the four
-    // round trips to the thread pool that look for rotation and truncation.
+    // was not emptied in place, and what follows them is handed on at once, before the round
+    // trips to the thread pool that look for rotation and read the rest. At most one slice:
+    // a longer backlog is read in the pool. Fewer bytes, or others: truncated, which the
+    // checks that follow find and see to.
     const step = this.options.maxBytesPerStep ?? 16 * 1024 * 1024;
     let appended = 0;
+    let intact = false;
     if (!this.successors.rotatedAway && cur.position.offset > 0) {
-      const handed = await this.readAppended(cur, step);
-      if (handed === null) return;
-      appended = handed;
+      const rest = cur.position.readOn(cur.handle.fd, this.buffer, Math.min(this.slice, step));
+      if (rest !== null) {
+        intact = true;
+        if (!(await this.handOn(cur, rest))) return;
+        appended = rest.length;
+      }
     }
     const atPath = await statOrNull(path);
     const pathIsCurrent = atPath !== null && sameFile(cur.from.identity, identityOf(atPath));
 
     // Checked on the open file, not the path: it may have been emptied just before being deleted or renamed.
-    const size = this.successors.rotatedAway ? null : (await cur.handle.stat()).size;
+    // Not again when the read above found it intact: it is at least our offset long and holds the bytes before it.
+    const size = this.successors.rotatedAway || intact ? null : (await cur.handle.stat()).size;
     if (size !== null && (await cur.position.truncated(cur.handle, size))) await this.recoverTruncation(cur, size, pathIsCurrent);
     // Also right after a truncation: what was written since may have been rotated away already.
     if (cur.position.offset === 0) {
@@ -409,17 +416,16 @@ export class FileFollower {
   private async readAvailable(cur: OpenFile, budget = Infinity): Promise<'done' | 'paused'> {
     let buffer = this.buffer;
     let spare = this.spare;
-    let at = cur.position.offset;
     let read = 0;
-    let next: Promise<number> | null = this.readAt(cur, buffer, at, budget);
+    let next: Promise<number> | null = this.readAt(cur, buffer, cur.position.offset, budget);
     try {
       while (next !== null) {
         const bytesRead: number = await next;
         if (bytesRead === 0) return 'done';
         read += bytesRead;
-        next = read < budget ? this.readAt(cur, spare, at + bytesRead, budget - read) : null;
-        if (!(await this.handOn(cur, buffer.subarray(0, bytesRead), at))) return 'done';
-        at += bytesRead;
+        // Issued before these bytes are handed on, which moves the offset past them.
+        next = read < budget ? this.readAt(cur, spare, cur.position.offset + bytesRead, budget - read) : null;
+        if (!(await this.handOn(cur, buffer.subarray(0, bytesRead)))) return 'done';
         [buffer, spare] = [spare, buffer];
       }
       return 'paused';
@@ -430,37 +436,18 @@ export class FileFollower {
   }
 
   /**
-   * Reads what follows the offset together with the bytes just before it (the
-   * fingerprint's tail) and hands on up to `max` bytes of it when those are unchanged.
-   * Resolves with how many were handed on; null once stopped.
+   * Hands on `bytes`, read at the current offset, a slice at a time, one turn of the
+   * event loop apart: what each slice makes is filed, and the stream clients' sockets
+   * drain, before the next. False once stopped.
    */
-  private async readAppended(cur: OpenFile, max: number): Promise<number | null> {
-    const tail = cur.position.tail;
-    const at = cur.position.offset;
-    // A synchronous read, as tail -F makes: an append of a few lines is in the page cache,
-    // and its pread costs microseconds where a round trip to the thread pool costs two
-    // wake-ups of threads, each a chance to wait for a core. The agent writes its journal
-    // synchronously already. At most one slice: a longer backlog is read in the pool.
-    const length = Math.min(this.slice, max) + tail.length;
-    const bytesRead = readSync(cur.handle.fd, this.buffer, 0, length, at - tail.length);
-    // Fewer bytes, or others: truncated, which the checks that follow find and see to.
-    if (bytesRead <= tail.length || this.buffer.compare(tail, 0, tail.length, 0, tail.length) !== 0) return 0;
-    const handed = this.buffer.subarray(tail.length, bytesRead);
-    return (await this.handOn(cur, handed, at)) ? handed.length : null;
-  }
-
-  /**
-   * Hands on `bytes`, read at `at`, a slice at a time, one turn of the event loop apart:
-   * what each slice makes is filed, and the stream clients' sockets drain, before the
-   * next. False once stopped.
-   */
-  private async handOn(cur: OpenFile, bytes: Buffer, at: number): Promise<boolean> {
+  private async handOn(cur: OpenFile, bytes: Buffer): Promise<boolean> {
     for (let start = 0; start < bytes.length; start += this.slice) {
       if (start > 0) await new Promise((resolve) => setImmediate(resolve));
       const chunk = bytes.subarray(start, Math.min(bytes.length, start + this.slice));
+      const at = cur.position.offset;
       cur.position.advance(chunk);
       this.counters.bytesRead += chunk.length;
-      this.sink.data(chunk, at + start, cur.from);
+      this.sink.data(chunk, at, cur.from);
       if (this.stopped) return false;
     }
     return true;

@@ -5,15 +5,19 @@
  * the journal's, written again with those ids, or a restart would number new
  * events over journaled ones.
  */
-import { readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHECKPOINT_FILE } from '../../src/journal/checkpoint.js';
+import { CHECKPOINT_FILE, Checkpointer, type Checkpoint } from '../../src/journal/checkpoint.js';
 import { agentDir, startDrivenAgent, type AgentDir } from '../helpers/agent.js';
 import { numberedLines, upTo } from '../helpers/lines.js';
 
-const checkpointOf = (where: AgentDir): { position: { offset: number }; tracker: { nextEventId: number } } =>
-  JSON.parse(readFileSync(join(where.stateDir, CHECKPOINT_FILE), 'utf8'));
+/** The checkpoint in the state directory, as a restart reads it. */
+function checkpointOf(where: AgentDir): Checkpoint {
+  const loaded = new Checkpointer(where.stateDir).load();
+  if (loaded.kind !== 'loaded') throw new Error(`no checkpoint to read: ${loaded.kind === 'unusable' ? loaded.reason : 'none'}`);
+  return loaded.checkpoint;
+}
 
 describe('the checkpoint of a first read', () => {
   it('is written once, at the end of the log, with the ids that follow the last event', async () => {

@@ -4,18 +4,18 @@
  * and later.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
 
 /**
  * Node's own list of the builtin modules it loaded, and where the compile cache is
  * (Node 22.1+, else null), written by a CommonJS preload as the process exits.
  */
 function startUp(args: string[]): { loaded: string[]; cacheDir: string | null } {
-  const dir = mkdtempSync(join(tmpdir(), 'rw-bin-'));
+  const dir = tempDir('rw-bin-');
   const hook = join(dir, 'hook.cjs');
   const list = join(dir, 'loaded.json');
   writeFileSync(

@@ -16,7 +16,10 @@ import { tempDir } from '../helpers/temp.js';
 const snapshot = (dir: string): string[] =>
   readdirSync(dir)
     .sort()
-    .map((f) => `${f} ${statSync(join(dir, f)).size} ${statSync(join(dir, f)).mtimeMs}`);
+    .map((f) => {
+      const { size, mtimeMs } = statSync(join(dir, f));
+      return `${f} ${size} ${mtimeMs}`;
+    });
 
 describe('a service on a state directory another one holds', () => {
   it('is refused, having touched nothing, and the first one goes on', async () => {

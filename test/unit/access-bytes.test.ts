@@ -6,9 +6,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Line } from '../../src/model.js';
 import { AccessParser } from '../../src/parse/access.js';
 import { awkwardLog } from '../helpers/awkward-log.js';
+import { linesOf } from '../helpers/lines.js';
 import { random } from '../helpers/random.js';
 import { referenceParseAccessLine } from '../helpers/reference-parsers.js';
 
@@ -41,7 +41,7 @@ function compare(texts: string[], rand: () => number): number {
     const before = Math.floor(rand() * 3);
     const around = (n: number): string => Array.from({ length: n }, () => AROUND[Math.floor(rand() * AROUND.length)]).join('');
     const buffer = Buffer.from(around(before) + text + around(Math.floor(rand() * 3)), 'latin1');
-    const line: Line = { text, file: 'f', identity: null, offset: 0, end: text.length + 1, cut: false, invalidUtf8: false };
+    const line = linesOf([text], 'f')[0]!;
     const expected = expression.record(line);
     const actual = bytes.record(line, buffer, before);
     expect({ text, record: actual, zone: bytes.zoneMinutes }).toStrictEqual({ text, record: expected, zone: expression.zoneMinutes });
@@ -142,7 +142,7 @@ describe('AccessParser from bytes', () => {
     '172.28.19.56 - admin [20/Nov/2018:12:12:30 +0000] "POST /v1/restore " 200 21 0.0023',
     '172.28.19.56 - admin [20/Nov/2018 12:12:30] "GET /v1/order?id=5&x=1 HTTP/1.0" 200 21 0.0023 ',
   ])('reads %s from its bytes', (text) => {
-    const line: Line = { text, file: 'f', identity: null, offset: 0, end: text.length + 1, cut: false, invalidUtf8: false };
+    const line = linesOf([text], 'f')[0]!;
     const bytes = Buffer.from(text.replace('" 200 ', '" 201 '), 'latin1');
     expect(new AccessParser().record(line, bytes, 0)).toMatchObject({ status: 201 });
     expect(new AccessParser().record(line)).toMatchObject({ status: 200 });

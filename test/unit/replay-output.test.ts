@@ -1,19 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, openSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fdOutput } from '../../src/commands/fd-output.js';
 import { replayFile } from '../../src/commands/replay.js';
 import { defaultConfig } from '../../src/defaults.js';
 import { accessLine, rackTime } from '../../src/log-lines.js';
 import type { WatchEvent } from '../../src/model.js';
 import { cli } from '../helpers/cli.js';
-
-const dir = mkdtempSync(join(tmpdir(), 'rw-replay-output-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+import { tempDir } from '../helpers/temp.js';
 
 /** A restore and `polls` order polls: an event per line, about 900 bytes of JSON each. */
 function denseLog(polls: number): string {
@@ -27,20 +24,13 @@ function denseLog(polls: number): string {
 
 describe('replay --json output', () => {
   it('reuses a bounded set of buffers with a stream that writes at once, as stdout on a file does', async () => {
-    const path = join(dir, 'dense.log');
+    const path = join(tempDir('rw-replay-output-'), 'dense.log');
     const polls = 40_000;
     writeFileSync(path, denseLog(polls));
-    const chunks: Buffer[] = [];
     const memory = new Set<ArrayBufferLike>();
     // As stdout on a file or /dev/null: written at once, so nothing is buffered, but the stream
     // calls back on a later tick, which a replay reading synchronously only reaches when it waits.
-    const out = new Writable({
-      write(chunk: Buffer, _encoding, done): void {
-        chunks.push(Buffer.from(chunk));
-        memory.add(chunk.buffer);
-        done();
-      },
-    });
+    const { out, chunks } = collector((chunk) => memory.add(chunk.buffer));
     const result = await replayFile(path, { json: true, config: defaultConfig(), out });
     await new Promise((resolve) => out.end(resolve));
     const text = Buffer.concat(chunks).toString();
@@ -59,15 +49,9 @@ describe('replay --json output', () => {
 
 describe('replay --json on a pipe', () => {
   it('writes every byte in order, as replay into a stream of its own does', async () => {
-    const path = join(dir, 'piped.log');
+    const path = join(tempDir('rw-replay-output-'), 'piped.log');
     writeFileSync(path, denseLog(20_000));
-    const chunks: Buffer[] = [];
-    const out = new Writable({
-      write(chunk: Buffer, _encoding, done): void {
-        chunks.push(Buffer.from(chunk));
-        done();
-      },
-    });
+    const { out, chunks } = collector();
     await replayFile(path, { json: true, config: defaultConfig(), out });
     const expected = Buffer.concat(chunks);
     // The command line's stdout is a pipe here, written on the thread pool (fd-output.ts).
@@ -107,13 +91,27 @@ describe('replay --json on a pipe', () => {
   });
 });
 
+/** A stream that keeps a copy of each chunk written to it, and is done with it at once; `seen` is shown the chunk itself. */
+function collector(seen?: (chunk: Buffer) => void): { out: Writable; chunks: Buffer[] } {
+  const chunks: Buffer[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done): void {
+      chunks.push(Buffer.from(chunk));
+      seen?.(chunk);
+      done();
+    },
+  });
+  return { out, chunks };
+}
+
 /**
- * An fdOutput on a fifo opened non-blocking (mkfifo is in coreutils), read by nobody until
- * the output falls back: the pool's write meets a full fifo and fails with EAGAIN. Resolves
- * `received` with the first `length` bytes read, or more if more came.
+ * An fdOutput on a fifo opened non-blocking (mkfifo is in coreutils), in a directory of the
+ * running test's own, read by nobody until the output falls back: the pool's write meets a
+ * full fifo and fails with EAGAIN. Resolves `received` with the first `length` bytes read,
+ * or more if more came.
  */
 function fullFifo(name: string, length: number): { out: Writable; received: Promise<Buffer>; fallbacks(): number; close(): void } {
-  const fifo = join(dir, name);
+  const fifo = join(tempDir('rw-replay-output-'), name);
   execFileSync('mkfifo', [fifo]);
   const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);

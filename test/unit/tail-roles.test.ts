@@ -54,6 +54,19 @@ describe('Fingerprinter', () => {
       expect(await fp.truncated(handle, 300)).toBe(true);
     }));
 
+  it('reads on past the tail while it is there, and nothing once the file is short or other bytes are there', () =>
+    readFile(async (file, handle, fp) => {
+      const into = Buffer.alloc(1024);
+      expect(fp.readOn(handle.fd, into, 100)).toEqual(Buffer.alloc(0));
+      appendFileSync(file, bytes(50, 200));
+      expect(fp.readOn(handle.fd, into, 100)).toEqual(bytes(50, 200));
+      expect(fp.readOn(handle.fd, into, 20)).toEqual(bytes(20, 200));
+      truncateSync(file, 199);
+      expect(fp.readOn(handle.fd, into, 100)).toBeNull();
+      writeFileSync(file, bytes(300, 1));
+      expect(fp.readOn(handle.fd, into, 100)).toBeNull();
+    }));
+
   it('names a position inside what was read, and none past it or once the bytes changed', () =>
     readFile(async (file, handle, fp) => {
       const id = { dev: 1, ino: 2 };
