@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// CommonJS, like the bundle it enters (dist-cli/, built from src/ by rolldown.config.mjs,
+// CommonJS, like the bundle it enters (dist-cli/, built from src/ by scripts/bundle.mjs,
 // which says why): an ES module here would start Node 20's ESM loader for this one file,
 // 7 ms of an empty replay's 52.
 //

@@ -129,7 +129,7 @@ export class EventJson {
   // and the message …`"orderPolls":` (the operation in two segments of six fields at most), …`"messages":`.
   private readonly head = new Segment();
   private readonly source = new Segment();
-  /** `,"message":…`: an order poll's is made anew for each event but comes out the same. */
+  /** `,"message":…`: an order poll's is the same string as the last poll's (format.ts `answered()` keeps it), so its bytes are kept. */
   private readonly message = new Segment();
   private readonly operation = new Segment();
   private readonly activity = new Segment();
@@ -310,6 +310,10 @@ function writeNumber(buf: Buffer, p: number, n: number): number {
   return end;
 }
 
+/** The bytes JSON.stringify escapes each control character (below 0x20) to: `\b \t \n \f \r`, the others `\u00xx`. */
+const CONTROL_ESCAPES: Buffer[] = [];
+for (let c = 0; c < 0x20; c++) CONTROL_ESCAPES.push(Buffer.from(JSON.stringify(String.fromCharCode(c)).slice(1, -1), 'latin1'));
+
 /**
  * `s` as a JSON string. Printable ASCII is copied unit by unit and the rest
  * escaped as JSON.stringify escapes it; a string with any other character is
@@ -326,7 +330,9 @@ function writeString(buf: Buffer, start: number, s: string): number {
       }
       buf[p++] = c;
     } else if (c < 0x20) {
-      p += buf.write(JSON.stringify(s[i]).slice(1, -1), p, 'latin1');
+      const escape = CONTROL_ESCAPES[c]!;
+      buf.set(escape, p);
+      p += escape.length;
     } else {
       return start + buf.write(JSON.stringify(s), start);
     }

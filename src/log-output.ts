@@ -9,6 +9,9 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { WatchEvent } from './model.js';
 
+/** The agent's logger, JSON or pretty: at level info unless told, each line naming the agent. */
+export const AGENT_LOGGER_OPTIONS: pino.LoggerOptions = { level: 'info', base: { name: 'restore-watcher' } };
+
 export interface LogOutputOptions {
   /** File descriptor to write to (default 1, stdout). */
   fd?: number;
@@ -44,7 +47,7 @@ export function createLogOutput(options: LogOutputOptions = {}): LogOutput {
     counters.droppedLines++;
     counters.droppedBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
   });
-  const logger = pino({ level: options.level ?? 'info', base: { name: 'restore-watcher' } }, destination);
+  const logger = pino({ ...AGENT_LOGGER_OPTIONS, level: options.level ?? AGENT_LOGGER_OPTIONS.level }, destination);
   let reported = 0;
   const timer = setInterval(() => {
     if (full || counters.droppedLines === reported) return;

@@ -37,50 +37,54 @@ export function writesOnPool(fd: number): boolean {
 /** A stream that writes to `fd` on the thread pool; after an EAGAIN, it and everything later go to `fallback()`. */
 export function fdOutput(fd: number, fallback: () => Writable): Writable {
   let instead: Writable | null = null;
-  const writeAll = (chunk: Buffer, done: (err?: Error | null) => void): void => {
-    if (instead !== null) {
-      instead.write(chunk, done);
-      return;
-    }
-    write(fd, chunk, 0, chunk.length, null, (err, written) => {
+  /**
+   * Writes `chunks` from chunk `first` on, that one from byte `skip`: a last chunk with
+   * write, more with one writev (everything the stream has queued, in one system call
+   * where the descriptor takes it). After a partial write it goes on from the byte the
+   * descriptor stopped at; after an EAGAIN the rest goes to the fallback.
+   */
+  const writeFrom = (chunks: Buffer[], first: number, skip: number, done: (err?: Error | null) => void): void => {
+    if (instead !== null) return handOver(instead, chunks, first, skip, done);
+    const written = (err: NodeJS.ErrnoException | null, count: number): void => {
       if (err?.code === 'EAGAIN') {
         instead = fallback();
-        instead.write(chunk, done);
-      } else if (err !== null) done(err);
-      else if (written < chunk.length) writeAll(chunk.subarray(written), done);
-      else done();
-    });
-  };
-  /** Everything the stream has queued, in one system call where the descriptor takes it. */
-  const writeAllOf = (chunks: Buffer[], done: (err?: Error | null) => void): void => {
-    if (instead !== null || chunks.length === 1) {
-      writeAll(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), done);
-      return;
-    }
-    writev(fd, chunks, null, (err, written) => {
-      if (err?.code === 'EAGAIN') {
-        instead = fallback();
-        instead.write(Buffer.concat(chunks), done);
-        return;
+        return handOver(instead, chunks, first, skip, done);
       }
       if (err !== null) return done(err);
-      let rest = chunks;
-      let skip = written;
-      while (rest.length > 0 && skip >= rest[0]!.length) {
-        skip -= rest[0]!.length;
-        rest = rest.slice(1);
-      }
-      if (rest.length === 0) return done();
-      writeAllOf([rest[0]!.subarray(skip), ...rest.slice(1)], done);
-    });
+      let i = first;
+      let at = skip + count;
+      while (i < chunks.length && at >= chunks[i]!.length) at -= chunks[i++]!.length;
+      if (i === chunks.length) done();
+      else writeFrom(chunks, i, at, done);
+    };
+    if (first === chunks.length - 1) {
+      const chunk = chunks[first]!;
+      write(fd, chunk, skip, chunk.length - skip, null, written);
+    } else if (first === 0 && skip === 0) {
+      writev(fd, chunks, null, written);
+    } else {
+      // Only after a partial writev: the chunks it did not finish, the first from where it stopped.
+      const rest: Buffer[] = [chunks[first]!.subarray(skip)];
+      for (let i = first + 1; i < chunks.length; i++) rest.push(chunks[i]!);
+      writev(fd, rest, null, written);
+    }
   };
   const { Writable } = process.getBuiltinModule('node:stream');
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
-      writeAll(chunk, done);
+      writeFrom([chunk], 0, 0, done);
     },
     writev(chunks, done) {
-      writeAllOf(chunks.map((c) => c.chunk as Buffer), done);
+      writeFrom(chunks.map((c) => c.chunk as Buffer), 0, 0, done);
     },
   });
+}
+
+/** `chunks` from chunk `first` on, that one from byte `skip`, written in order to `to`; `done` after the last. */
+function handOver(to: Writable, chunks: Buffer[], first: number, skip: number, done: (err?: Error | null) => void): void {
+  for (let i = first; i < chunks.length; i++) {
+    const chunk = i === first && skip > 0 ? chunks[i]!.subarray(skip) : chunks[i]!;
+    if (i < chunks.length - 1) to.write(chunk);
+    else to.write(chunk, done);
+  }
 }

@@ -13,6 +13,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { RestoreWatcherError } from '../errors.js';
+import { AGENT_LOGGER_OPTIONS } from '../log-output.js';
 
 export const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -47,5 +48,5 @@ export async function agentLogger(o: LoggerOptions): Promise<Logger | null> {
     ignore: 'pid,hostname,name',
     singleLine: true,
   });
-  return pino({ level: 'info', base: { name: 'restore-watcher' } }, { write: (line: string) => void out.write(pretty(line)) });
+  return pino(AGENT_LOGGER_OPTIONS, { write: (line: string) => void out.write(pretty(line)) });
 }

@@ -238,8 +238,12 @@ class BatchedWriter implements ByteSink {
   reserve(size: number): void {
     if (size <= this.bytes.length - this.used) return;
     this.spill();
-    // Text larger than a batch gets a buffer of its own, written once and not used again.
-    if (size > this.bytes.length) this.bytes = Buffer.allocUnsafe(size);
+    // Text larger than a batch gets a buffer of its own, written once and not used again. The
+    // batch buffer it replaces was never handed to the stream: it waits in `spare` for the next spill.
+    if (size > this.bytes.length) {
+      if (this.bytes.length === WRITE_BATCH) this.spare.push(this.bytes);
+      this.bytes = Buffer.allocUnsafe(size);
+    }
   }
 
   async maybeFlush(): Promise<void> {

@@ -54,27 +54,29 @@ function makeFileSchema() {
   const base64 = z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/));
   const time = z.number();
   const iso = nonEmpty();
-  const count = () => numberIn({ int: true, min: 0 });
+  const count = numberIn({ int: true, min: 0 });
+  const whole = numberIn({ int: true });
+  const eventId = numberIn({ int: true, min: 1 });
   const states = z.enum(OPERATION_STATES);
   // Every field the tracker and the HTTP layer read is checked: a wrong-typed one
   // would otherwise make the tracker throw on every line while the agent looks up.
   const operationSchema = z.looseObject({
     kind: z.enum(['restore', 'backup']),
-    id: z.string().check(z.minLength(1)),
+    id: nonEmpty(),
     state: states,
     requestedAt: iso,
     requestedBy: z.string(),
-    requestStatus: z.number().check(z.int()),
+    requestStatus: whole,
     finishedAt: z.nullable(iso),
     lastActivityAt: iso,
     durationMs: z.nullable(z.number()),
-    orderPolls: count(),
-    messages: count(),
+    orderPolls: count,
+    messages: count,
     lastMessage: z.nullable(z.string()),
     failure: z.nullable(z.string()),
   });
   const trackerSchema = z.looseObject({
-    nextEventId: z.number().check(z.int(), z.minimum(1)),
+    nextEventId: eventId,
     active: z.nullable(z.looseObject({ op: operationSchema, requestedMs: time, lastActivityMs: time })),
     latestRestore: z.nullable(operationSchema),
     latestBackup: z.nullable(operationSchema),
@@ -82,32 +84,32 @@ function makeFileSchema() {
     clock: z.nullable(time),
   });
   const eventSchema = z.looseObject({
-    id: z.number().check(z.int(), z.minimum(1)),
+    id: eventId,
     type: z.enum(EVENT_TYPES),
     time: iso,
     state: states,
     file: z.string(),
-    offset: count(),
+    offset: count,
     line: z.string(),
     message: z.string(),
     operation: operationSchema,
   });
   return z.object({
     format: z.literal(CHECKPOINT_FORMAT),
-    version: z.number().check(z.int()),
+    version: whole,
     path: z.string(),
     position: z.nullable(
       z.object({
-        dev: count(),
-        ino: count(),
+        dev: count,
+        ino: count,
         head: base64,
         tail: base64,
-        offset: count(),
+        offset: count,
       }),
     ),
     knownCopies: z.array(base64),
     tracker: trackerSchema,
-    zone: z.optional(z.nullable(z.object({ offset: z.number().check(z.int(), z.minimum(-24 * 60), z.maximum(24 * 60)), lastAccessTime: z.nullable(time) }))),
+    zone: z.optional(z.nullable(z.object({ offset: numberIn({ int: true, min: -24 * 60, max: 24 * 60 }), lastAccessTime: z.nullable(time) }))),
     events: z.array(eventSchema),
     writtenAt: z.string(),
   });

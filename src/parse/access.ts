@@ -260,7 +260,7 @@ export class AccessParser {
       method: text.slice(methodAt - s, m - s),
       path: text.slice(targetAt - s, (q === -1 ? t : q) - s),
       query: q === -1 ? null : text.slice(q + 1 - s, t - s),
-      status: (b[statusAt]! - 48) * 100 + (b[statusAt + 1]! - 48) * 10 + b[statusAt + 2]! - 48,
+      status: byteDigits(b, statusAt, statusAt + 3),
       size: b[z] === DASH ? null : sizeEnd - z <= 15 ? byteDigits(b, z, sizeEnd) : decimal(text, z - s, sizeEnd - s),
       durationSeconds:
         p - d > 15 ? decimal(text, d - s, end) : dot === -1 ? byteDigits(b, d, p) : withFraction(byteDigits(b, d, dot), byteDigits(b, dot + 1, p), p - dot - 1),

@@ -153,8 +153,16 @@ export class RecordAssembler {
 
   /** Completes the pending logger record, if any (end of input, or the input has paused). */
   flush(): LogRecord[] {
-    const record = this.pending;
-    if (record === null) return NONE;
+    return this.pending === null ? NONE : [this.complete(this.pending)];
+  }
+
+  /** The pending record, if any, completed by `record`, and `record`: one array, made at its size. */
+  private after(record: LogRecord): LogRecord[] {
+    return this.pending === null ? [record] : [this.complete(this.pending), record];
+  }
+
+  /** `record`, the pending one, with its message joined; nothing is pending after. */
+  private complete(record: LoggerRecord | ExceptionRecord): LogRecord {
     if (this.pendingParts.length > 1) {
       // Blank lines after an entry are spacing, not part of its message.
       while (this.pendingParts.length > 1 && this.pendingParts[this.pendingParts.length - 1]!.trim() === '') {
@@ -165,15 +173,7 @@ export class RecordAssembler {
     this.pending = null;
     this.pendingParts = [];
     this.pendingChars = 0;
-    return [record];
-  }
-
-  /** The pending record, if any, completed by `record`, and `record`: one array, made at its size. */
-  private after(record: LogRecord): LogRecord[] {
-    if (this.pending === null) return [record];
-    const done = this.flush();
-    done.push(record);
-    return done;
+    return record;
   }
 
   private startPending(message: string): void {
