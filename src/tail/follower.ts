@@ -40,7 +40,7 @@
  * fingerprint (fingerprint.ts), the rotated copies (copies.ts), the files queued
  * after the current one and the grace period (successors.ts), finding a
  * checkpoint's content (resume.ts), wake-ups and non-overlapping checks (waker.ts),
- * opening files and wording why not (fs.ts). At a little over 350 lines it keeps
+ * opening files and wording why not (fs.ts). At about 460 lines it keeps
  * one check's cases together in `checkOnce`, where they read as the paragraph above.
  */
 import type { FileHandle } from 'node:fs/promises';
