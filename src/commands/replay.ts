@@ -77,6 +77,7 @@ export const replayCommand: Command = {
     // stdout is made at the first write: on a pipe that loads the socket and stream
     // libraries, which a replay with nothing to print never needs.
     const out = (): Writable => {
+      scavengeOnOneThread();
       const stdout = (): Writable => {
         onBrokenPipe(process.stdout);
         return process.stdout;
@@ -90,6 +91,20 @@ export const replayCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * Has V8 make its minor collections on the main thread alone, once replay has output to write.
+ * A replay allocates a young generation's worth (2 MiB under the job's `--max-semi-space-size=2`)
+ * about every millisecond, and nearly none of it survives: a parallel scavenge has next to nothing
+ * to share out, and waking its helper threads for each of some 600 collections cost more than it
+ * saved, more so on a small VM whose other core reads replay's output. V8 reads the flag at each
+ * minor collection (ScavengerCollector::NumberOfScavengeTasks), so setting it now takes effect, and
+ * it is outside the flag hash that keys compiled code. Not done at start: node:v8 loads the stream
+ * library, which the output loads anyway but a replay printing nothing never needs.
+ */
+function scavengeOnOneThread(): void {
+  process.getBuiltinModule('node:v8').setFlagsFromString('--no-parallel-scavenge');
+}
 
 export interface ReplayOptions {
   json: boolean;
