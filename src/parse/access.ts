@@ -5,8 +5,9 @@
  * HOST may be an IPv6 address or an X-Forwarded-For list ("10.0.0.1, 10.0.0.2"),
  * USER and SIZE may be "-", VERSION may be empty, and older Racks end the line with
  * a space. Pure: a bad line is a value, never an exception; the only memory an
- * `AccessParser` keeps is the last stamp it read and its minute, to save work on the
- * next line.
+ * `AccessParser` keeps is the last stamp it read and its minute, and the requests of
+ * the last two lines it read from their bytes, to save work on the next line (what it
+ * reads of a line never depends on them).
  *
  * Matched by the expression, and, where the caller has the line's bytes (an ASCII chunk),
  * first by hand from those bytes: reading a string a character at a time measured slower
@@ -16,6 +17,7 @@
  */
 import type { AccessRecord, Line } from '../model.js';
 import { byteDigits, decimal, digits, withFraction } from './digits.js';
+import { KeptBytes, WordView } from './kept-bytes.js';
 
 /** What an access line says: the record's fields, and two the tracker has no use for. */
 export type AccessFields = Pick<
@@ -95,12 +97,29 @@ function stampShape(b: Buffer, at: number, form: string): boolean {
   return true;
 }
 
-/** Parses access lines; remembers the last stamp it read and its minute, as lines come in time order. */
+/** Requests longer than this (a long query string) are read anew each time. */
+const MAX_KEPT_REQUEST = 128;
+
+/** The bytes of a request (`POST /v1/order HTTP/1.1`) and what was read of them. */
+class KeptRequest {
+  readonly run = new KeptBytes(MAX_KEPT_REQUEST);
+  method = '';
+  path = '';
+  query: string | null = null;
+}
+
+/** Parses access lines; remembers the last stamp it read and its minute, as lines come in time order, and the last requests. */
 export class AccessParser {
   /** The last stamp read, a character a byte (the expression checked it is ASCII), and its length: 0 before the first. */
   private readonly stampCodes = new Uint8Array(26);
   private stampLength = 0;
+  /** The same stamp's bytes, compared with a line's four at a time (the expression checked they are ASCII). */
+  private readonly stamp = new KeptBytes(26);
   private stampTime = 0;
+  private readonly words = new WordView();
+  /** The requests of the last two lines read from their bytes, the latest first: order polls and status checks take turns. */
+  private recent = new KeptRequest();
+  private older = new KeptRequest();
   /** The time of the last stamp's minute, and its zone. */
   private minuteTime = 0;
   private minuteZone: number | null = 0;
@@ -228,22 +247,20 @@ export class AccessParser {
     const length = b[at + 11] === COLON ? 26 : 20;
     const methodAt = at + length + 3;
     if (methodAt >= close || b[methodAt - 3] !== CLOSE_BRACKET || b[methodAt - 2] !== SPACE || b[methodAt - 1] !== QUOTE) return UNREAD;
-    const same = this.sameBytes(b, at, length);
+    const words = this.words;
+    words.on(b);
+    const same = this.stamp.length === length && this.stamp.matches(words, at);
     if (!same && !stampShape(b, at, length === 26 ? ZONED_STAMP : BARE_STAMP)) return UNREAD;
-    let m = methodAt;
-    while (m < close && !isBlank(b[m])) m++;
-    if (m === methodAt || b[m] !== SPACE) return UNREAD;
-    const targetAt = m + 1;
-    let t = targetAt;
-    let q = -1;
-    for (; t < close; t++) {
-      const c = b[t]!;
-      if (isBlank(c)) break;
-      if (c === QUESTION && q === -1) q = t;
-    }
-    if (t < close) {
-      if (b[t] !== SPACE) return UNREAD;
-      for (let v = t + 1; v < close; v++) if (isBlank(b[v])) return UNREAD;
+    // The request between the quotes: one of the last two lines', or read here.
+    const span = close - methodAt;
+    let request = this.recent;
+    if (request.run.length !== span || !request.run.matches(words, methodAt)) {
+      request = this.older;
+      if ((request.run.length !== span || !request.run.matches(words, methodAt)) && !this.readRequest(b, text, s, methodAt, close, request)) {
+        return UNREAD;
+      }
+      this.older = this.recent;
+      this.recent = request;
     }
     let time = this.stampTime;
     if (!same) {
@@ -257,9 +274,9 @@ export class AccessParser {
       time,
       host: text.slice(0, h - s),
       user: u === userAt + 1 && b[userAt] === DASH ? null : text.slice(userAt - s, u - s),
-      method: text.slice(methodAt - s, m - s),
-      path: text.slice(targetAt - s, (q === -1 ? t : q) - s),
-      query: q === -1 ? null : text.slice(q + 1 - s, t - s),
+      method: request.method,
+      path: request.path,
+      query: request.query,
       status: byteDigits(b, statusAt, statusAt + 3),
       size: b[z] === DASH ? null : sizeEnd - z <= 15 ? byteDigits(b, z, sizeEnd) : decimal(text, z - s, sizeEnd - s),
       durationSeconds:
@@ -269,11 +286,31 @@ export class AccessParser {
     };
   }
 
-  /** True when the `length` bytes at `at` are the last stamp's. From the end, where consecutive stamps differ. */
-  private sameBytes(b: Buffer, at: number, length: number): boolean {
-    if (length !== this.stampLength) return false;
-    const codes = this.stampCodes;
-    for (let i = length - 1; i >= 0; i--) if (b[at + i] !== codes[i]) return false;
+  /**
+   * Reads the request `b[methodAt, close)` into `into`, keeping its bytes; false when it is
+   * not of the shape read here. The reading depends on those bytes alone, so a later
+   * request with the same bytes is read the same.
+   */
+  private readRequest(b: Buffer, text: string, s: number, methodAt: number, close: number, into: KeptRequest): boolean {
+    let m = methodAt;
+    while (m < close && !isBlank(b[m])) m++;
+    if (m === methodAt || b[m] !== SPACE) return false;
+    const targetAt = m + 1;
+    let t = targetAt;
+    let q = -1;
+    for (; t < close; t++) {
+      const c = b[t]!;
+      if (isBlank(c)) break;
+      if (c === QUESTION && q === -1) q = t;
+    }
+    if (t < close) {
+      if (b[t] !== SPACE) return false;
+      for (let v = t + 1; v < close; v++) if (isBlank(b[v])) return false;
+    }
+    into.run.keep(this.words, methodAt, close - methodAt);
+    into.method = text.slice(methodAt - s, m - s);
+    into.path = text.slice(targetAt - s, (q === -1 ? t : q) - s);
+    into.query = q === -1 ? null : text.slice(q + 1 - s, t - s);
     return true;
   }
 
@@ -305,6 +342,7 @@ export class AccessParser {
     const codes = this.stampCodes;
     for (let i = 0; i < length; i++) codes[i] = text.charCodeAt(at + i);
     this.stampLength = length;
+    this.stamp.keepCodes(codes, length);
     this.stampTime = this.minuteTime + digits(text, at + 18, 2) * 1000;
     return this.stampTime;
   }
