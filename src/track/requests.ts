@@ -7,7 +7,7 @@
  */
 import type { AccessRecord, LoggerRecord, Operation, OperationKind } from '../model.js';
 import { answered, iso } from '../format.js';
-import { findRequest, pollFails, type RequestMatcher } from './rules.js';
+import { pollFails, requestRules, type RequestMatcher } from './rules.js';
 import { releaseHeld, takeHeld, heldTroubleWithin } from './held.js';
 import { applyTo, decide, decideAt, emit, fail, isTrouble, namedBackup, newOperation, NO_IDS, replaceActive, source, type Ctx } from './operations.js';
 import {
@@ -33,9 +33,7 @@ export function tellRefusal(state: TrackerState, ctx: Ctx): TrackerState {
 /** An access line: a request told once, unless the Rails request log already told it. */
 export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): TrackerState {
   // The request's rule is found once here and handed on: an order poll was matched against the lists six times.
-  const rules = ctx.rules;
-  const restore = findRequest(rules.restoreRequests, r.method, r.path);
-  const start = restore ?? findRequest(rules.backupRequests, r.method, r.path);
+  const { restore, start, poll } = requestRules(ctx.rules, r.method, r.path);
   // Most lines of a production.log are order polls and status checks while nothing runs: told without allocating.
   // Told as the general path below would tell them: nothing held could begin an operation or be this request's error.
   if (
@@ -47,12 +45,10 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
     state.lastRequest === null
   ) {
     if (ctx.decisions !== null) {
-      const poll = findRequest(rules.progressRequests, r.method, r.path);
       decide(ctx, r, null, poll !== null ? `${poll.name}: no operation active` : `no rule for ${r.method} ${r.path}`);
     }
     return state;
   }
-  const poll = start === null ? findRequest(rules.progressRequests, r.method, r.path) : null;
   // A request no rule knows, with nothing held and no Rails request open (the status checks
   // between order polls): told as the general path below would tell it, without allocating.
   if (start === null && poll === null && state.held.length === 0 && state.requests.length === 0) {
@@ -102,10 +98,8 @@ export function onAccess(state: TrackerState, r: AccessRecord, ctx: Ctx): Tracke
 
 /** A request line, from the access log or a Rails `Completed`; remembers what it was told to for the server's echo of it. */
 export function onRequestLine(state: TrackerState, q: RequestLine, ctx: Ctx): TrackerState {
-  const { rules } = ctx;
-  const restore = findRequest(rules.restoreRequests, q.method, q.path);
-  const start = restore ?? findRequest(rules.backupRequests, q.method, q.path);
-  return tellAndRemember(state, q, ctx, restore, start, start === null ? findRequest(rules.progressRequests, q.method, q.path) : null);
+  const { restore, start, poll } = requestRules(ctx.rules, q.method, q.path);
+  return tellAndRemember(state, q, ctx, restore, start, poll);
 }
 
 /**

@@ -121,6 +121,45 @@ export function findRequest(list: readonly RequestMatcher[], method: string, pat
   return null;
 }
 
+/** What the rules make of a request: the restore rule and the start rule (a restore's or a backup's) that take it, and the poll rule when no start rule does. */
+export interface RequestRules {
+  restore: RequestMatcher | null;
+  start: RequestMatcher | null;
+  poll: RequestMatcher | null;
+}
+
+/** A request asked about, and what the rules made of it. */
+interface Asked extends RequestRules {
+  rules: TrackerRules | null;
+  method: string;
+  path: string;
+}
+
+const asked = (): Asked => ({ rules: null, method: '', path: '', restore: null, start: null, poll: null });
+// The last two requests asked about, the latest first: a log's access lines take turns between a few
+// requests (order polls, status checks), and the access parser hands on the same strings for a request
+// it has kept, so most lines are told by comparing two pointers instead of matching three lists of rules.
+let latest = asked();
+let before = asked();
+
+/** The rules that take `method` `path`: `findRequest` over the three lists, kept for the last two requests (in an object reused: read it at once). */
+export function requestRules(rules: TrackerRules, method: string, path: string): RequestRules {
+  if (latest.path === path && latest.method === method && latest.rules === rules) return latest;
+  const other = before;
+  before = latest;
+  latest = other;
+  if (other.path === path && other.method === method && other.rules === rules) return other;
+  const restore = findRequest(rules.restoreRequests, method, path);
+  const start = restore ?? findRequest(rules.backupRequests, method, path);
+  other.rules = rules;
+  other.method = method;
+  other.path = path;
+  other.restore = restore;
+  other.start = start;
+  other.poll = start === null ? findRequest(rules.progressRequests, method, path) : null;
+  return other;
+}
+
 export function pollFails(rules: TrackerRules, status: number): boolean {
   return rules.pollFailureStatuses.has(status) || rules.pollFailureClasses.has(Math.floor(status / 100));
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config.js';
-import { compileRequest, compileRules, findRequest, matchesRequest, pollFails } from '../../src/track/rules.js';
+import { compileRequest, compileRules, findRequest, matchesRequest, pollFails, requestRules } from '../../src/track/rules.js';
+import { random } from '../helpers/random.js';
 
 describe('request rules', () => {
   it.each([
@@ -35,6 +36,34 @@ describe('request rules', () => {
   it('names each rule by its key and place, for replay --explain', () => {
     const rules = compileRules({ restoreRequest: [{ method: 'POST', path: '/a' }, { method: 'PUT', path: '/b/:id' }] });
     expect(findRequest(rules.restoreRequests, 'PUT', '/b/7')?.name).toBe('restoreRequest[1] PUT /b/:id');
+  });
+
+  // requestRules keeps its answers for the last two requests: in any order, with two sets of
+  // rules taking turns and strings equal but not the same, it answers as the three lists do.
+  it('tells the rules of a request as findRequest does, whatever came before', () => {
+    const sets = [
+      compileRules(),
+      compileRules({ restoreRequest: { method: 'POST', path: '/v1/order' }, progressRequests: [{ method: 'GET', path: '/v1/status' }] }),
+    ];
+    const requests = [
+      ['POST', '/v1/restore'],
+      ['POST', '/v1/backup'],
+      ['POST', '/v1/order'],
+      ['GET', '/v1/order'],
+      ['GET', '/v1/status'],
+      ['GET', '/'],
+    ] as const;
+    const rand = random(5);
+    for (let i = 0; i < 2000; i++) {
+      const rules = sets[Math.floor(rand() * sets.length)]!;
+      const [method, path] = requests[Math.floor(rand() * requests.length)]!;
+      // A copy half the time: the same text in another string.
+      const p = rand() < 0.5 ? path : [...path].join('');
+      const restore = findRequest(rules.restoreRequests, method, p);
+      const start = restore ?? findRequest(rules.backupRequests, method, p);
+      const poll = start === null ? findRequest(rules.progressRequests, method, p) : null;
+      expect({ ...requestRules(rules, method, p) }).toMatchObject({ restore, start, poll });
+    }
   });
 
   it('reads poll failure statuses as codes and classes', () => {
