@@ -53,6 +53,8 @@ export interface TrackerRules {
   backupId: RegExp;
   restartOnNewPid: boolean;
   stallAfterMs: number;
+  /** What `requestRules` last answered. */
+  asked: AskedRequests;
 }
 
 export const DEFAULT_STALL_AFTER_MS = DEFAULT_CONFIG.track.stallAfterSeconds * 1000;
@@ -84,6 +86,7 @@ export function compileRules(rules: Partial<Rules> = {}, stallAfterMs = DEFAULT_
     backupId: new RegExp(r.backupIdPattern),
     restartOnNewPid: r.restartOnNewPid,
     stallAfterMs,
+    asked: new AskedRequests(),
   };
 }
 
@@ -136,18 +139,27 @@ interface Asked extends RequestRules {
 }
 
 const asked = (): Asked => ({ rules: null, method: '', path: '', restore: null, start: null, poll: null });
-// The last two requests asked about, the latest first: a log's access lines take turns between a few
-// requests (order polls, status checks), and the access parser hands on the same strings for a request
-// it has kept, so most lines are told by comparing two pointers instead of matching three lists of rules.
-let latest = asked();
-let before = asked();
+
+/**
+ * The last two requests asked about and what the rules made of them, the latest first: a log's
+ * access lines take turns between a few requests (order polls, status checks), and the access
+ * parser hands on the same strings for a request it has kept, so most lines are told by comparing
+ * two pointers instead of matching three lists of rules. One per compiled set of rules; an answer
+ * also names the rules it was made by.
+ */
+export class AskedRequests {
+  latest = asked();
+  before = asked();
+}
 
 /** The rules that take `method` `path`: `findRequest` over the three lists, kept for the last two requests (in an object reused: read it at once). */
 export function requestRules(rules: TrackerRules, method: string, path: string): RequestRules {
+  const kept = rules.asked;
+  const latest = kept.latest;
   if (latest.path === path && latest.method === method && latest.rules === rules) return latest;
-  const other = before;
-  before = latest;
-  latest = other;
+  const other = kept.before;
+  kept.before = latest;
+  kept.latest = other;
   if (other.path === path && other.method === method && other.rules === rules) return other;
   const restore = findRequest(rules.restoreRequests, method, path);
   const start = restore ?? findRequest(rules.backupRequests, method, path);
