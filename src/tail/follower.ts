@@ -248,7 +248,7 @@ export class FileFollower {
     }
     // Only a file still at the path and not rotated may be left mid-way: nothing else is in flux then.
     const budget = pathIsCurrent && !this.successors.rotatedAway ? step - appended : Infinity;
-    if (budget <= 0 || (await this.readAvailable(cur, budget)) === 'paused') {
+    if ((await this.readAvailable(cur, budget)) === 'paused') {
       this.checks.breathe();
       return;
     }
@@ -414,6 +414,8 @@ export class FileFollower {
    * which otherwise left the thread waiting for each.
    */
   private async readAvailable(cur: OpenFile, budget = Infinity): Promise<'done' | 'paused'> {
+    // A step's budget may be spent on the append read first: the rest waits for the next step.
+    if (budget <= 0) return 'paused';
     let buffer = this.buffer;
     let spare = this.spare;
     let read = 0;
