@@ -248,7 +248,7 @@ export class NeedleScan {
     const needles = [...this.needles.starts, STARTED];
     // A short first chunk (a live log read as it is written) says little: chosen again on the next.
     const full = sample.length === SAMPLE_BYTES;
-    if (full && this.useSimd) this.simd = SimdScan.create(needles.map((n) => choosePair(n, sample, count)), LINE_FIRST, needles.length - 1);
+    if (full && this.useSimd) this.simd = SimdScan.create(needles.map((n) => choosePair(n, sample, count)), LINE_FIRST);
     const probes = this.simd !== null ? [] : needles.map((n) => probeFor(n, sample, count));
     if (full) this.probes = probes;
     return probes;
@@ -275,6 +275,11 @@ export class NeedleScan {
         if (this.lineStartMatters(buf, stop.at, mask)) return { at: stop.at, lines };
         // Resumed at the line's start: the newline before it, already counted, is not seen again.
         from = stop.at;
+        continue;
+      }
+      // `Started ` matters only on a line the Rails request expression may take, as in nextRailsStarted.
+      if (stop.which === this.needles.starts.length && !mayBeRailsStarted(buf, stop.at + STARTED.length, buf.indexOf(LF, stop.at))) {
+        from = stop.at + 1;
         continue;
       }
       return { at: buf.lastIndexOf(LF, stop.at) + 1, lines };

@@ -19,8 +19,7 @@
  * log (`choosePair`), so that both rarely match together.
  *
  * One call scans from `from` and stops at the first of: a needle's start (the needle
- * lying wholly before `to`; for `Started `, on a line that may be a Rails request),
- * or a line start after a newline whose first byte's table entry has a bit of `mask`
+ * lying wholly before `to`), or a line start after a newline whose first byte's table entry has a bit of `mask`
  * (entry DIGIT only when the line's fifth byte is `-`: Sinatra's exception report);
  * or at `to`. It writes the newlines it passed and what it stopped at (a needle's
  * index, or -1 for a line start) to OUT.
@@ -148,30 +147,13 @@ export function choosePair(needle: Buffer, sample: Buffer, count: Uint32Array): 
 }
 
 /** The scan function's body: params from, to, mask; returns where it stopped. */
-function scanBody(needles: readonly PairedNeedle[], railsStarted: number): number[] {
-  const [FROM, TO, MASK, P, LINES, BITS, LF, CAND, S, I, KIND, J, QUOTES, C, NOT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+function scanBody(needles: readonly PairedNeedle[]): number[] {
+  const [FROM, TO, MASK, P, LINES, BITS, LF, CAND, S, I, KIND] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const code: number[] = [];
   const emit = (...parts: number[][]): void => {
     for (const part of parts) code.push(...part);
   };
   const stop = (which: number[], at: number[]): void => emit(op.const(OUT), op.get(LINES), op.store32(0), op.const(OUT), which, op.store32(4), at, op.return);
-
-  // needles.ts's mayBeRailsStarted over the rest of the line from S + `length`: NOT when it closes
-  // its quoted path and has no ` at ` before its newline (then the scan goes on past S).
-  const emitRailsCheck = (length: number): void => {
-    emit(op.get(S), op.const(length), op.add, op.set(J), op.const(0), op.set(QUOTES), op.const(0), op.set(NOT));
-    emit(op.block, op.loop);
-    emit(op.get(J), op.get(TO), op.geU, op.brIf(1));
-    emit(op.get(J), op.load8(0), op.tee(C), op.const(0x0a), op.eq, op.if);
-    emit(op.get(QUOTES), op.const(2), op.geU, op.set(NOT), op.br(2));
-    emit(op.end);
-    emit(op.get(C), op.const(0x22), op.eq, op.if, op.get(QUOTES), op.const(1), op.add, op.set(QUOTES), op.end);
-    emit(op.get(C), op.const(0x20), op.eq, op.get(J), op.load8(1), op.const(0x61), op.eq, op.and);
-    emit(op.get(J), op.load8(2), op.const(0x74), op.eq, op.and, op.get(J), op.load8(3), op.const(0x20), op.eq, op.and, op.brIf(1));
-    emit(op.get(J), op.const(1), op.add, op.set(J), op.br(0));
-    emit(op.end, op.end);
-    emit(op.get(NOT), op.brIf(0));
-  };
 
   emit(op.get(FROM), op.set(P), op.const(0), op.set(LINES));
   emit(op.block, op.loop); // one step of STEP bytes at p, two vectors
@@ -200,7 +182,6 @@ function scanBody(needles: readonly PairedNeedle[], railsStarted: number): numbe
     emit(op.block);
     emit(op.get(S), op.const(n.bytes.length), op.add, op.get(TO), op.gtU, op.brIf(0));
     for (let j = 0; j < n.bytes.length; j++) emit(op.get(S), op.load8(j), op.const(n.bytes[j]!), op.ne, op.brIf(0));
-    if (k === railsStarted) emitRailsCheck(n.bytes.length);
     stop(op.const(k), op.get(S));
     emit(op.end);
   });
@@ -218,12 +199,13 @@ function scanBody(needles: readonly PairedNeedle[], railsStarted: number): numbe
   emit(op.get(P), op.const(STEP), op.add, op.set(P), op.br(0));
   emit(op.end, op.end);
   stop(op.const(LINE_START), op.get(TO));
-  return [...vec([[...uleb(12), I32]]), ...code, ...op.end];
+  // The locals after the three parameters, P to KIND.
+  return [...vec([[...uleb(KIND - MASK), I32]]), ...code, ...op.end];
 }
 
 /** The module: one page of memory at first (`copy` grows it), the scan function. */
-function moduleBytes(needles: readonly PairedNeedle[], railsStarted: number): Uint8Array {
-  const body = scanBody(needles, railsStarted);
+function moduleBytes(needles: readonly PairedNeedle[]): Uint8Array {
+  const body = scanBody(needles);
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32]]), ...vec([[I32]])]])),
@@ -261,17 +243,13 @@ export class SimdScan {
     this.out = new Int32Array(this.memory.buffer, OUT, 2);
   }
 
-  /**
-   * The scan for `needles` with line-first-byte `table`, or null where WebAssembly with SIMD
-   * is not available. Needle `railsStarted` (`Started `) stops the scan only on a line the
-   * Rails request expression may take (needles.ts: mayBeRailsStarted).
-   */
-  static create(needles: readonly PairedNeedle[], table: Uint8Array, railsStarted: number): SimdScan | null {
+  /** The scan for `needles` with line-first-byte `table`, or null where WebAssembly with SIMD is not available. */
+  static create(needles: readonly PairedNeedle[], table: Uint8Array): SimdScan | null {
     if (typeof WebAssembly !== 'object') return null;
     const pad = Math.max(8, ...needles.map((n) => n.bytes.length)) + STEP;
     let instance: WasmInstance;
     try {
-      instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(needles, railsStarted)), {});
+      instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(needles)), {});
     } catch {
       return null;
     }
