@@ -10,7 +10,7 @@
  * API, 43.6 ms with this one (medians of 15 runs each, in turns, Node 20, the job's
  * node flags), and its parse alone 1.4 ms against 0.9 ms.
  *
- * Each schema here parses once or twice in a process (the config, a checkpoint):
+ * Each schema made with it parses once or twice in a process (the config, a checkpoint):
  * compiling an object schema into a function on its first parse (zod's default)
  * costs more than it saves then (about 1.5 ms of the config's 3 ms parse).
  */

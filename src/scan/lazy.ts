@@ -8,8 +8,9 @@
  * checked on the real tracker state, never assumed.
  *
  * While idle, lines are not parsed: their bytes are kept in a ring, and each
- * chunk is searched with Buffer.indexOf for fixed bytes of the lines that can
- * change more than that:
+ * chunk is searched for fixed bytes of the lines that can change more than that
+ * (in one pass by simd-scan.ts, or with Buffer.indexOf where WebAssembly SIMD is
+ * missing):
  *
  * - a request line that may start an operation: `"METHOD PREFIX`, from every
  *   restore and backup request rule's literal method and path prefix (a rule
@@ -267,9 +268,9 @@ export class LazyPipeline {
     let oneLine = false;
     while (pos < end) {
       if (!this.skipping) {
-        // While an operation runs, lines go to the pipeline a few at a time: a call per
-        // line cost more than its parse on a log dense with events. Skipping may then
-        // begin a few lines after the tracker fell idle, which only parses those lines;
+        // While an operation runs, lines go to the pipeline in runs of 1.5 to 32 KiB: a call
+        // per line cost more than its parse on a log dense with events. Skipping may then
+        // begin up to a run after the tracker fell idle, which only parses those lines;
         // once it is idle, a line at a time until the record being read is complete.
         // The runs grow while the tracker stays busy: each run has a cost of its own (a
         // slice, a split, a look at the tracker), and the dense bench log took 7 % less CPU

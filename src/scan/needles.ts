@@ -140,7 +140,7 @@ export class NeedleScan {
   private hitsIn: Buffer | null = null;
   /** The start needles, then `Started `; chosen on the first chunk. */
   private probes: Probe[] | null = null;
-  /** The one-pass scan (simd-scan.ts), made with the probes; null where WebAssembly SIMD is missing or not wanted. */
+  /** The one-pass scan (simd-scan.ts), made in place of the probes on the first full sample; null where WebAssembly SIMD is missing or not wanted. */
   private simd: SimdScan | null = null;
   /** `unrequested` as one expression, and the length of its longest word. */
   private readonly words: RegExp | null;

@@ -38,7 +38,6 @@ export interface MetricsSources {
   hooks?: () => HookCounters;
 }
 
-
 type Labels = Record<string, string>;
 type Sample = [Labels, number];
 
