@@ -110,10 +110,9 @@ class KeptRequest {
 
 /** Parses access lines; remembers the last stamp it read and its minute, as lines come in time order, and the last requests. */
 export class AccessParser {
-  /** The last stamp read, a character a byte (the expression checked it is ASCII), and its length: 0 before the first. */
+  /** The last stamp read, a character a byte (the expression checked it is ASCII), for stamps read from text. */
   private readonly stampCodes = new Uint8Array(26);
-  private stampLength = 0;
-  /** The same stamp's bytes, compared with a line's four at a time (the expression checked they are ASCII). */
+  /** The same stamp as words, for stamps read from bytes; its length is the stamp's (-1 before the first). */
   private readonly stamp = new KeptBytes(26);
   private stampTime = 0;
   private readonly words = new WordView();
@@ -320,10 +319,10 @@ export class AccessParser {
    * second, and all of a minute's lines share the minute's start.
    */
   private timeOf(text: string, at: number, length: number): number | string {
-    if (length === this.stampLength && this.sameStamp(text, at, 0, length)) return this.stampTime;
+    if (length === this.stamp.length && this.sameStamp(text, at, 0, length)) return this.stampTime;
     const zoned = length === 26;
     // The minute's 17 characters tell the two forms apart (`:` or ` ` after the year).
-    if (length !== this.stampLength || !this.sameStamp(text, at, 0, 17) || (zoned && !this.sameStamp(text, at, 20, 26))) {
+    if (length !== this.stamp.length || !this.sameStamp(text, at, 0, 17) || (zoned && !this.sameStamp(text, at, 20, 26))) {
       const monthName = text.slice(at + 3, at + 6);
       const month = MONTHS[monthName];
       if (month === undefined) return `unknown month ${monthName}`;
@@ -341,7 +340,6 @@ export class AccessParser {
     }
     const codes = this.stampCodes;
     for (let i = 0; i < length; i++) codes[i] = text.charCodeAt(at + i);
-    this.stampLength = length;
     this.stamp.keepCodes(codes, length);
     this.stampTime = this.minuteTime + digits(text, at + 18, 2) * 1000;
     return this.stampTime;
