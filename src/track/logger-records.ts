@@ -6,7 +6,7 @@
  * held.ts and operations.ts.
  */
 import type { BannerRecord, LoggerRecord } from '../model.js';
-import { findRequest, type TrackerRules } from './rules.js';
+import { requestRules, type TrackerRules } from './rules.js';
 import { hold, releaseHeld, tell } from './held.js';
 import { applyTo, decide, fail, failAll, isTrouble, source, type Ctx } from './operations.js';
 import { onRequestLine } from './requests.js';
@@ -43,11 +43,7 @@ export function onLogger(state: TrackerState, r: LoggerRecord, ctx: Ctx): Tracke
   const request = r.tags.length > 0 ? findTagged(s, r) : null;
   if (request !== null) {
     if (request.operationId !== null) return applyTo(s, request.operationId, r, `tagged with the request id ${request.tag}`, ctx);
-    const rules = ctx.rules;
-    const isStart =
-      findRequest(rules.restoreRequests, request.method, request.path) ?? findRequest(rules.backupRequests, request.method, request.path);
-    const isPoll = findRequest(rules.progressRequests, request.method, request.path);
-    if (isStart === null && isPoll === null) {
+    if (!isOperationRequest(ctx.rules, request)) {
       decide(ctx, r, null, `belongs to request ${request.method} ${request.path} (tagged with its request id ${request.tag})`);
       return s;
     }
@@ -167,12 +163,10 @@ function latestOpenRequest(state: TrackerState, pid: number): RailsRequest | nul
   return null;
 }
 
+/** True when a start or poll rule takes the request. */
 function isOperationRequest(rules: TrackerRules, q: RailsRequest): boolean {
-  return (
-    findRequest(rules.restoreRequests, q.method, q.path) !== null ||
-    findRequest(rules.backupRequests, q.method, q.path) !== null ||
-    findRequest(rules.progressRequests, q.method, q.path) !== null
-  );
+  const { start, poll } = requestRules(rules, q.method, q.path);
+  return start !== null || poll !== null;
 }
 
 function findRequestIndex(requests: readonly RailsRequest[], test: (q: RailsRequest) => boolean): number {
